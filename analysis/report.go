@@ -51,4 +51,16 @@ type Input struct {
 	Alpha      float64 // 0 means 0.05
 	Variants   []Variant
 	Metrics    []MetricInput
+
+	// Correction is the multiple-comparison method; "" means Holm.
+	Correction Correction
+	// Assigned, when given, are the units per variant for the SRM check
+	// (distinct units exposed); otherwise the first metric's units are used.
+	Assigned []VariantUnits
+}
+
+// VariantUnits is the number of units seen in one variant.
+type VariantUnits struct {
+	Variant string
+	Units   int64
 }
