@@ -216,9 +216,9 @@ var vectorUnitIDs = []string{
 	"e\u0301",
 	"客户-42",
 	"Ωmega",
-	"😀",           // outside the BMP: a surrogate pair in UTF-16
-	"👩\u200d💻",    // emoji ZWJ sequence
-	"🇩🇪",           // regional indicator pair
+	"😀",        // outside the BMP: a surrogate pair in UTF-16
+	"👩\u200d💻", // emoji ZWJ sequence
+	"🇩🇪",       // regional indicator pair
 	strings.Repeat("long-id-", 16),
 }
 
