@@ -19,10 +19,20 @@ type Report struct {
 	Alpha      float64        `json:"alpha"`
 	SRM        SRM            `json:"srm"`
 	Metrics    []MetricReport `json:"metrics"`
-	// Correction is the multiple-comparison method applied to the family.
+	// Correction is the multiple-comparison method applied to the family:
+	// every comparison with a p-value plus every claim's direction test.
 	Correction Correction `json:"correction"`
-	// FamilySize is the number of p-values the correction was applied to.
-	FamilySize int `json:"family_size"`
+	FamilySize int        `json:"family_size"`
+	// PowerAlpha is the level at which MDEs and units needed are computed:
+	// alpha/family_size under a correction (conservative), else alpha.
+	PowerAlpha float64 `json:"power_alpha"`
+	// Sequential is set when always-valid inference is on.
+	Sequential *SequentialInfo `json:"sequential,omitempty"`
+	Claims     []ClaimResult   `json:"claims"`
+	// Segments are per-segment reports of the same shape; each is corrected
+	// within itself and is exploratory.
+	Segments      []SegmentReport `json:"segments,omitempty"`
+	Heterogeneity []Heterogeneity `json:"heterogeneity,omitempty"`
 	// Warnings are facts an analyst should see, e.g. metrics that disagree
 	// on the number of units per variant.
 	Warnings []string `json:"warnings,omitempty"`
@@ -91,6 +101,7 @@ type Comparison struct {
 	RelCI         *Interval `json:"rel_ci"`
 	RelNullReason string    `json:"rel_null_reason,omitempty"`
 	// PValue is two-sided; null with PNullReason when the test is undefined.
+	// Under sequential testing it is the running minimum over snapshots.
 	PValue      *float64 `json:"p_value"`
 	PNullReason string   `json:"p_null_reason,omitempty"`
 	// PAdjusted is PValue after the report's multiple-comparison correction;
@@ -101,6 +112,21 @@ type Comparison struct {
 	// degrees of freedom (null when infinite or undefined).
 	SE *float64 `json:"se"`
 	DF *float64 `json:"df"`
+	// PValueSnapshot is this snapshot's own sequential p-value.
+	PValueSnapshot *float64 `json:"p_value_snapshot,omitempty"`
+	// ChanceToWin is the posterior probability that the variant is better
+	// than the control (respecting higher_is_better); null when the
+	// relative effect is.
+	ChanceToWin *float64 `json:"chance_to_win"`
+	// MDE is the absolute effect detectable with 80% power at the current
+	// sample and MDERel the same relative to |μC|.
+	MDE    *float64 `json:"mde"`
+	MDERel *float64 `json:"mde_rel"`
+	// UnitsNeeded is, for a comparison not yet significant, how many more
+	// units (all arms compared, current allocation) give 80% power to
+	// detect the observed effect; null when decided or the effect is 0.
+	UnitsNeeded *int64     `json:"units_needed"`
+	CUPED       *CUPEDInfo `json:"cuped,omitempty"`
 }
 
 // InputError is returned for input that cannot be analysed. Field is a path
@@ -130,6 +156,7 @@ func Analyze(in Input) (*Report, error) {
 
 // analysis is one run of Analyze over validated input.
 type analysis struct {
+	segment string // "attribute=value" in a segment's sub-analysis, which has no claims and no segments
 	in      Input
 	alpha   float64
 	control string
@@ -178,6 +205,44 @@ func newAnalysis(in Input) (*analysis, error) {
 			return nil, err
 		}
 	}
+	for i, s := range in.Segments {
+		if s.Attribute == "" || s.Value == "" {
+			return nil, inputErr("attribute and value are required", fmt.Sprintf("segments[%d]", i))
+		}
+		for j, m := range s.Metrics {
+			if err := a.validateMetric(m, fmt.Sprintf("segments[%d].metrics[%d]", i, j)); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for i, c := range in.Claims {
+		if err := a.validateClaim(c, fmt.Sprintf("claims[%d]", i)); err != nil {
+			return nil, err
+		}
+	}
+	switch in.Correction {
+	case "", Holm, BH, NoCorrection:
+	default:
+		return nil, inputErr(fmt.Sprintf("unknown correction %q", in.Correction), "correction")
+	}
+	if sq := in.Sequential; sq != nil {
+		if !(sq.NStar >= 0) || math.IsInf(sq.NStar, 0) {
+			return nil, inputErr("must be a positive number", "sequential.n_star")
+		}
+		for i, p := range sq.Prior {
+			if !(p.PValue >= 0 && p.PValue <= 1) {
+				return nil, inputErr("must be in [0, 1]", fmt.Sprintf("sequential.prior[%d].p_value", i))
+			}
+		}
+	}
+	for _, v := range in.Assigned {
+		if _, ok := a.weights[v.Variant]; !ok {
+			return nil, inputErr(fmt.Sprintf("unknown variant %q", v.Variant), "assigned")
+		}
+		if v.Units < 0 {
+			return nil, inputErr("must not be negative", "assigned")
+		}
+	}
 	return a, nil
 }
 
@@ -201,6 +266,9 @@ func (a *analysis) validateMetric(m MetricInput, path string) error {
 			return err
 		}
 	}
+	if m.Prior != nil && !(m.Prior.Variance > 0) {
+		return inputErr("must be positive", path+".prior.variance")
+	}
 	return nil
 }
 
@@ -211,7 +279,8 @@ func validateStats(kind Kind, s Stats, path string) error {
 	for _, f := range []struct {
 		name string
 		v    float64
-	}{{"sum", s.Sum}, {"sum_sq", s.SumSq}} {
+	}{{"sum", s.Sum}, {"sum_sq", s.SumSq}, {"pre_sum", s.PreSum}, {"pre_sum_sq", s.PreSumSq},
+		{"pre_cross", s.PreCross}, {"den_sum", s.DenSum}, {"den_sum_sq", s.DenSumSq}, {"den_cross", s.DenCross}} {
 		if math.IsNaN(f.v) || math.IsInf(f.v, 0) {
 			return inputErr("must be a finite number", path+"."+f.name)
 		}
@@ -225,11 +294,14 @@ func validateStats(kind Kind, s Stats, path string) error {
 		if s.Sum < 0 || s.Sum > n {
 			return inputErr("converted units must be in [0, units]", path+".sum")
 		}
-	default:
-		// Cauchy–Schwarz: Σx² ≥ (Σx)²/n, up to rounding in the aggregation.
-		if s.SumSq < s.Sum*s.Sum/n*(1-1e-9)-1e-9 {
-			return inputErr("sum_sq is smaller than sum²/units", path+".sum_sq")
+	case Ratio:
+		if s.DenSumSq < s.DenSum*s.DenSum/n*(1-1e-9)-1e-9 {
+			return inputErr("den_sum_sq is smaller than den_sum²/units", path+".den_sum_sq")
 		}
+	}
+	// Cauchy–Schwarz: Σx² ≥ (Σx)²/n, up to rounding in the aggregation.
+	if kind != Binary && s.SumSq < s.Sum*s.Sum/n*(1-1e-9)-1e-9 {
+		return inputErr("sum_sq is smaller than sum²/units", path+".sum_sq")
 	}
 	return nil
 }
@@ -240,13 +312,43 @@ func (a *analysis) run() *Report {
 		Alpha:      a.alpha,
 		Metrics:    []MetricReport{},
 		Correction: a.correction(),
+		Claims:     []ClaimResult{},
+	}
+	if a.in.Sequential != nil {
+		r.Sequential = &SequentialInfo{NStar: a.nStar(), Snapshots: len(a.in.Sequential.Prior)}
 	}
 	r.SRM = a.srm(&r.Warnings)
+	var diffs [][]diff
 	for _, m := range a.in.Metrics {
-		r.Metrics = append(r.Metrics, a.metric(m))
+		mr, ds := a.metric(m, a.segment)
+		r.Metrics = append(r.Metrics, mr)
+		diffs = append(diffs, ds)
 	}
-	r.FamilySize = a.adjust(r)
+	claims := a.claims(r)
+	r.FamilySize = a.adjust(r, claims)
+	r.PowerAlpha = a.alpha
+	if r.Correction != NoCorrection && r.FamilySize > 1 {
+		r.PowerAlpha = a.alpha / float64(r.FamilySize)
+	}
+	for i := range r.Metrics {
+		for j := range r.Metrics[i].Comparisons {
+			a.power(&r.Metrics[i].Comparisons[j], diffs[i][j], r.PowerAlpha)
+		}
+	}
+	for _, c := range claims {
+		r.Claims = append(r.Claims, a.finishClaim(c, r))
+	}
+	if a.segment == "" {
+		r.Segments, r.Heterogeneity = a.segments(r)
+	}
 	return r
+}
+
+func (a *analysis) nStar() float64 {
+	if a.in.Sequential == nil || a.in.Sequential.NStar == 0 {
+		return DefaultNStar
+	}
+	return a.in.Sequential.NStar
 }
 
 // arms returns m's stats in the configured variant order, with a missing
@@ -263,7 +365,18 @@ func (a *analysis) arms(m MetricInput) []Arm {
 	return out
 }
 
-func (a *analysis) metric(m MetricInput) MetricReport {
+func (a *analysis) stats(m MetricInput, variant string) Stats {
+	for _, arm := range m.Arms {
+		if arm.Variant == variant {
+			return arm.Stats
+		}
+	}
+	return Stats{}
+}
+
+// metric reports m, whose priors for the running minimum are looked up
+// under segment.
+func (a *analysis) metric(m MetricInput, segment string) (MetricReport, []diff) {
 	mr := MetricReport{
 		Metric:         m.Metric,
 		Kind:           m.Kind,
@@ -271,24 +384,86 @@ func (a *analysis) metric(m MetricInput) MetricReport {
 		Variants:       []VariantReport{},
 		Comparisons:    []Comparison{},
 	}
+	var diffs []diff
 	arms := a.arms(m)
-	var control estimate
 	for _, arm := range arms {
-		e := estimateArm(m.Kind, arm.Stats)
-		mr.Variants = append(mr.Variants, variantReport(arm.Variant, e, a.alpha))
-		if arm.Variant == a.control {
-			control = e
-		}
+		mr.Variants = append(mr.Variants, variantReport(arm.Variant, estimateArm(m.Kind, arm.Stats), a.alpha))
 	}
 	for _, arm := range arms {
 		if arm.Variant == a.control {
 			continue
 		}
-		c := welch(control, estimateArm(m.Kind, arm.Stats), a.alpha)
+		c, d := a.compare(m, a.stats(m, a.control), arm.Stats, priorKey{segment, m.Metric, arm.Variant})
 		c.Variant, c.Control = arm.Variant, a.control
 		mr.Comparisons = append(mr.Comparisons, c)
+		diffs = append(diffs, d)
 	}
-	return mr
+	return mr, diffs
+}
+
+// priorKey finds a comparison's earlier p-values.
+type priorKey struct{ segment, metric, variant string }
+
+// compare tests treatment stats ts against control stats cs on metric m.
+func (a *analysis) compare(m MetricInput, cs, ts Stats, key priorKey) (Comparison, diff) {
+	c, t := estimateArm(m.Kind, cs), estimateArm(m.Kind, ts)
+	var dd diff
+	if m.CUPED && m.Kind != Ratio {
+		dd = cupedDiff(cs, ts, c, t)
+	} else {
+		dd = welchDiff(c, t)
+	}
+	out := Comparison{AbsEffect: dd.d, CUPED: dd.cuped}
+	if !dd.ok {
+		out.PNullReason, out.RelNullReason = dd.reason, dd.relReason
+		return out, dd
+	}
+	out.SE = ptr(dd.se)
+	if !math.IsInf(dd.df, 1) {
+		out.DF = ptr(dd.df)
+	}
+	var hw, hwRel, p float64
+	if a.in.Sequential != nil {
+		hw = seqHalfWidth(dd.se, dd.n, a.alpha, a.nStar())
+		hwRel = seqHalfWidth(dd.seRel, dd.n, a.alpha, a.nStar())
+		p = seqPValue(dd.d, dd.se, dd.n, a.alpha, a.nStar())
+		out.PValueSnapshot = ptr(p)
+		for _, pp := range a.in.Sequential.Prior {
+			if (priorKey{pp.Segment, pp.Metric, pp.Variant}) == key {
+				p = math.Min(p, pp.PValue)
+			}
+		}
+	} else {
+		q := tQuantile(1-a.alpha/2, dd.df)
+		hw, hwRel = q*dd.se, q*dd.seRel
+		p = tTwoSided(dd.d/dd.se, dd.df)
+	}
+	out.PValue = ptr(p)
+	out.AbsCI = &Interval{dd.d - hw, dd.d + hw}
+	if !dd.relOK {
+		out.RelNullReason = dd.relReason
+		return out, dd
+	}
+	out.RelEffect = ptr(dd.rel)
+	out.RelCI = &Interval{dd.rel - hwRel, dd.rel + hwRel}
+	out.ChanceToWin = ptr(chanceToWin(dd.rel, dd.seRel, m.Prior, m.HigherIsBetter))
+	return out, dd
+}
+
+// power fills the MDE and, for an undecided comparison, the units needed.
+func (a *analysis) power(c *Comparison, dd diff, alpha float64) {
+	if !dd.ok {
+		return
+	}
+	c.MDE = ptr(a.mde(dd.se, dd.n, alpha))
+	if dd.mc != 0 {
+		c.MDERel = ptr(*c.MDE / math.Abs(dd.mc))
+	}
+	if !c.Significant {
+		if u, ok := a.unitsNeeded(dd.d, dd.se, dd.n, alpha); ok {
+			c.UnitsNeeded = ptr(u)
+		}
+	}
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -24,10 +24,10 @@ func (a *analysis) correction() Correction {
 	return a.in.Correction
 }
 
-// adjust applies the correction to every p-value in the report's family and
-// sets p_adjusted and significant; it returns the family size. Null p-values
-// are not tested and stay out of the family.
-func (a *analysis) adjust(r *Report) int {
+// adjust applies the correction to every p-value in the report's family
+// (comparisons, then claims) and sets p_adjusted and significant; it returns
+// the family size. Null p-values are not tested and stay out of the family.
+func (a *analysis) adjust(r *Report, claims []*claimWork) int {
 	var ps []*float64
 	var outs []**float64
 	var sigs []*bool
@@ -37,6 +37,11 @@ func (a *analysis) adjust(r *Report) int {
 			if c.PValue != nil {
 				ps, outs, sigs = append(ps, c.PValue), append(outs, &c.PAdjusted), append(sigs, &c.Significant)
 			}
+		}
+	}
+	for _, w := range claims {
+		if w.res.PValue != nil {
+			ps, outs, sigs = append(ps, w.res.PValue), append(outs, &w.res.PAdjusted), append(sigs, new(bool))
 		}
 	}
 	raw := make([]float64, len(ps))

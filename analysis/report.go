@@ -22,6 +22,18 @@ type Stats struct {
 	Units int64   `json:"units"`
 	Sum   float64 `json:"sum"`
 	SumSq float64 `json:"sum_sq"`
+
+	// CUPED: sums over units of the pre-exposure value X, of X², and of
+	// value × X. Used when MetricInput.CUPED is set.
+	PreSum   float64 `json:"pre_sum,omitempty"`
+	PreSumSq float64 `json:"pre_sum_sq,omitempty"`
+	PreCross float64 `json:"pre_cross,omitempty"`
+
+	// Ratio metrics: Sum and SumSq are the numerator's; these are the sums
+	// of the denominator D, of D², and of numerator × D.
+	DenSum   float64 `json:"den_sum,omitempty"`
+	DenSumSq float64 `json:"den_sum_sq,omitempty"`
+	DenCross float64 `json:"den_cross,omitempty"`
 }
 
 // Arm is one variant's statistics for one metric.
@@ -43,6 +55,18 @@ type MetricInput struct {
 	Kind           Kind
 	HigherIsBetter bool
 	Arms           []Arm
+
+	// CUPED adjusts the metric with the pre-exposure sums in Stats.
+	CUPED bool
+	// Prior is an optional proper Gaussian prior on the relative effect for
+	// chance_to_win; nil means the improper (flat) prior.
+	Prior *Prior
+}
+
+// Prior is a Gaussian prior N(Mean, Variance) on the relative effect.
+type Prior struct {
+	Mean     float64
+	Variance float64
 }
 
 // Input is the whole input of one report.
@@ -57,6 +81,88 @@ type Input struct {
 	// Assigned, when given, are the units per variant for the SRM check
 	// (distinct units exposed); otherwise the first metric's units are used.
 	Assigned []VariantUnits
+
+	// Sequential turns on always-valid confidence sequences; nil means a
+	// fixed-horizon analysis.
+	Sequential *Sequential
+	// Claims are the stated preferences to test.
+	Claims []Claim
+	// Segments are breakdowns of the metrics by an exposure attribute.
+	Segments []Segment
+}
+
+// Sequential configures always-valid inference.
+type Sequential struct {
+	// NStar is the total sample size (both arms of a comparison) at which
+	// the confidence sequence is tightest; 0 means 5000.
+	NStar float64
+	// Prior holds the p-values already reported for this experiment; each
+	// comparison's p-value is the running minimum over them and this one.
+	Prior []PriorPValue
+}
+
+// PriorPValue is a p-value reported by an earlier snapshot.
+type PriorPValue struct {
+	Segment string // "attribute=value", or "" for the whole experiment
+	Metric  string
+	Variant string
+	PValue  float64
+}
+
+// Segment is the metrics of the units whose exposure attribute Attribute
+// had value Value.
+type Segment struct {
+	Attribute string
+	Value     string
+	Metrics   []MetricInput
+}
+
+// ClaimKind is the design a claim is tested by.
+type ClaimKind string
+
+const (
+	// ShareClaim: each customer is offered both options and picks one.
+	ShareClaim ClaimKind = "share"
+	// EffectClaim: an A/B comparison of two variants.
+	EffectClaim ClaimKind = "effect"
+	// SegmentGapClaim: the difference of a share between two segments.
+	SegmentGapClaim ClaimKind = "segment_gap"
+)
+
+// Claim is a stated preference, e.g. "74% prefer talking to a human".
+type Claim struct {
+	ID        string
+	Statement string
+	Source    string
+	Kind      ClaimKind
+	Metric    string
+	// SurveyN is the number of survey respondents behind the stated figure.
+	SurveyN int64
+	// Margin is the equivalence margin for "matches"; 0 means 0.05.
+	Margin float64
+	// Option names the stated option in the summary, e.g. "a human".
+	Option string
+
+	// share: StatedShare of respondents chose the option; the metric is 1
+	// when a customer picked it. Variant restricts to one variant ("" pools
+	// all); Segment ("attribute=value") restricts to one segment.
+	StatedShare float64
+	Variant     string
+	Segment     string
+
+	// effect: Preferred is the variant the survey favours, Other the one it
+	// does not ("" means the control). StatedEffect, if set, is the stated
+	// absolute difference Preferred − Other in the metric's units.
+	Preferred    string
+	Other        string
+	StatedEffect *float64
+
+	// segment_gap: two segments ("attribute=value") of one attribute and
+	// their stated shares, with the respondents behind each (0 means
+	// SurveyN/2).
+	SegmentA, SegmentB string
+	StatedA, StatedB   float64
+	SurveyNA, SurveyNB int64
 }
 
 // VariantUnits is the number of units seen in one variant.

@@ -1,0 +1,412 @@
+package analysis
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"gonum.org/v1/gonum/mathext"
+)
+
+// Verdicts and magnitudes of a claim.
+const (
+	Holds        = "holds"
+	Contradicted = "contradicted"
+	Inconclusive = "inconclusive"
+
+	Matches     = "matches"
+	Overstated  = "overstated"
+	Understated = "understated"
+	Unclear     = "unclear"
+)
+
+// DefaultMargin is the equivalence margin of "matches" when Claim.Margin is 0.
+const DefaultMargin = 0.05
+
+// ClaimResult is a claim put to the test.
+type ClaimResult struct {
+	ID        string    `json:"id"`
+	Kind      ClaimKind `json:"kind"`
+	Metric    string    `json:"metric"`
+	Statement string    `json:"statement,omitempty"`
+	Source    string    `json:"source,omitempty"`
+	// Verdict is the direction: holds, contradicted or inconclusive, decided
+	// by PAdjusted.
+	Verdict string `json:"verdict"`
+	// Magnitude compares the revealed figure with the stated one: matches
+	// (TOST: the (1−2α) gap CI inside ±margin), overstated (revealed
+	// significantly below stated), understated, or unclear. Empty when no
+	// stated figure applies.
+	Magnitude string `json:"magnitude,omitempty"`
+	// Revealed is the revealed share (share), effect Preferred − Other
+	// (effect) or share difference A − B (segment_gap), with its CI.
+	Revealed   *float64  `json:"revealed"`
+	RevealedCI *Interval `json:"revealed_ci"`
+	Stated     *float64  `json:"stated"`
+	// Gap is Revealed − Stated, with its CI at 1−α, its two-sided p-value
+	// (not in the family) and the (1−2α) CI of the equivalence test.
+	Gap           *float64  `json:"gap"`
+	GapCI         *Interval `json:"gap_ci"`
+	GapPValue     *float64  `json:"gap_p_value"`
+	EquivalenceCI *Interval `json:"equivalence_ci"`
+	Margin        float64   `json:"margin"`
+	// PValue is the direction test's: the exact binomial test against 0.5
+	// (share), the comparison's (effect), the two-proportion z-test of the
+	// segment difference against 0 (segment_gap). It joins the family.
+	PValue    *float64 `json:"p_value"`
+	PAdjusted *float64 `json:"p_adjusted"`
+	Units     int64    `json:"units"`
+	// UnitsNeeded is, for an inconclusive verdict, how many more units give
+	// 80% power to decide the direction if the revealed figure holds.
+	UnitsNeeded *int64 `json:"units_needed"`
+	Summary     string `json:"summary"`
+	// Reason says why a figure is null, e.g. "no units".
+	Reason string `json:"reason,omitempty"`
+}
+
+// claimWork is a claim between its test and its verdict, which waits for
+// the family's correction.
+type claimWork struct {
+	in  Claim
+	res ClaimResult
+	// side is +1 when the revealed figure is on the stated side, −1 when on
+	// the other, 0 when the claim states no side.
+	side int
+	// need computes the units still needed at level alpha.
+	need func(alpha float64) (int64, bool)
+	// summary renders the sentence once the verdict is known.
+	summary func(w *claimWork) string
+}
+
+func (a *analysis) validateClaim(c Claim, path string) error {
+	if c.Margin < 0 || c.Margin >= 1 {
+		return inputErr("must be in [0, 1)", path+".margin")
+	}
+	switch c.Kind {
+	case ShareClaim:
+		if err := a.validateClaimMetric(c.Metric, c.Segment, true, path); err != nil {
+			return err
+		}
+		if c.Variant != "" {
+			if _, ok := a.weights[c.Variant]; !ok {
+				return inputErr(fmt.Sprintf("unknown variant %q", c.Variant), path+".variant")
+			}
+		}
+		if !(c.StatedShare >= 0 && c.StatedShare <= 1) {
+			return inputErr("must be in [0, 1]", path+".stated_share")
+		}
+		if c.SurveyN < 1 {
+			return inputErr("must be positive", path+".survey_n")
+		}
+	case EffectClaim:
+		if err := a.validateClaimMetric(c.Metric, c.Segment, false, path); err != nil {
+			return err
+		}
+		if _, ok := a.weights[c.Preferred]; !ok {
+			return inputErr(fmt.Sprintf("unknown variant %q", c.Preferred), path+".preferred")
+		}
+		if c.Other != "" {
+			if _, ok := a.weights[c.Other]; !ok {
+				return inputErr(fmt.Sprintf("unknown variant %q", c.Other), path+".other")
+			}
+		}
+		if c.Preferred == a.otherOf(c) {
+			return inputErr("preferred and other are the same variant", path+".other")
+		}
+	case SegmentGapClaim:
+		attrA, _, okA := strings.Cut(c.SegmentA, "=")
+		attrB, _, okB := strings.Cut(c.SegmentB, "=")
+		if !okA || !okB || attrA != attrB || c.SegmentA == c.SegmentB {
+			return inputErr("segment_a and segment_b must be two values of one attribute, as attribute=value", path+".segment_b")
+		}
+		for _, s := range []string{c.SegmentA, c.SegmentB} {
+			if err := a.validateClaimMetric(c.Metric, s, true, path); err != nil {
+				return err
+			}
+		}
+		if !(c.StatedA >= 0 && c.StatedA <= 1 && c.StatedB >= 0 && c.StatedB <= 1) {
+			return inputErr("stated shares must be in [0, 1]", path+".stated_a")
+		}
+		if c.SurveyN < 2 && (c.SurveyNA < 1 || c.SurveyNB < 1) {
+			return inputErr("must be at least 2, or give survey_n_a and survey_n_b", path+".survey_n")
+		}
+	default:
+		return inputErr(fmt.Sprintf("unknown kind %q", c.Kind), path+".kind")
+	}
+	return nil
+}
+
+// validateClaimMetric checks that the claim's metric exists, at the top
+// level; a segment with no data yet is not an error (the claim is then
+// inconclusive), but its metric kind must fit.
+func (a *analysis) validateClaimMetric(metric, segment string, binary bool, path string) error {
+	m, ok := a.findMetric(metric, "")
+	if !ok {
+		return inputErr(fmt.Sprintf("unknown metric %q", metric), path+".metric")
+	}
+	if binary && m.Kind != Binary {
+		return inputErr(fmt.Sprintf("metric %q is %s; this claim needs a binary metric", metric, m.Kind), path+".metric")
+	}
+	if segment != "" && !strings.Contains(segment, "=") {
+		return inputErr("must be attribute=value", path+".segment")
+	}
+	return nil
+}
+
+// findMetric returns metric within segment ("" for the whole experiment).
+func (a *analysis) findMetric(metric, segment string) (MetricInput, bool) {
+	metrics := a.in.Metrics
+	if segment != "" {
+		metrics = nil
+		for _, s := range a.in.Segments {
+			if s.Attribute+"="+s.Value == segment {
+				metrics = s.Metrics
+			}
+		}
+	}
+	for _, m := range metrics {
+		if m.Metric == metric {
+			return m, true
+		}
+	}
+	return MetricInput{}, false
+}
+
+func (a *analysis) otherOf(c Claim) string {
+	if c.Other == "" {
+		return a.control
+	}
+	return c.Other
+}
+
+func (a *analysis) margin(c Claim) float64 {
+	if c.Margin == 0 {
+		return DefaultMargin
+	}
+	return c.Margin
+}
+
+// claims runs every claim's tests, before the correction.
+func (a *analysis) claims(r *Report) []*claimWork {
+	var out []*claimWork
+	for _, c := range a.in.Claims {
+		w := &claimWork{in: c, res: ClaimResult{
+			ID: c.ID, Kind: c.Kind, Metric: c.Metric, Statement: c.Statement, Source: c.Source,
+			Margin: a.margin(c),
+		}}
+		switch c.Kind {
+		case ShareClaim:
+			a.shareClaim(w)
+		case EffectClaim:
+			a.effectClaim(w)
+		case SegmentGapClaim:
+			a.segmentGapClaim(w)
+		}
+		out = append(out, w)
+	}
+	return out
+}
+
+// pooled sums a binary metric's converted units and units over variant
+// ("" pools all variants).
+func (a *analysis) pooled(metric, segment, variant string) (k, n float64) {
+	m, _ := a.findMetric(metric, segment)
+	for _, arm := range m.Arms {
+		if variant == "" || arm.Variant == variant {
+			k += arm.Stats.Sum
+			n += float64(arm.Stats.Units)
+		}
+	}
+	return math.Round(k), n
+}
+
+// binomTestHalf is the two-sided exact binomial test of k successes in n
+// against p = 0.5 (R's binom.test); the null is symmetric, so it is twice
+// the smaller tail, computed as a regularized incomplete beta.
+func binomTestHalf(k, n float64) float64 {
+	m := math.Min(k, n-k)
+	if 2*m >= n {
+		return 1
+	}
+	// P(X ≤ m) = I_{1/2}(n − m, m + 1)
+	return math.Min(1, 2*mathext.RegIncBeta(n-m, m+1, 0.5))
+}
+
+// gapTest fills the gap fields for a revealed figure minus a stated one with
+// standard error se, and the magnitude against margin; df is the t
+// distribution's (+Inf for the normal).
+func (a *analysis) gapTest(w *claimWork, gap, se, df float64) {
+	w.res.Gap = ptr(gap)
+	margin := w.res.Margin
+	if se == 0 {
+		// Both figures are certain (e.g. 100% against a stated 100%).
+		w.res.GapCI, w.res.EquivalenceCI = &Interval{gap, gap}, &Interval{gap, gap}
+		switch {
+		case math.Abs(gap) < margin:
+			w.res.Magnitude = Matches
+		case gap < 0:
+			w.res.Magnitude = Overstated
+		default:
+			w.res.Magnitude = Understated
+		}
+		return
+	}
+	q := tQuantile(1-a.alpha/2, df)
+	w.res.GapCI = &Interval{gap - q*se, gap + q*se}
+	q2 := tQuantile(1-a.alpha, df)
+	w.res.EquivalenceCI = &Interval{gap - q2*se, gap + q2*se}
+	p := tTwoSided(gap/se, df)
+	w.res.GapPValue = ptr(p)
+	switch {
+	case w.res.EquivalenceCI[0] > -margin && w.res.EquivalenceCI[1] < margin:
+		w.res.Magnitude = Matches
+	case p < a.alpha && gap < 0:
+		w.res.Magnitude = Overstated
+	case p < a.alpha:
+		w.res.Magnitude = Understated
+	default:
+		w.res.Magnitude = Unclear
+	}
+}
+
+func (a *analysis) shareClaim(w *claimWork) {
+	c := w.in
+	k, n := a.pooled(c.Metric, c.Segment, c.Variant)
+	w.res.Units = int64(n)
+	w.res.Stated = ptr(c.StatedShare)
+	w.summary = a.shareSummary
+	if n == 0 {
+		w.res.Reason = "no units"
+		return
+	}
+	p := k / n
+	w.res.Revealed = ptr(p)
+	w.res.RevealedCI = wilson(p, n, a.alpha)
+	sN := float64(c.SurveyN)
+	a.gapTest(w, p-c.StatedShare, math.Sqrt(p*(1-p)/n+c.StatedShare*(1-c.StatedShare)/sN), math.Inf(1))
+	if c.StatedShare == 0.5 {
+		w.res.Reason = "the stated share is 0.5: it states no majority"
+		return
+	}
+	w.res.PValue = ptr(binomTestHalf(k, n))
+	w.side = sideOf(p-0.5, c.StatedShare-0.5)
+	w.need = func(alpha float64) (int64, bool) {
+		if p == 0.5 {
+			return 0, false
+		}
+		// Normal approximation to the binomial test's power against 0.5.
+		m := (normQuantile(1-alpha/2)*0.5 + normQuantile(Power)*math.Sqrt(p*(1-p))) / (p - 0.5)
+		return int64(math.Max(0, math.Ceil(m*m-n))), true
+	}
+}
+
+// sideOf is +1 when revealed and stated have the same sign, −1 when opposite.
+func sideOf(revealed, stated float64) int {
+	switch {
+	case revealed == 0 || stated == 0:
+		return 0
+	case (revealed > 0) == (stated > 0):
+		return 1
+	default:
+		return -1
+	}
+}
+
+func (a *analysis) effectClaim(w *claimWork) {
+	c := w.in
+	m, _ := a.findMetric(c.Metric, c.Segment)
+	other := a.otherOf(c)
+	// The prior p-values are stored under the non-control variant.
+	key := priorKey{c.Segment, c.Metric, c.Preferred}
+	if c.Preferred == a.control {
+		key.variant = other
+	}
+	cmp, dd := a.compare(m, a.stats(m, other), a.stats(m, c.Preferred), key)
+	w.res.Units = int64(dd.n)
+	w.summary = a.effectSummary
+	w.res.Revealed = ptr(dd.d)
+	w.res.RevealedCI = cmp.AbsCI
+	w.res.PValue = cmp.PValue
+	if !dd.ok {
+		w.res.Reason = dd.reason
+		return
+	}
+	better := dd.d
+	if !m.HigherIsBetter {
+		better = -better
+	}
+	w.side = sideOf(better, 1)
+	w.need = func(alpha float64) (int64, bool) { return a.unitsNeeded(dd.d, dd.se, dd.n, alpha) }
+	if c.StatedEffect != nil {
+		s := *c.StatedEffect
+		w.res.Stated = ptr(s)
+		// The stated effect has no sampling error we know of: a constant,
+		// tested at the comparison's own df.
+		a.gapTest(w, dd.d-s, dd.se, dd.df)
+	}
+}
+
+func (a *analysis) segmentGapClaim(w *claimWork) {
+	c := w.in
+	kA, nA := a.pooled(c.Metric, c.SegmentA, c.Variant)
+	kB, nB := a.pooled(c.Metric, c.SegmentB, c.Variant)
+	w.res.Units = int64(nA + nB)
+	w.res.Stated = ptr(c.StatedA - c.StatedB)
+	w.summary = a.segmentGapSummary
+	if nA == 0 || nB == 0 {
+		w.res.Reason = "a segment has no units"
+		return
+	}
+	pA, pB := kA/nA, kB/nB
+	d := pA - pB
+	se := math.Sqrt(pA*(1-pA)/nA + pB*(1-pB)/nB)
+	w.res.Revealed = ptr(d)
+	sNA, sNB := float64(c.SurveyNA), float64(c.SurveyNB)
+	if sNA == 0 || sNB == 0 {
+		sNA, sNB = float64(c.SurveyN)/2, float64(c.SurveyN)/2
+	}
+	sA, sB := c.StatedA, c.StatedB
+	a.gapTest(w, d-(sA-sB), math.Sqrt(se*se+sA*(1-sA)/sNA+sB*(1-sB)/sNB), math.Inf(1))
+	if se == 0 {
+		w.res.RevealedCI = &Interval{d, d}
+		w.res.Reason = "both segments' shares are 0 or 1"
+		return
+	}
+	z := normQuantile(1 - a.alpha/2)
+	w.res.RevealedCI = &Interval{d - z*se, d + z*se}
+	w.res.PValue = ptr(math.Min(1, 2*normCDF(-math.Abs(d/se))))
+	w.side = sideOf(d, sA-sB)
+	if sA == sB {
+		w.res.Reason = "the stated shares are equal: they state no difference"
+		w.res.PValue = nil
+		return
+	}
+	w.need = func(alpha float64) (int64, bool) {
+		if d == 0 {
+			return 0, false
+		}
+		k := (normQuantile(1-alpha/2) + normQuantile(Power)) * se / d
+		return int64(math.Max(0, math.Ceil(k*k*(nA+nB)-(nA+nB)))), true
+	}
+}
+
+// finishClaim sets the verdict, the units needed and the summary once the
+// family's correction is known.
+func (a *analysis) finishClaim(w *claimWork, r *Report) ClaimResult {
+	w.res.Verdict = Inconclusive
+	if w.res.PAdjusted != nil && *w.res.PAdjusted < a.alpha {
+		switch w.side {
+		case 1:
+			w.res.Verdict = Holds
+		case -1:
+			w.res.Verdict = Contradicted
+		}
+	}
+	if w.res.Verdict == Inconclusive && w.need != nil {
+		if u, ok := w.need(r.PowerAlpha); ok {
+			w.res.UnitsNeeded = ptr(u)
+		}
+	}
+	w.res.Summary = w.summary(w)
+	return w.res
+}

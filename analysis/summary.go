@@ -1,0 +1,111 @@
+package analysis
+
+import (
+	"fmt"
+	"math"
+)
+
+// fmtP formats a p-value for people; the JSON keeps the exact value.
+func fmtP(p float64) string {
+	if p < 0.001 {
+		return "p < 0.001"
+	}
+	return fmt.Sprintf("p = %.2g", p)
+}
+
+func pct(x float64) string { return fmt.Sprintf("%.0f%%", 100*x) }
+
+// points formats a difference of shares in percentage points.
+func points(x float64) string { return fmt.Sprintf("%.0f points", 100*math.Abs(x)) }
+
+func (a *analysis) level() string { return fmt.Sprintf("%.0f%%", 100*(1-a.alpha)) }
+
+// magnitudeText answers "consistent with the stated figure?" in words;
+// fmtGap renders |gap| and up names the direction.
+func magnitudeText(w *claimWork, fmtGap func(float64) string) string {
+	if w.res.Gap == nil {
+		return ""
+	}
+	g := *w.res.Gap
+	dir := "higher"
+	if g < 0 {
+		dir = "lower"
+	}
+	p := ""
+	if w.res.GapPValue != nil {
+		p = " (" + fmtP(*w.res.GapPValue) + ")"
+	}
+	switch w.res.Magnitude {
+	case Matches:
+		return fmt.Sprintf("Yes: within ±%s", fmtGap(w.res.Margin))
+	case Overstated, Understated:
+		return fmt.Sprintf("No: %s %s%s", fmtGap(g), dir, p)
+	default:
+		return fmt.Sprintf("Unclear: %s %s%s", fmtGap(g), dir, p)
+	}
+}
+
+func verdictText(w *claimWork, subject string) string {
+	switch w.res.Verdict {
+	case Holds:
+		return subject + " holds"
+	case Contradicted:
+		return subject + " is contradicted"
+	}
+	s := subject + " is not yet decided"
+	if w.res.UnitsNeeded != nil {
+		s += fmt.Sprintf(" (about %d more units needed)", *w.res.UnitsNeeded)
+	}
+	return s
+}
+
+func (a *analysis) shareSummary(w *claimWork) string {
+	c := w.in
+	option := c.Option
+	if option == "" {
+		option = "the stated option"
+	}
+	if w.res.Revealed == nil {
+		return fmt.Sprintf("No customers have been offered the choice yet; the survey says %s chose %s.", pct(c.StatedShare), option)
+	}
+	ci := w.res.RevealedCI
+	s := fmt.Sprintf("Offered both, %s of %d customers chose %s (%s CI %s–%s), consistent with the survey's %s? %s",
+		pct(*w.res.Revealed), w.res.Units, option, a.level(), pct(ci[0]), pct(ci[1]), pct(c.StatedShare),
+		magnitudeText(w, points))
+	if c.StatedShare == 0.5 {
+		return s + "."
+	}
+	return s + "; " + verdictText(w, "the stated majority") + "."
+}
+
+func (a *analysis) effectSummary(w *claimWork) string {
+	c := w.in
+	other := a.otherOf(c)
+	if w.res.PValue == nil {
+		return fmt.Sprintf("%s vs %s on %s cannot be tested yet (%s).", c.Preferred, other, c.Metric, w.res.Reason)
+	}
+	ci := w.res.RevealedCI
+	s := fmt.Sprintf("%s minus %s on %s: %+.4g (%s CI %.4g to %.4g, %s); %s",
+		c.Preferred, other, c.Metric, *w.res.Revealed, a.level(), ci[0], ci[1], fmtP(*w.res.PValue),
+		verdictText(w, "the claim that "+c.Preferred+" does better"))
+	if w.res.Stated != nil {
+		s += fmt.Sprintf("; consistent with the stated %+.4g? %s", *w.res.Stated,
+			magnitudeText(w, func(x float64) string { return fmt.Sprintf("%.4g", math.Abs(x)) }))
+	}
+	return s + "."
+}
+
+func (a *analysis) segmentGapSummary(w *claimWork) string {
+	c := w.in
+	if w.res.Revealed == nil {
+		return fmt.Sprintf("%s vs %s cannot be compared yet (%s).", c.SegmentA, c.SegmentB, w.res.Reason)
+	}
+	ci := w.res.RevealedCI
+	s := fmt.Sprintf("%s minus %s: %+.0f points (%s CI %+.0f to %+.0f), consistent with the survey's %+.0f? %s",
+		c.SegmentA, c.SegmentB, 100**w.res.Revealed, a.level(), 100*ci[0], 100*ci[1], 100**w.res.Stated,
+		magnitudeText(w, points))
+	if w.res.PValue == nil {
+		return s + "."
+	}
+	return s + "; " + verdictText(w, "the stated direction") + "."
+}
