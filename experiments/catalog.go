@@ -1,0 +1,112 @@
+package experiments
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"sync"
+	"sync/atomic"
+
+	"github.com/revealed-ab/revealed/experiments/assign"
+)
+
+// Definitions is the payload SDKs evaluate locally.
+type Definitions struct {
+	Algorithm   string              `json:"algorithm"`
+	ETag        string              `json:"etag"`
+	Experiments []assign.Definition `json:"experiments"`
+}
+
+// snapshot is an immutable view of every experiment at one catalog version.
+type snapshot struct {
+	version     int64
+	byKey       map[string]*Experiment
+	definitions map[string]*assign.Definition
+	metrics     map[string]bool
+	payload     []byte // Definitions as JSON
+	etag        string
+}
+
+// Catalog keeps every experiment in memory so that assignment, event
+// validation and SDK definitions need no database read per request. Each
+// replica refreshes it when the store's catalog version moves.
+type Catalog struct {
+	store   Store
+	current atomic.Pointer[snapshot]
+
+	mu      sync.Mutex // serialises refreshes and guards changed
+	changed chan struct{}
+}
+
+// NewCatalog returns an empty catalog; call Refresh before use.
+func NewCatalog(store Store) *Catalog {
+	c := &Catalog{store: store, changed: make(chan struct{})}
+	c.current.Store(&snapshot{version: -1})
+	return c
+}
+
+// Refresh reloads the experiments if the stored catalog has changed.
+func (c *Catalog) Refresh(ctx context.Context) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	version, err := c.store.CatalogVersion(ctx)
+	if err != nil {
+		return err
+	}
+	if version == c.current.Load().version {
+		return nil
+	}
+	list, err := c.store.ListExperiments(ctx)
+	if err != nil {
+		return err
+	}
+	c.current.Store(buildSnapshot(version, list))
+	close(c.changed)
+	c.changed = make(chan struct{})
+	return nil
+}
+
+func buildSnapshot(version int64, list []*Experiment) *snapshot {
+	s := &snapshot{
+		version:     version,
+		byKey:       make(map[string]*Experiment, len(list)),
+		definitions: make(map[string]*assign.Definition, len(list)),
+		metrics:     map[string]bool{},
+	}
+	defs := Definitions{Algorithm: assign.Version, Experiments: make([]assign.Definition, 0, len(list))}
+	for _, e := range list {
+		s.byKey[e.Key] = e
+		d := e.Definition()
+		s.definitions[e.Key] = &d
+		defs.Experiments = append(defs.Experiments, d)
+		for _, m := range e.Metrics {
+			s.metrics[m.Key] = true
+		}
+	}
+	body, _ := json.Marshal(defs.Experiments) // plain data: cannot fail
+	sum := sha256.Sum256(body)
+	s.etag = `"` + hex.EncodeToString(sum[:12]) + `"`
+	defs.ETag = s.etag
+	s.payload, _ = json.Marshal(defs)
+	return s
+}
+
+// Changed returns a channel that is closed at the next change of the catalog.
+func (c *Catalog) Changed() <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.changed
+}
+
+// Definitions returns the SDK payload as JSON and its ETag (quoted).
+func (c *Catalog) Definitions() (payload []byte, etag string) {
+	s := c.current.Load()
+	return s.payload, s.etag
+}
+
+func (c *Catalog) experiment(key string) *Experiment { return c.current.Load().byKey[key] }
+func (c *Catalog) definition(key string) *assign.Definition {
+	return c.current.Load().definitions[key]
+}
+func (c *Catalog) knownMetric(key string) bool { return c.current.Load().metrics[key] }

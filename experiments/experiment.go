@@ -1,0 +1,276 @@
+package experiments
+
+import (
+	"fmt"
+	"math"
+	"regexp"
+	"time"
+
+	"github.com/revealed-ab/revealed/experiments/assign"
+)
+
+// Status is where an experiment is in its life: draft → running → stopped.
+type Status string
+
+const (
+	StatusDraft   Status = "draft"
+	StatusRunning Status = "running"
+	StatusStopped Status = "stopped"
+)
+
+// MetricKind says how a unit's value of a metric is formed from its outcomes.
+type MetricKind string
+
+const (
+	// MetricBinary is 1 for a unit with at least one outcome value > 0, else 0.
+	MetricBinary MetricKind = "binary"
+	// MetricMean is the sum of a unit's outcome values, 0 when it has none.
+	MetricMean MetricKind = "mean"
+)
+
+// Metric is an outcome an experiment is judged on.
+type Metric struct {
+	Key            string     `json:"key"`
+	Kind           MetricKind `json:"kind"`
+	HigherIsBetter bool       `json:"higher_is_better"`
+}
+
+// Experiment is a randomised comparison of service treatments.
+type Experiment struct {
+	Key        string             `json:"key"`
+	Name       string             `json:"name"`
+	Hypothesis string             `json:"hypothesis"`
+	Unit       string             `json:"unit"`
+	Variants   []assign.Variant   `json:"variants"`
+	Traffic    float64            `json:"traffic"`
+	Targeting  []assign.Condition `json:"targeting"`
+	Metrics    []Metric           `json:"metrics"`
+	Salt       string             `json:"salt"`
+	Status     Status             `json:"status"`
+	CreatedAt  time.Time          `json:"created_at"`
+	UpdatedAt  time.Time          `json:"updated_at"`
+	StartedAt  *time.Time         `json:"started_at"`
+	StoppedAt  *time.Time         `json:"stopped_at"`
+	// Version counts the stored changes; it tells replicas that their cached
+	// definitions are stale.
+	Version int64 `json:"version"`
+}
+
+// ExperimentInput is what a product team may set. Pointers distinguish
+// "absent, use the default" from a zero value that validation must refuse.
+type ExperimentInput struct {
+	Key        string             `json:"key"`
+	Name       string             `json:"name"`
+	Hypothesis string             `json:"hypothesis"`
+	Unit       string             `json:"unit"`
+	Variants   []assign.Variant   `json:"variants"`
+	Traffic    *float64           `json:"traffic"`
+	Targeting  []assign.Condition `json:"targeting"`
+	Metrics    []Metric           `json:"metrics"`
+	Salt       string             `json:"salt"`
+}
+
+const (
+	maxKeyLen     = 64
+	maxNameLen    = 200
+	maxTextLen    = 4000
+	maxMetrics    = 20
+	maxConditions = 20
+)
+
+var slugPattern = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9_-]*[a-z0-9])?$`)
+
+// ValidSlug reports whether s may be used as a key: lower-case letters,
+// digits, '-' and '_', not starting or ending with a separator.
+func ValidSlug(s string) bool { return len(s) <= maxKeyLen && slugPattern.MatchString(s) }
+
+// Definition is the part of the experiment that assignment reads.
+func (e *Experiment) Definition() assign.Definition {
+	return assign.Definition{
+		Key:       e.Key,
+		Salt:      e.Salt,
+		Status:    string(e.Status),
+		Traffic:   e.Traffic,
+		Variants:  e.Variants,
+		Targeting: e.Targeting,
+	}
+}
+
+// Control returns the control variant's key.
+func (e *Experiment) Control() string {
+	for _, v := range e.Variants {
+		if v.Control {
+			return v.Key
+		}
+	}
+	return ""
+}
+
+// HasVariant reports whether key names one of the experiment's variants.
+func (e *Experiment) HasVariant(key string) bool {
+	for _, v := range e.Variants {
+		if v.Key == key {
+			return true
+		}
+	}
+	return false
+}
+
+// Metric returns the experiment's metric with the given key.
+func (e *Experiment) Metric(key string) (Metric, bool) {
+	for _, m := range e.Metrics {
+		if m.Key == key {
+			return m, true
+		}
+	}
+	return Metric{}, false
+}
+
+// build validates in and returns the experiment it describes, with defaults
+// applied and weights normalised to sum to 1.
+func (in *ExperimentInput) build() (*Experiment, error) {
+	var errs []FieldError
+	add := func(field, format string, args ...any) {
+		errs = append(errs, FieldError{Field: field, Detail: fmt.Sprintf(format, args...)})
+	}
+	switch {
+	case in.Key == "":
+		add("key", "is required")
+	case !ValidSlug(in.Key):
+		add("key", "must be a slug of at most %d characters: lower-case letters, digits, '-' and '_'", maxKeyLen)
+	}
+	if in.Name == "" {
+		add("name", "is required")
+	} else if len(in.Name) > maxNameLen {
+		add("name", "must be at most %d bytes", maxNameLen)
+	}
+	if len(in.Hypothesis) > maxTextLen {
+		add("hypothesis", "must be at most %d bytes", maxTextLen)
+	}
+	if in.Unit == "" {
+		add("unit", "is required, e.g. \"customer_id\"")
+	} else if len(in.Unit) > maxKeyLen {
+		add("unit", "must be at most %d bytes", maxKeyLen)
+	}
+	if len(in.Salt) > maxNameLen {
+		add("salt", "must be at most %d bytes", maxNameLen)
+	}
+	if len(in.Targeting) > maxConditions {
+		add("targeting", "must have at most %d conditions", maxConditions)
+	}
+	errs = append(errs, validateMetrics(in.Metrics)...)
+
+	traffic := 1.0
+	if in.Traffic != nil {
+		traffic = *in.Traffic
+	}
+	salt := in.Salt
+	if salt == "" {
+		salt = in.Key
+	}
+	e := &Experiment{
+		Key:        in.Key,
+		Name:       in.Name,
+		Hypothesis: in.Hypothesis,
+		Unit:       in.Unit,
+		Variants:   normalise(in.Variants),
+		Traffic:    traffic,
+		Targeting:  in.Targeting,
+		Metrics:    in.Metrics,
+		Salt:       salt,
+		Status:     StatusDraft,
+	}
+	if e.Targeting == nil {
+		e.Targeting = []assign.Condition{}
+	}
+	def := e.Definition()
+	def.Key = "-" // the key was checked above with its own message
+	def.Variants = in.Variants
+	for _, fe := range def.Validate() {
+		errs = append(errs, FieldError{Field: fe.Field, Detail: fe.Detail})
+	}
+	if len(errs) > 0 {
+		return nil, Invalid("invalid experiment", errs)
+	}
+	return e, nil
+}
+
+func validateMetrics(metrics []Metric) []FieldError {
+	var errs []FieldError
+	if len(metrics) == 0 {
+		return []FieldError{{Field: "metrics", Detail: "at least one metric is required"}}
+	}
+	if len(metrics) > maxMetrics {
+		return []FieldError{{Field: "metrics", Detail: fmt.Sprintf("at most %d metrics", maxMetrics)}}
+	}
+	seen := map[string]bool{}
+	for i, m := range metrics {
+		field := fmt.Sprintf("metrics[%d]", i)
+		switch {
+		case m.Key == "":
+			errs = append(errs, FieldError{Field: field + ".key", Detail: "is required"})
+		case !ValidSlug(m.Key):
+			errs = append(errs, FieldError{Field: field + ".key", Detail: "must be a slug: lower-case letters, digits, '-' and '_'"})
+		case seen[m.Key]:
+			errs = append(errs, FieldError{Field: field + ".key", Detail: fmt.Sprintf("duplicate metric %q", m.Key)})
+		}
+		seen[m.Key] = true
+		if m.Kind != MetricBinary && m.Kind != MetricMean {
+			errs = append(errs, FieldError{Field: field + ".kind", Detail: `must be "binary" or "mean"`})
+		}
+	}
+	return errs
+}
+
+// normalise scales valid weights to sum to 1; invalid ones are left for
+// validation to report.
+func normalise(variants []assign.Variant) []assign.Variant {
+	out := make([]assign.Variant, len(variants))
+	copy(out, variants)
+	total := 0.0
+	for _, v := range variants {
+		if !(v.Weight > 0) || math.IsInf(v.Weight, 0) {
+			return out
+		}
+		total += v.Weight
+	}
+	if total > 0 && !math.IsInf(total, 0) {
+		for i := range out {
+			out[i].Weight /= total
+		}
+	}
+	return out
+}
+
+// lockedChange explains why next may not replace e while e is running or
+// stopped, or returns "" when the change is allowed. Changing who is in the
+// experiment, or which variant they get, silently re-buckets customers and
+// corrupts the comparison.
+func lockedChange(e, next *Experiment) string {
+	if e.Status == StatusDraft {
+		return ""
+	}
+	switch {
+	case !sameVariants(e.Variants, next.Variants):
+		return "variants and weights cannot change once an experiment has started: customers would be re-bucketed"
+	case e.Salt != next.Salt:
+		return "the salt cannot change once an experiment has started: every customer would be re-bucketed"
+	case e.Traffic != next.Traffic:
+		return "traffic cannot change once an experiment has started: customers would enter or leave mid-experiment"
+	case e.Unit != next.Unit:
+		return "the randomisation unit cannot change once an experiment has started"
+	}
+	return ""
+}
+
+func sameVariants(a, b []assign.Variant) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].Key != b[i].Key || a[i].Control != b[i].Control || math.Abs(a[i].Weight-b[i].Weight) > 1e-12 {
+			return false
+		}
+	}
+	return true
+}
