@@ -1,0 +1,4 @@
+DROP TABLE exposures;
+DROP TABLE events;
+DROP TABLE experiments;
+DROP TABLE api_keys;

@@ -1,0 +1,254 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/revealed-ab/revealed/experiments"
+)
+
+// rowsPerStatement keeps a multi-row INSERT well under both engines' limits
+// on bound parameters (SQLite 32,766; Postgres 65,535).
+const rowsPerStatement = 500
+
+// maxGroupEvents bounds how much one group commit takes on, so a burst does
+// not make early requests wait for a huge transaction.
+const maxGroupEvents = 20000
+
+type writeRequest struct {
+	events []experiments.StoredEvent
+	done   chan writeResult
+}
+
+type writeResult struct {
+	res experiments.IngestResult
+	err error
+}
+
+// committer funnels every event write through a few goroutines. Concurrent
+// requests are grouped into one transaction (group commit): on SQLite there
+// is one writer, so there is no SQLITE_BUSY, and one fsync serves many
+// requests. Each request is answered only after its transaction commits.
+type committer struct {
+	store   *Store
+	reqs    chan *writeRequest
+	closing chan struct{}
+	stopped chan struct{}
+	workers int
+}
+
+func newCommitter(s *Store, workers int) *committer {
+	c := &committer{store: s, reqs: make(chan *writeRequest), closing: make(chan struct{}), stopped: make(chan struct{}), workers: workers}
+	done := make(chan struct{}, workers)
+	for range workers {
+		go func() { c.run(); done <- struct{}{} }()
+	}
+	go func() {
+		for range workers {
+			<-done
+		}
+		close(c.stopped)
+	}()
+	return c
+}
+
+func (c *committer) close() {
+	close(c.closing)
+	<-c.stopped
+}
+
+func (c *committer) run() {
+	for {
+		var first *writeRequest
+		select {
+		case first = <-c.reqs:
+		case <-c.closing:
+			return
+		}
+		group := []*writeRequest{first}
+		n := len(first.events)
+	gather:
+		for n < maxGroupEvents {
+			select {
+			case r := <-c.reqs:
+				group = append(group, r)
+				n += len(r.events)
+			default:
+				break gather
+			}
+		}
+		c.commitGroup(group)
+	}
+}
+
+// commitGroup writes the group in one transaction. If it fails, each request
+// is retried alone so that one bad request cannot fail its neighbours.
+func (c *committer) commitGroup(group []*writeRequest) {
+	results := make([]experiments.IngestResult, len(group))
+	err := c.store.inTx(context.Background(), func(tx *sqlx.Tx) error {
+		for i, r := range group {
+			res, err := c.store.insertEvents(tx, r.events)
+			if err != nil {
+				return err
+			}
+			results[i] = res
+		}
+		return nil
+	})
+	if err == nil {
+		for i, r := range group {
+			r.done <- writeResult{res: results[i]}
+		}
+		return
+	}
+	if len(group) == 1 {
+		group[0].done <- writeResult{err: experiments.Internal(err)}
+		return
+	}
+	for _, r := range group {
+		c.commitGroup([]*writeRequest{r})
+	}
+}
+
+// Ingest hands the events to the group committer and waits for the commit.
+func (s *Store) Ingest(ctx context.Context, events []experiments.StoredEvent) (experiments.IngestResult, error) {
+	req := &writeRequest{events: events, done: make(chan writeResult, 1)}
+	select {
+	case s.writer.reqs <- req:
+	case <-s.writer.closing:
+		return experiments.IngestResult{}, experiments.Errorf(experiments.CodeUnavailable, "the server is shutting down")
+	case <-ctx.Done():
+		return experiments.IngestResult{}, ctx.Err()
+	}
+	// Once handed over, the write completes even if the client goes away:
+	// its ids make a retry safe, and waiting here keeps shutdown orderly.
+	r := <-req.done
+	return r.res, r.err
+}
+
+func (s *Store) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// insertEvents stores the events whose ids are new and records first
+// exposures. Duplicates are events whose id was already stored, or repeated
+// within the batch.
+func (s *Store) insertEvents(tx *sqlx.Tx, events []experiments.StoredEvent) (experiments.IngestResult, error) {
+	var res experiments.IngestResult
+	for start := 0; start < len(events); start += rowsPerStatement {
+		chunk := events[start:min(start+rowsPerStatement, len(events))]
+		inserted, err := s.insertEventRows(tx, chunk)
+		if err != nil {
+			return res, err
+		}
+		res.Accepted += inserted
+		res.Duplicates += len(chunk) - inserted
+	}
+	return res, s.upsertExposures(tx, events)
+}
+
+func (s *Store) insertEventRows(tx *sqlx.Tx, chunk []experiments.StoredEvent) (int, error) {
+	var q strings.Builder
+	q.WriteString(`INSERT INTO events (id, type, unit_id, experiment, variant, metric, value, ts, received_at, attributes) VALUES `)
+	args := make([]any, 0, len(chunk)*10)
+	for i, e := range chunk {
+		if i > 0 {
+			q.WriteByte(',')
+		}
+		q.WriteString(`(?,?,?,?,?,?,?,?,?,?)`)
+		args = append(args, e.ID, string(e.Type), e.UnitID, nullString(e.Experiment), nullString(e.Variant), nullString(e.Metric),
+			e.Value, e.TS, e.ReceivedAt, e.Attributes)
+	}
+	q.WriteString(` ON CONFLICT (id) DO NOTHING`)
+	r, err := tx.Exec(s.rebind(q.String()), args...)
+	if err != nil {
+		return 0, fmt.Errorf("inserting events: %w", err)
+	}
+	n, err := r.RowsAffected()
+	return int(n), err
+}
+
+// upsertExposures keeps each unit's earliest exposure per experiment. Postgres
+// refuses to upsert one row twice in a statement, so the batch is reduced to
+// one exposure per (experiment, unit) first.
+func (s *Store) upsertExposures(tx *sqlx.Tx, events []experiments.StoredEvent) error {
+	type key struct{ experiment, unit string }
+	first := map[key]int{}
+	var order []key
+	for i := range events {
+		e := &events[i]
+		if e.Type != experiments.EventExposure {
+			continue
+		}
+		k := key{e.Experiment, e.UnitID}
+		j, seen := first[k]
+		if !seen {
+			order = append(order, k)
+			first[k] = i
+		} else if e.TS < events[j].TS {
+			first[k] = i
+		}
+	}
+	for start := 0; start < len(order); start += rowsPerStatement {
+		chunk := order[start:min(start+rowsPerStatement, len(order))]
+		var q strings.Builder
+		q.WriteString(`INSERT INTO exposures (experiment, unit_id, variant, ts, attributes) VALUES `)
+		args := make([]any, 0, len(chunk)*5)
+		for i, k := range chunk {
+			if i > 0 {
+				q.WriteByte(',')
+			}
+			q.WriteString(`(?,?,?,?,?)`)
+			e := &events[first[k]]
+			args = append(args, e.Experiment, e.UnitID, e.Variant, e.TS, e.Attributes)
+		}
+		q.WriteString(` ON CONFLICT (experiment, unit_id) DO UPDATE SET variant = excluded.variant, ts = excluded.ts,
+			attributes = excluded.attributes WHERE excluded.ts < exposures.ts`)
+		if _, err := tx.Exec(s.rebind(q.String()), args...); err != nil {
+			return fmt.Errorf("recording exposures: %w", err)
+		}
+	}
+	return nil
+}
+
+func nullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
+
+// ArmStats aggregates, in the database, each exposed unit's value of the
+// metric and then units, sum and sum of squares per variant. Only outcomes
+// from the unit's first exposure on count, and an outcome sent with an
+// experiment counts only in that experiment. Memory does not grow with the
+// number of events: Go receives one row per variant.
+func (s *Store) ArmStats(ctx context.Context, e *experiments.Experiment, metric experiments.Metric) ([]experiments.ArmStats, error) {
+	unitValue := `COALESCE(SUM(o.value), 0.0)`
+	if metric.Kind == experiments.MetricBinary {
+		unitValue = `COALESCE(MAX(CASE WHEN o.value > 0 THEN 1.0 ELSE 0.0 END), 0.0)`
+	}
+	q := `SELECT variant, COUNT(*) AS units, COALESCE(SUM(v), 0.0) AS sum, COALESCE(SUM(v * v), 0.0) AS sum_sq
+		FROM (
+			SELECT x.unit_id, x.variant, ` + unitValue + ` AS v
+			FROM exposures x
+			LEFT JOIN events o ON o.type = 'outcome' AND o.metric = ? AND o.unit_id = x.unit_id
+				AND o.ts >= x.ts AND (o.experiment IS NULL OR o.experiment = x.experiment)
+			WHERE x.experiment = ?
+			GROUP BY x.unit_id, x.variant
+		) per_unit
+		GROUP BY variant
+		ORDER BY variant`
+	var out []experiments.ArmStats
+	if err := s.db.SelectContext(ctx, &out, s.rebind(q), metric.Key, e.Key); err != nil {
+		return nil, experiments.Internal(fmt.Errorf("aggregating %s/%s: %w", e.Key, metric.Key, err))
+	}
+	return out, nil
+}

@@ -1,0 +1,155 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/revealed-ab/revealed/experiments"
+)
+
+type experimentRow struct {
+	Key        string        `db:"key"`
+	Name       string        `db:"name"`
+	Hypothesis string        `db:"hypothesis"`
+	Unit       string        `db:"unit"`
+	Salt       string        `db:"salt"`
+	Traffic    float64       `db:"traffic"`
+	Status     string        `db:"status"`
+	Variants   string        `db:"variants"`
+	Targeting  string        `db:"targeting"`
+	Metrics    string        `db:"metrics"`
+	CreatedAt  int64         `db:"created_at"`
+	UpdatedAt  int64         `db:"updated_at"`
+	StartedAt  sql.NullInt64 `db:"started_at"`
+	StoppedAt  sql.NullInt64 `db:"stopped_at"`
+	Version    int64         `db:"version"`
+}
+
+const experimentColumns = `key, name, hypothesis, unit, salt, traffic, status, variants, targeting, metrics, created_at, updated_at, started_at, stopped_at, version`
+
+func toRow(e *experiments.Experiment) (experimentRow, error) {
+	variants, err := json.Marshal(e.Variants)
+	if err != nil {
+		return experimentRow{}, err
+	}
+	targeting, err := json.Marshal(e.Targeting)
+	if err != nil {
+		return experimentRow{}, err
+	}
+	metrics, err := json.Marshal(e.Metrics)
+	if err != nil {
+		return experimentRow{}, err
+	}
+	return experimentRow{
+		Key: e.Key, Name: e.Name, Hypothesis: e.Hypothesis, Unit: e.Unit, Salt: e.Salt, Traffic: e.Traffic,
+		Status: string(e.Status), Variants: string(variants), Targeting: string(targeting), Metrics: string(metrics),
+		CreatedAt: e.CreatedAt.UnixMicro(), UpdatedAt: e.UpdatedAt.UnixMicro(),
+		StartedAt: nullMicros(e.StartedAt), StoppedAt: nullMicros(e.StoppedAt), Version: e.Version,
+	}, nil
+}
+
+func (r *experimentRow) experiment() (*experiments.Experiment, error) {
+	e := &experiments.Experiment{
+		Key: r.Key, Name: r.Name, Hypothesis: r.Hypothesis, Unit: r.Unit, Salt: r.Salt, Traffic: r.Traffic,
+		Status: experiments.Status(r.Status), CreatedAt: fromMicros(r.CreatedAt), UpdatedAt: fromMicros(r.UpdatedAt),
+		StartedAt: timePtr(r.StartedAt), StoppedAt: timePtr(r.StoppedAt), Version: r.Version,
+	}
+	for _, f := range []struct {
+		raw string
+		dst any
+	}{{r.Variants, &e.Variants}, {r.Targeting, &e.Targeting}, {r.Metrics, &e.Metrics}} {
+		if err := json.Unmarshal([]byte(f.raw), f.dst); err != nil {
+			return nil, fmt.Errorf("decoding stored experiment %q: %w", r.Key, err)
+		}
+	}
+	return e, nil
+}
+
+func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
+
+func nullMicros(t *time.Time) sql.NullInt64 {
+	if t == nil {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: t.UnixMicro(), Valid: true}
+}
+
+func timePtr(v sql.NullInt64) *time.Time {
+	if !v.Valid {
+		return nil
+	}
+	t := fromMicros(v.Int64)
+	return &t
+}
+
+func (s *Store) CreateExperiment(ctx context.Context, e *experiments.Experiment) error {
+	row, err := toRow(e)
+	if err != nil {
+		return experiments.Internal(err)
+	}
+	_, err = s.db.NamedExecContext(ctx, `INSERT INTO experiments (`+experimentColumns+`) VALUES
+		(:key, :name, :hypothesis, :unit, :salt, :traffic, :status, :variants, :targeting, :metrics, :created_at, :updated_at, :started_at, :stopped_at, :version)`, row)
+	return adaptError(err, fmt.Sprintf("an experiment with key %q already exists", e.Key))
+}
+
+func (s *Store) GetExperiment(ctx context.Context, key string) (*experiments.Experiment, error) {
+	var row experimentRow
+	err := s.db.GetContext(ctx, &row, s.rebind(`SELECT `+experimentColumns+` FROM experiments WHERE key = ?`), key)
+	if err == sql.ErrNoRows {
+		return nil, experiments.Errorf(experiments.CodeNotFound, "no experiment %q", key)
+	}
+	if err != nil {
+		return nil, experiments.Internal(err)
+	}
+	return row.experiment()
+}
+
+func (s *Store) ListExperiments(ctx context.Context) ([]*experiments.Experiment, error) {
+	var rows []experimentRow
+	if err := s.db.SelectContext(ctx, &rows, `SELECT `+experimentColumns+` FROM experiments ORDER BY created_at DESC, key`); err != nil {
+		return nil, experiments.Internal(err)
+	}
+	out := make([]*experiments.Experiment, 0, len(rows))
+	for i := range rows {
+		e, err := rows[i].experiment()
+		if err != nil {
+			return nil, experiments.Internal(err)
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+func (s *Store) UpdateExperiment(ctx context.Context, e *experiments.Experiment) error {
+	row, err := toRow(e)
+	if err != nil {
+		return experiments.Internal(err)
+	}
+	res, err := s.db.NamedExecContext(ctx, `UPDATE experiments SET name = :name, hypothesis = :hypothesis, unit = :unit,
+		salt = :salt, traffic = :traffic, status = :status, variants = :variants, targeting = :targeting, metrics = :metrics,
+		updated_at = :updated_at, started_at = :started_at, stopped_at = :stopped_at, version = :version
+		WHERE key = :key AND version = :version - 1`, row)
+	if err != nil {
+		return adaptError(err, "conflicting update")
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		if _, err := s.GetExperiment(ctx, e.Key); err != nil {
+			return err
+		}
+		return experiments.Errorf(experiments.CodeConflict, "experiment %q was changed by another request; reload it and try again", e.Key)
+	}
+	return nil
+}
+
+// CatalogVersion sums the experiments' versions: every create or change adds
+// one, and experiments are never deleted, so the sum only grows.
+func (s *Store) CatalogVersion(ctx context.Context) (int64, error) {
+	var v int64
+	if err := s.db.GetContext(ctx, &v, `SELECT COALESCE(SUM(version), 0) FROM experiments`); err != nil {
+		return 0, experiments.Internal(err)
+	}
+	return v, nil
+}

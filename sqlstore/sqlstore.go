@@ -1,0 +1,227 @@
+// Package sqlstore implements experiments.Store with sqlx over SQLite (the
+// embedded default) and Postgres (for several replicas sharing one store).
+// Queries are written once with '?' placeholders and rebound per dialect;
+// they branch on dialect only where the SQL itself differs.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/golang-migrate/migrate/v4"
+	migratepgx "github.com/golang-migrate/migrate/v4/database/pgx/v5"
+	migratesqlite "github.com/golang-migrate/migrate/v4/database/sqlite3"
+	"github.com/golang-migrate/migrate/v4/source/iofs"
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	"github.com/jmoiron/sqlx"
+	"github.com/mattn/go-sqlite3"
+
+	"github.com/revealed-ab/revealed/experiments"
+	"github.com/revealed-ab/revealed/migrations"
+)
+
+// Dialect names a supported database engine.
+type Dialect string
+
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// Store is the sqlx implementation of experiments.Store.
+type Store struct {
+	db      *sqlx.DB
+	dialect Dialect
+	dsn     string
+	writer  *committer
+	log     *slog.Logger
+}
+
+var _ experiments.Store = (*Store)(nil)
+
+// DialectOf tells which engine a --db value names: a postgres:// or
+// postgresql:// URL, or else a SQLite file path.
+func DialectOf(dsn string) Dialect {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		return Postgres
+	}
+	return SQLite
+}
+
+// sqliteDSN turns a file path into a DSN with the settings that make an
+// acknowledged write durable: WAL lets readers run beside the one writer,
+// synchronous=FULL fsyncs the WAL at every commit (so a commit survives power
+// loss, not only a process crash), and BEGIN IMMEDIATE takes the write lock
+// up front so busy_timeout applies instead of a deadlock-time SQLITE_BUSY.
+func sqliteDSN(path string) string {
+	dsn := path
+	if !strings.HasPrefix(dsn, "file:") {
+		dsn = "file:" + dsn
+	}
+	sep := "?"
+	if strings.Contains(dsn, "?") {
+		sep = "&"
+	}
+	return dsn + sep + "_journal_mode=WAL&_synchronous=FULL&_busy_timeout=10000&_txlock=immediate&_foreign_keys=on&_cache_size=-65536"
+}
+
+func open(dsn string) (*sqlx.DB, Dialect, error) {
+	d := DialectOf(dsn)
+	if d == Postgres {
+		db, err := sqlx.Open("pgx", dsn)
+		return db, d, err
+	}
+	db, err := sqlx.Open("sqlite3", sqliteDSN(dsn))
+	return db, d, err
+}
+
+// Open connects to dsn and checks that it answers. It does not migrate.
+func Open(ctx context.Context, dsn string, log *slog.Logger) (*Store, error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	db, dialect, err := open(dsn)
+	if err != nil {
+		return nil, err
+	}
+	if dialect == SQLite {
+		// Writes are serialised by the committer anyway; more readers help reports.
+		db.SetMaxOpenConns(8)
+		db.SetMaxIdleConns(8)
+	} else {
+		db.SetMaxOpenConns(16)
+		db.SetMaxIdleConns(16)
+	}
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("connecting to the %s database: %w", dialect, err)
+	}
+	s := &Store{db: db, dialect: dialect, dsn: dsn, log: log}
+	workers := 1
+	if dialect == Postgres {
+		workers = 4
+	}
+	s.writer = newCommitter(s, workers)
+	return s, nil
+}
+
+// Close stops the writer after the writes in flight and closes the database.
+func (s *Store) Close() error {
+	s.writer.close()
+	return s.db.Close()
+}
+
+// Dialect returns the engine behind the store.
+func (s *Store) Dialect() Dialect { return s.dialect }
+
+// DB exposes the connection for tests and tools.
+func (s *Store) DB() *sqlx.DB { return s.db }
+
+// Ping reports whether the database answers.
+func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
+
+// MigrationStatus reports the schema version of the database and the latest
+// version this binary knows. A database with no schema has version 0.
+func (s *Store) MigrationStatus(ctx context.Context) (current, latest uint, dirty bool, err error) {
+	err = s.withMigrate(func(m *migrate.Migrate, latestVersion uint) error {
+		latest = latestVersion
+		current, dirty, err = m.Version()
+		if errors.Is(err, migrate.ErrNilVersion) {
+			current, err = 0, nil
+		}
+		return err
+	})
+	return current, latest, dirty, err
+}
+
+// Migrate applies every pending migration.
+func (s *Store) Migrate(ctx context.Context) error {
+	return s.withMigrate(func(m *migrate.Migrate, _ uint) error {
+		if err := m.Up(); err != nil && !errors.Is(err, migrate.ErrNoChange) {
+			return err
+		}
+		return nil
+	})
+}
+
+// withMigrate runs fn with a migrator on its own connection: the migration
+// drivers close the database they are given.
+func (s *Store) withMigrate(fn func(m *migrate.Migrate, latest uint) error) error {
+	files, err := migrations.FS(string(s.dialect))
+	if err != nil {
+		return err
+	}
+	src, err := iofs.New(files, ".")
+	if err != nil {
+		return err
+	}
+	latest, err := src.First()
+	if err != nil {
+		return err
+	}
+	for {
+		next, err := src.Next(latest)
+		if err != nil {
+			break
+		}
+		latest = next
+	}
+	db, _, err := open(s.dsn)
+	if err != nil {
+		return err
+	}
+	var m *migrate.Migrate
+	if s.dialect == Postgres {
+		driver, derr := migratepgx.WithInstance(db.DB, &migratepgx.Config{})
+		if derr != nil {
+			db.Close()
+			return derr
+		}
+		m, err = migrate.NewWithInstance("iofs", src, "pgx5", driver)
+	} else {
+		driver, derr := migratesqlite.WithInstance(db.DB, &migratesqlite.Config{})
+		if derr != nil {
+			db.Close()
+			return derr
+		}
+		m, err = migrate.NewWithInstance("iofs", src, "sqlite3", driver)
+	}
+	if err != nil {
+		db.Close()
+		return err
+	}
+	defer m.Close()
+	return fn(m, latest)
+}
+
+// adaptError maps driver errors to domain errors by error code, never by
+// message text.
+func adaptError(err error, conflict string) error {
+	if err == nil {
+		return nil
+	}
+	var sqliteErr sqlite3.Error
+	if errors.As(err, &sqliteErr) && (sqliteErr.ExtendedCode == sqlite3.ErrConstraintUnique || sqliteErr.ExtendedCode == sqlite3.ErrConstraintPrimaryKey) {
+		return experiments.Errorf(experiments.CodeConflict, "%s", conflict)
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+		return experiments.Errorf(experiments.CodeConflict, "%s", conflict)
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return experiments.Errorf(experiments.CodeNotFound, "not found")
+	}
+	var domain *experiments.Error
+	if errors.As(err, &domain) {
+		return err
+	}
+	return experiments.Internal(err)
+}
+
+// rebind rewrites '?' placeholders for the store's dialect.
+func (s *Store) rebind(q string) string { return s.db.Rebind(q) }
