@@ -1,0 +1,134 @@
+package server
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/revealed-ab/revealed/experiments"
+)
+
+// keyCacheTTL bounds how long a revoked key keeps working on a replica that
+// had it cached; in exchange, no request waits on a key lookup in between.
+const keyCacheTTL = 5 * time.Second
+
+// touchEvery limits last_used_at writes to one per key per interval.
+const touchEvery = time.Minute
+
+type cachedKey struct {
+	key     *experiments.APIKey
+	expires time.Time
+}
+
+type authenticator struct {
+	svc *experiments.Service
+
+	mu      sync.Mutex
+	cache   map[string]cachedKey // by secret hash
+	touched map[string]time.Time // by key id
+}
+
+func newAuthenticator(svc *experiments.Service) *authenticator {
+	return &authenticator{svc: svc, cache: map[string]cachedKey{}, touched: map[string]time.Time{}}
+}
+
+// require admits requests whose key is of one of the kinds: 401 without a
+// valid key, 403 with a key of another kind.
+func (a *authenticator) require(kinds ...experiments.KeyKind) gin.HandlerFunc {
+	return handler(func(c *gin.Context) error {
+		secret, ok := bearer(c.GetHeader("Authorization"))
+		if !ok {
+			return experiments.Errorf(experiments.CodeUnauthorized, "an API key is required: Authorization: Bearer KEY")
+		}
+		k, err := a.lookup(c.Request.Context(), secret)
+		if err != nil {
+			return err
+		}
+		allowed := false
+		for _, kind := range kinds {
+			allowed = allowed || k.Kind == kind
+		}
+		if !allowed {
+			return experiments.Errorf(experiments.CodeForbidden, "a %s key may not do this; it needs a %s key", k.Kind, kinds[0])
+		}
+		c.Set(apiKeyKey, k)
+		c.Next()
+		return nil
+	})
+}
+
+func bearer(header string) (string, bool) {
+	const prefix = "Bearer "
+	if len(header) <= len(prefix) || !strings.EqualFold(header[:len(prefix)], prefix) {
+		return "", false
+	}
+	return strings.TrimSpace(header[len(prefix):]), true
+}
+
+func (a *authenticator) lookup(ctx context.Context, secret string) (*experiments.APIKey, error) {
+	hash := experiments.HashSecret(secret)
+	now := time.Now()
+	a.mu.Lock()
+	ck, ok := a.cache[hash]
+	a.mu.Unlock()
+	if ok && now.Before(ck.expires) {
+		a.touch(ck.key.ID, now)
+		return ck.key, nil
+	}
+	k, err := a.svc.Authenticate(ctx, secret)
+	if err != nil {
+		if experiments.ErrorCode(err) == experiments.CodeUnauthorized {
+			a.mu.Lock()
+			delete(a.cache, hash)
+			a.mu.Unlock()
+		}
+		return nil, err
+	}
+	a.mu.Lock()
+	if len(a.cache) > 10000 {
+		clear(a.cache)
+	}
+	a.cache[hash] = cachedKey{key: k, expires: now.Add(keyCacheTTL)}
+	a.mu.Unlock()
+	a.touch(k.ID, now)
+	return k, nil
+}
+
+// forget drops a revoked key from this replica's cache at once.
+func (a *authenticator) forget(id string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for h, ck := range a.cache {
+		if ck.key.ID == id {
+			delete(a.cache, h)
+		}
+	}
+}
+
+// touch records last_used_at in the background, at most once per interval, so
+// that authentication never waits on a write.
+func (a *authenticator) touch(id string, now time.Time) {
+	a.mu.Lock()
+	last := a.touched[id]
+	due := now.Sub(last) >= touchEvery
+	if due {
+		a.touched[id] = now
+	}
+	a.mu.Unlock()
+	if due {
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			a.svc.TouchKey(ctx, id) // best effort: a missed touch only delays last_used_at
+		}()
+	}
+}
+
+func currentKey(c *gin.Context) *experiments.APIKey {
+	k, _ := c.Get(apiKeyKey)
+	key, _ := k.(*experiments.APIKey)
+	return key
+}

@@ -1,0 +1,97 @@
+package server
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/revealed-ab/revealed/experiments"
+)
+
+// statusOf is the one table from domain error codes to HTTP statuses.
+var statusOf = map[experiments.Code]int{
+	experiments.CodeInvalid:      http.StatusBadRequest,
+	experiments.CodeNotFound:     http.StatusNotFound,
+	experiments.CodeConflict:     http.StatusConflict,
+	experiments.CodeUnauthorized: http.StatusUnauthorized,
+	experiments.CodeForbidden:    http.StatusForbidden,
+	experiments.CodeTooLarge:     http.StatusRequestEntityTooLarge,
+	experiments.CodeUnavailable:  http.StatusServiceUnavailable,
+	experiments.CodeInternal:     http.StatusInternalServerError,
+}
+
+// Problem is an RFC 9457 problem details body.
+type Problem struct {
+	Type      string                   `json:"type"`
+	Title     string                   `json:"title"`
+	Status    int                      `json:"status"`
+	Detail    string                   `json:"detail,omitempty"`
+	Errors    []experiments.FieldError `json:"errors,omitempty"`
+	RequestID string                   `json:"request_id,omitempty"`
+}
+
+const problemContentType = "application/problem+json"
+
+// writeProblem answers with err as problem+json. Internal failures are logged
+// with their cause and shown to the client only as "internal error".
+func writeProblem(c *gin.Context, err error) {
+	var e *experiments.Error
+	if !errors.As(err, &e) {
+		e = experiments.Internal(err)
+	}
+	status, ok := statusOf[e.Code]
+	if !ok {
+		status = http.StatusInternalServerError
+	}
+	p := Problem{
+		Type:      "urn:revealed:problem:" + string(e.Code),
+		Title:     http.StatusText(status),
+		Status:    status,
+		Detail:    e.Message,
+		Errors:    e.Fields,
+		RequestID: requestID(c),
+	}
+	if status >= 500 {
+		logger(c).Error("request failed", "status", status, "err", err)
+		if status == http.StatusInternalServerError {
+			p.Detail = "internal error"
+		}
+	} else {
+		logger(c).Debug("request refused", "status", status, "err", err)
+	}
+	if status == http.StatusUnauthorized {
+		c.Header("WWW-Authenticate", `Bearer realm="revealed"`)
+	}
+	c.Render(status, problemRender{p})
+	c.Abort()
+}
+
+type problemRender struct{ p Problem }
+
+func (r problemRender) Render(w http.ResponseWriter) error {
+	r.WriteContentType(w)
+	return jsonRender(w, r.p)
+}
+
+func (r problemRender) WriteContentType(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", problemContentType)
+}
+
+// handler adapts a handler that returns an error, so that every error is
+// rendered in one place.
+func handler(fn func(c *gin.Context) error) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if err := fn(c); err != nil {
+			writeProblem(c, err)
+		}
+	}
+}
+
+func logger(c *gin.Context) *slog.Logger {
+	if l, ok := c.Get(loggerKey); ok {
+		return l.(*slog.Logger)
+	}
+	return slog.Default()
+}

@@ -1,0 +1,93 @@
+// Package server is Revealed's HTTP layer: the REST API under /api/v1, the
+// SDK definitions and stream, and health checks. It is the only package that
+// imports gin; handlers decode, call the experiments service and encode.
+package server
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/revealed-ab/revealed/experiments"
+)
+
+// Server routes HTTP requests to the experiments service.
+type Server struct {
+	svc    *experiments.Service
+	log    *slog.Logger
+	auth   *authenticator
+	engine *gin.Engine
+	// StreamPing is how often an idle SDK stream gets a keepalive comment.
+	streamPing time.Duration
+}
+
+// New builds the routes.
+func New(svc *experiments.Service, log *slog.Logger) *Server {
+	gin.SetMode(gin.ReleaseMode)
+	s := &Server{svc: svc, log: log, auth: newAuthenticator(svc), engine: gin.New(), streamPing: 15 * time.Second}
+	e := s.engine
+	e.HandleMethodNotAllowed = true
+	e.ContextWithFallback = true
+	e.Use(requestContext(log), recoverProblem(), secureHeaders())
+	e.NoRoute(handler(func(c *gin.Context) error {
+		return experiments.Errorf(experiments.CodeNotFound, "no route %s %s", c.Request.Method, c.Request.URL.Path)
+	}))
+	e.NoMethod(handler(func(c *gin.Context) error {
+		return &experiments.Error{Code: experiments.CodeInvalid, Message: "method not allowed: " + c.Request.Method}
+	}))
+
+	e.GET("/healthz", handler(s.healthz))
+
+	admin := s.auth.require(experiments.KeyAdmin)
+	client := s.auth.require(experiments.KeySDK, experiments.KeyAdmin)
+	api := e.Group("/api/v1")
+	api.POST("/keys", admin, handler(s.createKey))
+	api.GET("/keys", admin, handler(s.listKeys))
+	api.DELETE("/keys/:id", admin, handler(s.revokeKey))
+
+	api.POST("/experiments", admin, handler(s.createExperiment))
+	api.GET("/experiments", admin, handler(s.listExperiments))
+	api.GET("/experiments/:key", admin, handler(s.getExperiment))
+	api.PUT("/experiments/:key", admin, handler(s.updateExperiment))
+	api.POST("/experiments/:key/start", admin, handler(s.startExperiment))
+	api.POST("/experiments/:key/stop", admin, handler(s.stopExperiment))
+	api.GET("/experiments/:key/report", admin, handler(s.report))
+
+	api.POST("/assign", client, handler(s.assign))
+	api.POST("/events", client, handler(s.events))
+	api.GET("/sdk/definitions", client, handler(s.definitions))
+	api.GET("/sdk/stream", client, handler(s.stream))
+	return s
+}
+
+// ServeHTTP makes the Server an http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.engine.ServeHTTP(w, r) }
+
+// HTTPServer wraps the handler with timeouts that bound what a slow or
+// hostile client can hold: headers, bodies, responses and idle connections.
+// The SDK stream lifts its own write deadline.
+func (s *Server) HTTPServer(addr string) *http.Server {
+	return &http.Server{
+		Addr:              addr,
+		Handler:           s,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+}
+
+func (s *Server) healthz(c *gin.Context) error {
+	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.svc.Ping(ctx); err != nil {
+		return &experiments.Error{Code: experiments.CodeUnavailable, Message: "the database is unreachable", Err: err}
+	}
+	c.JSON(http.StatusOK, gin.H{"status": "ok"})
+	return nil
+}
