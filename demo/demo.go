@@ -1,0 +1,279 @@
+// Package demo loads example experiments modelled on the B2B service survey
+// (shared/research/survey.md) and simulates customers through the real
+// assignment and ingestion paths, so that a newcomer sees real reports at
+// once. Customers' behaviour is drawn from the parameters below, which are
+// deliberately not the survey's figures: the point of Revealed is that what
+// customers do can differ from what they say.
+package demo
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/revealed-ab/revealed/experiments"
+	"github.com/revealed-ab/revealed/experiments/assign"
+)
+
+// Options tune the simulation; the zero value is the documented demo.
+type Options struct {
+	Customers int    // default 4000
+	Seed      uint64 // default 2128, the survey's sample size
+}
+
+// Behaviour per variant: the probability of resolution on first contact, the
+// mean CSAT (1–5, sd 0.9, rounded and clipped), the mean minutes to
+// resolution (exponential), and the probability that, offered both options
+// for the next ticket, the customer picks the option the survey says people
+// prefer (the revealed preference).
+type behaviour struct {
+	resolved float64
+	csat     float64
+	minutes  float64
+	choose   float64
+}
+
+type experimentSpec struct {
+	input     experiments.ExperimentInput
+	chooseKey string
+	variants  map[string]behaviour
+	// chooseByGeneration overrides behaviour.choose per generation.
+	chooseByGeneration map[string]float64
+}
+
+var generations = []struct {
+	name  string
+	share float64
+}{{"gen_z", 0.20}, {"millennial", 0.35}, {"gen_x", 0.25}, {"boomer", 0.20}}
+
+func metrics(chooseKey string) []experiments.Metric {
+	return []experiments.Metric{
+		{Key: "resolved", Kind: experiments.MetricBinary, HigherIsBetter: true},
+		{Key: "csat", Kind: experiments.MetricMean, HigherIsBetter: true},
+		{Key: "minutes_to_resolve", Kind: experiments.MetricMean, HigherIsBetter: false},
+		{Key: chooseKey, Kind: experiments.MetricBinary, HigherIsBetter: true},
+	}
+}
+
+func specs() []experimentSpec {
+	ninety := 0.9
+	return []experimentSpec{
+		{
+			input: experiments.ExperimentInput{
+				Key: "choice-vs-single-fix", Name: "A choice of fixes vs one fix",
+				Hypothesis: "Survey: 58% of B2B buyers would rather be offered several solutions and choose than have the problem solved with one.",
+				Unit:       "customer_id",
+				Variants:   []assign.Variant{{Key: "single-fix", Weight: 1, Control: true}, {Key: "choice", Weight: 1}},
+				Metrics:    metrics("chose_options"),
+			},
+			chooseKey: "chose_options",
+			variants: map[string]behaviour{
+				"single-fix": {resolved: 0.80, csat: 3.90, minutes: 18, choose: 0.50},
+				"choice":     {resolved: 0.81, csat: 4.00, minutes: 24, choose: 0.54},
+			},
+		},
+		{
+			input: experiments.ExperimentInput{
+				Key: "human-vs-bot", Name: "A human in 10 minutes vs a chatbot in 5",
+				Hypothesis: "Survey: 74% would rather wait 10 minutes for a human than 5 for a chatbot.",
+				Unit:       "customer_id",
+				Variants:   []assign.Variant{{Key: "bot", Weight: 1, Control: true}, {Key: "human", Weight: 1}},
+				Metrics:    metrics("chose_human"),
+			},
+			chooseKey: "chose_human",
+			variants: map[string]behaviour{
+				"bot":   {resolved: 0.72, csat: 3.70, minutes: 5, choose: 0.58},
+				"human": {resolved: 0.80, csat: 4.05, minutes: 10, choose: 0.64},
+			},
+		},
+		{
+			input: experiments.ExperimentInput{
+				Key: "teach-vs-fix", Name: "Teach the customer vs fix it for them",
+				Hypothesis: "Survey: 61% would rather be taught to solve the problem (Gen Z 76%, Baby Boomers 51%).",
+				Unit:       "customer_id",
+				Variants:   []assign.Variant{{Key: "fix", Weight: 1, Control: true}, {Key: "teach", Weight: 1}},
+				Traffic:    &ninety,
+				Targeting: []assign.Condition{{Attribute: "generation", Op: assign.OpIn,
+					Value: []any{"gen_z", "millennial", "gen_x", "boomer"}}},
+				Metrics: metrics("chose_teach"),
+			},
+			chooseKey: "chose_teach",
+			variants: map[string]behaviour{
+				"fix":   {resolved: 0.82, csat: 4.00, minutes: 12},
+				"teach": {resolved: 0.78, csat: 3.90, minutes: 20},
+			},
+			chooseByGeneration: map[string]float64{"gen_z": 0.70, "millennial": 0.55, "gen_x": 0.45, "boomer": 0.38},
+		},
+	}
+}
+
+// ExperimentKeys lists the demo's experiments.
+func ExperimentKeys() []string {
+	var keys []string
+	for _, s := range specs() {
+		keys = append(keys, s.input.Key)
+	}
+	return keys
+}
+
+// Load creates, starts and populates the demo experiments unless they exist.
+// It reports whether it loaded anything.
+func Load(ctx context.Context, svc *experiments.Service, opts Options) (bool, error) {
+	if opts.Customers == 0 {
+		opts.Customers = 4000
+	}
+	if opts.Seed == 0 {
+		opts.Seed = 2128
+	}
+	var todo []experimentSpec
+	for _, s := range specs() {
+		_, err := svc.GetExperiment(ctx, s.input.Key)
+		switch experiments.ErrorCode(err) {
+		case experiments.CodeNotFound:
+			todo = append(todo, s)
+		case experiments.CodeInternal:
+			if err != nil {
+				return false, err
+			}
+		}
+	}
+	for _, s := range todo {
+		if _, err := svc.CreateExperiment(ctx, s.input); err != nil {
+			return false, fmt.Errorf("creating %s: %w", s.input.Key, err)
+		}
+		if _, err := svc.Start(ctx, s.input.Key); err != nil {
+			return false, fmt.Errorf("starting %s: %w", s.input.Key, err)
+		}
+	}
+	for _, s := range todo {
+		if err := simulate(ctx, svc, s, opts); err != nil {
+			return false, fmt.Errorf("simulating %s: %w", s.input.Key, err)
+		}
+	}
+	return len(todo) > 0, nil
+}
+
+type customer struct {
+	id    string
+	attrs map[string]any
+}
+
+func customers(opts Options) []customer {
+	rng := rand.New(rand.NewPCG(opts.Seed, 1))
+	out := make([]customer, opts.Customers)
+	for i := range out {
+		u, gen := rng.Float64(), generations[len(generations)-1].name
+		for _, g := range generations {
+			if u < g.share {
+				gen = g.name
+				break
+			}
+			u -= g.share
+		}
+		plan := "pro"
+		if r := rng.Float64(); r < 0.5 {
+			plan = "starter"
+		} else if r > 0.85 {
+			plan = "enterprise"
+		}
+		out[i] = customer{id: fmt.Sprintf("customer-%05d", i+1), attrs: map[string]any{"generation": gen, "plan": plan}}
+	}
+	return out
+}
+
+// simulate assigns every customer through Service.Assign (which records the
+// exposure) and sends their outcomes through Service.Ingest in batches. Each
+// customer also gets a CSAT rating from a week before the experiment: a
+// pre-exposure value that the report must ignore and CUPED can use.
+func simulate(ctx context.Context, svc *experiments.Service, spec experimentSpec, opts Options) error {
+	list := customers(opts)
+	assigned := make([]experiments.Assignment, len(list))
+	var wg sync.WaitGroup
+	errs := make(chan error, 1)
+	const workers = 16
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(list); i += workers {
+				a, err := svc.Assign(ctx, experiments.AssignRequest{Experiment: spec.input.Key, UnitID: list[i].id, Attributes: list[i].attrs})
+				if err != nil {
+					select {
+					case errs <- err:
+					default:
+					}
+					return
+				}
+				assigned[i] = a
+			}
+		}()
+	}
+	wg.Wait()
+	select {
+	case err := <-errs:
+		return err
+	default:
+	}
+
+	rng := rand.New(rand.NewPCG(opts.Seed, hashKey(spec.input.Key)))
+	weekAgo := time.Now().Add(-7 * 24 * time.Hour).UTC()
+	var batch []experiments.Event
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		_, err := svc.Ingest(ctx, batch)
+		batch = batch[:0]
+		return err
+	}
+	outcome := func(unit, metric string, v float64, ts *time.Time) {
+		batch = append(batch, experiments.Event{Type: experiments.EventOutcome, UnitID: unit, Experiment: spec.input.Key, Metric: metric, Value: &v, TS: ts})
+	}
+	for i, c := range list {
+		a := assigned[i]
+		b, ok := spec.variants[a.Variant]
+		if !a.InExperiment || !ok {
+			continue
+		}
+		gen := c.attrs["generation"].(string)
+		choose := b.choose
+		if p, ok := spec.chooseByGeneration[gen]; ok {
+			choose = p
+		}
+		csatBefore := rating(rng, b.csat)
+		outcome(c.id, "csat", csatBefore, &weekAgo)
+		// Post-exposure CSAT correlates with the customer's earlier rating.
+		outcome(c.id, "csat", rating(rng, 0.6*b.csat+0.4*csatBefore), nil)
+		outcome(c.id, "resolved", bernoulli(rng, b.resolved), nil)
+		outcome(c.id, "minutes_to_resolve", math.Round(rng.ExpFloat64()*b.minutes*10)/10, nil)
+		outcome(c.id, spec.chooseKey, bernoulli(rng, choose), nil)
+		if len(batch) >= 1000 {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return flush()
+}
+
+func rating(rng *rand.Rand, mean float64) float64 {
+	return math.Max(1, math.Min(5, math.Round(mean+0.9*rng.NormFloat64())))
+}
+
+func bernoulli(rng *rand.Rand, p float64) float64 {
+	if rng.Float64() < p {
+		return 1
+	}
+	return 0
+}
+
+func hashKey(s string) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(s); i++ {
+		h = (h ^ uint64(s[i])) * 1099511628211
+	}
+	return h
+}
