@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/revealed-ab/revealed/experiments/assign"
 )
@@ -154,6 +156,9 @@ func (in *ExperimentInput) build() (*Experiment, error) {
 	}
 	if len(in.Salt) > maxNameLen {
 		add("salt", "must be at most %d bytes", maxNameLen)
+	} else if strings.ContainsRune(in.Salt, 0) || !utf8.ValidString(in.Salt) {
+		// The hash separates salt from unit id with a NUL byte.
+		add("salt", "must be UTF-8 text without NUL characters")
 	}
 	if len(in.Targeting) > maxConditions {
 		add("targeting", "must have at most %d conditions", maxConditions)

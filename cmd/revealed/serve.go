@@ -67,13 +67,14 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	srv := server.New(svc, log)
 	httpServer := srv.HTTPServer(ln.Addr().String())
 	url := "http://" + ln.Addr().String()
-	fmt.Fprintf(stderr, "Revealed %s listening on %s\n", buildVersion(), url)
 	if adminKey != "" {
 		fmt.Fprintf(stderr, "Admin API key (shown once; store it): %s\n", adminKey)
 	}
 	if *withDemo {
 		fmt.Fprintf(stderr, "Demo: try  curl -H 'Authorization: Bearer KEY' %s/api/v1/experiments/human-vs-bot/report\n", url)
 	}
+	// Last, so that whoever waits for this line knows all of the above.
+	fmt.Fprintf(stderr, "Revealed %s listening on %s\n", buildVersion(), url)
 
 	watchCtx, stopWatch := context.WithCancel(context.Background())
 	defer stopWatch()
