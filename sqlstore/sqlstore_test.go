@@ -1,0 +1,282 @@
+package sqlstore_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/revealed-ab/revealed/experiments"
+	"github.com/revealed-ab/revealed/experiments/assign"
+	"github.com/revealed-ab/revealed/internal/testdb"
+	"github.com/revealed-ab/revealed/sqlstore"
+)
+
+func openStore(t *testing.T, dsn string) *sqlstore.Store {
+	t.Helper()
+	ctx := context.Background()
+	s, err := sqlstore.Open(ctx, dsn, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func testExperiment(key string) *experiments.Experiment {
+	now := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
+	return &experiments.Experiment{
+		Key: key, Name: "Human vs bot", Unit: "customer_id", Salt: key, Traffic: 1, Status: experiments.StatusRunning,
+		Variants:  []assign.Variant{{Key: "bot", Weight: 0.5, Control: true}, {Key: "human", Weight: 0.5}},
+		Targeting: []assign.Condition{},
+		Metrics: []experiments.Metric{
+			{Key: "resolved", Kind: experiments.MetricBinary, HigherIsBetter: true},
+			{Key: "csat", Kind: experiments.MetricMean, HigherIsBetter: true},
+		},
+		CreatedAt: now, UpdatedAt: now, Version: 1,
+	}
+}
+
+func TestMigrations(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		s, err := sqlstore.Open(ctx, dsn, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		current, latest, dirty, err := s.MigrationStatus(ctx)
+		if err != nil || current != 0 || dirty || latest < 1 {
+			t.Fatalf("fresh database: current %d latest %d dirty %v err %v; want 0, ≥1, false, nil", current, latest, dirty, err)
+		}
+		for range 2 { // the second run must be a no-op
+			if err := s.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		current, _, _, err = s.MigrationStatus(ctx)
+		if err != nil || current != latest {
+			t.Fatalf("after migrate: version %d, want %d (err %v)", current, latest, err)
+		}
+	})
+}
+
+func TestExperiments(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		s := openStore(t, dsn)
+		e := testExperiment("human-vs-bot")
+		if err := s.CreateExperiment(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.CreateExperiment(ctx, e); experiments.ErrorCode(err) != experiments.CodeConflict {
+			t.Fatalf("duplicate create: %v, want conflict", err)
+		}
+		got, err := s.GetExperiment(ctx, e.Key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Name != e.Name || len(got.Variants) != 2 || !got.Variants[0].Control || got.Metrics[1].Key != "csat" ||
+			!got.CreatedAt.Equal(e.CreatedAt) || got.StartedAt != nil {
+			t.Fatalf("round trip changed the experiment: %+v", got)
+		}
+		if _, err := s.GetExperiment(ctx, "nope"); experiments.ErrorCode(err) != experiments.CodeNotFound {
+			t.Fatalf("unknown key: %v, want not_found", err)
+		}
+
+		before, _ := s.CatalogVersion(ctx)
+		next := *got
+		next.Name, next.Version = "Renamed", got.Version+1
+		if err := s.UpdateExperiment(ctx, &next); err != nil {
+			t.Fatal(err)
+		}
+		after, _ := s.CatalogVersion(ctx)
+		if after <= before {
+			t.Fatalf("catalog version did not move: %d → %d", before, after)
+		}
+		stale := *got
+		stale.Name, stale.Version = "Lost update", got.Version+1
+		if err := s.UpdateExperiment(ctx, &stale); experiments.ErrorCode(err) != experiments.CodeConflict {
+			t.Fatalf("stale update: %v, want conflict", err)
+		}
+		list, err := s.ListExperiments(ctx)
+		if err != nil || len(list) != 1 || list[0].Name != "Renamed" {
+			t.Fatalf("list: %v %v", list, err)
+		}
+	})
+}
+
+func outcome(id, unit, experiment, metric string, value float64, ts int64) experiments.StoredEvent {
+	return experiments.StoredEvent{ID: id, Type: experiments.EventOutcome, UnitID: unit, Experiment: experiment,
+		Metric: metric, Value: value, TS: ts, ReceivedAt: ts, Attributes: "{}"}
+}
+
+func exposure(id, unit, experiment, variant string, ts int64) experiments.StoredEvent {
+	return experiments.StoredEvent{ID: id, Type: experiments.EventExposure, UnitID: unit, Experiment: experiment,
+		Variant: variant, TS: ts, ReceivedAt: ts, Attributes: `{"generation":"gen_z"}`}
+}
+
+func TestIngestCountsDuplicates(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		s := openStore(t, dsn)
+		first := []experiments.StoredEvent{
+			outcome("e1", "u1", "", "csat", 4, 100),
+			outcome("e2", "u1", "", "csat", 5, 101),
+			outcome("e1", "u1", "", "csat", 4, 100), // repeated within the batch
+		}
+		res, err := s.Ingest(ctx, first)
+		if err != nil || res != (experiments.IngestResult{Accepted: 2, Duplicates: 1}) {
+			t.Fatalf("first batch: %+v %v; want 2 accepted, 1 duplicate", res, err)
+		}
+		res, err = s.Ingest(ctx, []experiments.StoredEvent{outcome("e2", "u1", "", "csat", 5, 101), outcome("e3", "u2", "", "csat", 3, 102)})
+		if err != nil || res != (experiments.IngestResult{Accepted: 1, Duplicates: 1}) {
+			t.Fatalf("second batch: %+v %v; want 1 accepted, 1 duplicate", res, err)
+		}
+		var n int
+		if err := s.DB().Get(&n, `SELECT COUNT(*) FROM events`); err != nil || n != 3 {
+			t.Fatalf("stored %d events (err %v), want 3", n, err)
+		}
+	})
+}
+
+// Concurrent batches are grouped into shared transactions; each request must
+// still get its own counts and nothing may be lost or stored twice.
+func TestIngestConcurrently(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		s := openStore(t, dsn)
+		const writers, batches, size = 8, 10, 50
+		var wg sync.WaitGroup
+		results := make(chan experiments.IngestResult, writers*batches)
+		for w := range writers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for b := range batches {
+					batch := make([]experiments.StoredEvent, size)
+					for i := range batch {
+						// Every writer also resends the first event of writer 0's batch b.
+						id := fmt.Sprintf("w%d-b%d-e%d", w, b, i)
+						if i == 0 {
+							id = fmt.Sprintf("w0-b%d-e0", b)
+						}
+						batch[i] = outcome(id, "u", "", "csat", 1, int64(i))
+					}
+					res, err := s.Ingest(ctx, batch)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					results <- res
+				}
+			}()
+		}
+		wg.Wait()
+		close(results)
+		var accepted, duplicates int
+		for r := range results {
+			accepted += r.Accepted
+			duplicates += r.Duplicates
+		}
+		wantAccepted := writers*batches*(size-1) + batches
+		if accepted != wantAccepted || duplicates != writers*batches*size-wantAccepted {
+			t.Fatalf("accepted %d duplicates %d, want %d and %d", accepted, duplicates, wantAccepted, writers*batches*size-wantAccepted)
+		}
+		var n int
+		if err := s.DB().Get(&n, `SELECT COUNT(*) FROM events`); err != nil || n != wantAccepted {
+			t.Fatalf("stored %d, want %d (err %v)", n, wantAccepted, err)
+		}
+	})
+}
+
+func TestArmStats(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		s := openStore(t, dsn)
+		e := testExperiment("exp")
+		if err := s.CreateExperiment(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+		events := []experiments.StoredEvent{
+			// a: control; the outcome before its exposure is a pre-exposure value and does not count.
+			exposure("x-a", "a", "exp", "bot", 10),
+			outcome("o-a1", "a", "", "csat", 2, 5),
+			outcome("o-a2", "a", "", "csat", 3, 20),
+			outcome("o-a3", "a", "", "resolved", 0, 20), // an explicit non-event
+			outcome("o-a4", "a", "", "resolved", 1, 30),
+			// b: control with only a zero outcome.
+			exposure("x-b", "b", "exp", "bot", 10),
+			outcome("o-b1", "b", "exp", "resolved", 0, 15),
+			// c: treatment; an outcome aimed at another experiment does not count here.
+			exposure("x-c", "c", "exp", "human", 10),
+			outcome("o-c1", "c", "other", "csat", 100, 20),
+			outcome("o-c2", "c", "exp", "csat", 5, 20),
+			outcome("o-c3", "c", "", "csat", 1, 21),
+			outcome("o-c4", "c", "", "resolved", 1, 21),
+			// d: treatment, exposed twice; the earliest exposure counts.
+			exposure("x-d2", "d", "exp", "human", 10),
+			exposure("x-d1", "d", "exp", "human", 6),
+			outcome("o-d1", "d", "", "csat", 2, 7),
+			// e: never exposed; its outcomes count nowhere.
+			outcome("o-e1", "e", "", "csat", 50, 20),
+		}
+		if _, err := s.Ingest(ctx, events); err != nil {
+			t.Fatal(err)
+		}
+		tests := []struct {
+			metric experiments.Metric
+			want   []experiments.ArmStats
+		}{
+			{e.Metrics[0], []experiments.ArmStats{{Variant: "bot", Units: 2, Sum: 1, SumSq: 1}, {Variant: "human", Units: 2, Sum: 1, SumSq: 1}}},
+			{e.Metrics[1], []experiments.ArmStats{{Variant: "bot", Units: 2, Sum: 3, SumSq: 9}, {Variant: "human", Units: 2, Sum: 8, SumSq: 40}}},
+		}
+		for _, tt := range tests {
+			got, err := s.ArmStats(ctx, e, tt.metric)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tt.want) {
+				t.Errorf("%s: got %+v, want %+v", tt.metric.Key, got, tt.want)
+			}
+		}
+	})
+}
+
+func TestKeys(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		s := openStore(t, dsn)
+		now := time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
+		k := &experiments.APIKey{ID: "key_1", Kind: experiments.KeySDK, Name: "web", Hash: experiments.HashSecret("secret"), CreatedAt: now}
+		if err := s.CreateKey(ctx, k); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.CreateKey(ctx, k); experiments.ErrorCode(err) != experiments.CodeConflict {
+			t.Fatalf("duplicate key: %v, want conflict", err)
+		}
+		if err := s.TouchKey(ctx, k.ID, now.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.KeyByHash(ctx, k.Hash)
+		if err != nil || got.Kind != experiments.KeySDK || got.LastUsedAt == nil || !got.LastUsedAt.Equal(now.Add(time.Hour)) {
+			t.Fatalf("KeyByHash: %+v %v", got, err)
+		}
+		if err := s.RevokeKey(ctx, k.ID, now); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.KeyByHash(ctx, k.Hash); experiments.ErrorCode(err) != experiments.CodeNotFound {
+			t.Fatalf("revoked key still found: %v", err)
+		}
+		if err := s.RevokeKey(ctx, k.ID, now); experiments.ErrorCode(err) != experiments.CodeNotFound {
+			t.Fatalf("second revoke: %v, want not_found", err)
+		}
+		if n, err := s.CountKeys(ctx); err != nil || n != 1 {
+			t.Fatalf("CountKeys = %d, %v", n, err)
+		}
+	})
+}
