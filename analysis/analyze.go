@@ -413,21 +413,24 @@ func (a *analysis) compare(m MetricInput, cs, ts Stats, key priorKey) (Compariso
 	} else {
 		dd = welchDiff(c, t)
 	}
-	out := Comparison{AbsEffect: dd.d, CUPED: dd.cuped}
+	out := Comparison{CUPED: dd.cuped}
+	if finite(dd.d) {
+		out.AbsEffect = dd.d
+	}
 	if !dd.ok {
 		out.PNullReason, out.RelNullReason = dd.reason, dd.relReason
 		return out, dd
 	}
-	out.SE = ptr(dd.se)
+	out.SE = num(dd.se)
 	if !math.IsInf(dd.df, 1) {
-		out.DF = ptr(dd.df)
+		out.DF = num(dd.df)
 	}
 	var hw, hwRel, p float64
 	if a.in.Sequential != nil {
 		hw = seqHalfWidth(dd.se, dd.n, a.alpha, a.nStar())
 		hwRel = seqHalfWidth(dd.seRel, dd.n, a.alpha, a.nStar())
 		p = seqPValue(dd.d, dd.se, dd.n, a.alpha, a.nStar())
-		out.PValueSnapshot = ptr(p)
+		out.PValueSnapshot = num(p)
 		for _, pp := range a.in.Sequential.Prior {
 			if (priorKey{pp.Segment, pp.Metric, pp.Variant}) == key {
 				p = math.Min(p, pp.PValue)
@@ -438,15 +441,17 @@ func (a *analysis) compare(m MetricInput, cs, ts Stats, key priorKey) (Compariso
 		hw, hwRel = q*dd.se, q*dd.seRel
 		p = tTwoSided(dd.d/dd.se, dd.df)
 	}
-	out.PValue = ptr(p)
-	out.AbsCI = &Interval{dd.d - hw, dd.d + hw}
+	out.PValue = num(p)
+	out.AbsCI = interval(dd.d-hw, dd.d+hw)
 	if !dd.relOK {
 		out.RelNullReason = dd.relReason
 		return out, dd
 	}
-	out.RelEffect = ptr(dd.rel)
-	out.RelCI = &Interval{dd.rel - hwRel, dd.rel + hwRel}
-	out.ChanceToWin = ptr(chanceToWin(dd.rel, dd.seRel, m.Prior, m.HigherIsBetter))
+	out.RelEffect = num(dd.rel)
+	out.RelCI = interval(dd.rel-hwRel, dd.rel+hwRel)
+	if dd.seRel > 0 {
+		out.ChanceToWin = num(chanceToWin(dd.rel, dd.seRel, m.Prior, m.HigherIsBetter))
+	}
 	return out, dd
 }
 
@@ -455,9 +460,9 @@ func (a *analysis) power(c *Comparison, dd diff, alpha float64) {
 	if !dd.ok {
 		return
 	}
-	c.MDE = ptr(a.mde(dd.se, dd.n, alpha))
+	c.MDE = num(a.mde(dd.se, dd.n, alpha))
 	if dd.mc != 0 {
-		c.MDERel = ptr(*c.MDE / math.Abs(dd.mc))
+		c.MDERel = num(*c.MDE / math.Abs(dd.mc))
 	}
 	if !c.Significant {
 		if u, ok := a.unitsNeeded(dd.d, dd.se, dd.n, alpha); ok {
@@ -467,3 +472,20 @@ func (a *analysis) power(c *Comparison, dd diff, alpha float64) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// num is a nullable number: nil unless x is finite, so that the JSON never
+// holds NaN or ±Inf.
+func num(x float64) *float64 {
+	if !finite(x) {
+		return nil
+	}
+	return &x
+}
+
+// interval is [lo, hi], or nil unless both are finite.
+func interval(lo, hi float64) *Interval {
+	if !finite(lo) || !finite(hi) {
+		return nil
+	}
+	return &Interval{lo, hi}
+}

@@ -236,11 +236,11 @@ func binomTestHalf(k, n float64) float64 {
 // standard error se, and the magnitude against margin; df is the t
 // distribution's (+Inf for the normal).
 func (a *analysis) gapTest(w *claimWork, gap, se, df float64) {
-	w.res.Gap = ptr(gap)
+	w.res.Gap = num(gap)
 	margin := w.res.Margin
 	if se == 0 {
 		// Both figures are certain (e.g. 100% against a stated 100%).
-		w.res.GapCI, w.res.EquivalenceCI = &Interval{gap, gap}, &Interval{gap, gap}
+		w.res.GapCI, w.res.EquivalenceCI = interval(gap, gap), interval(gap, gap)
 		switch {
 		case math.Abs(gap) < margin:
 			w.res.Magnitude = Matches
@@ -252,11 +252,11 @@ func (a *analysis) gapTest(w *claimWork, gap, se, df float64) {
 		return
 	}
 	q := tQuantile(1-a.alpha/2, df)
-	w.res.GapCI = &Interval{gap - q*se, gap + q*se}
+	w.res.GapCI = interval(gap-q*se, gap+q*se)
 	q2 := tQuantile(1-a.alpha, df)
-	w.res.EquivalenceCI = &Interval{gap - q2*se, gap + q2*se}
+	w.res.EquivalenceCI = interval(gap-q2*se, gap+q2*se)
 	p := tTwoSided(gap/se, df)
-	w.res.GapPValue = ptr(p)
+	w.res.GapPValue = num(p)
 	switch {
 	case w.res.EquivalenceCI[0] > -margin && w.res.EquivalenceCI[1] < margin:
 		w.res.Magnitude = Matches
@@ -273,14 +273,14 @@ func (a *analysis) shareClaim(w *claimWork) {
 	c := w.in
 	k, n := a.pooled(c.Metric, c.Segment, c.Variant)
 	w.res.Units = int64(n)
-	w.res.Stated = ptr(c.StatedShare)
+	w.res.Stated = num(c.StatedShare)
 	w.summary = a.shareSummary
 	if n == 0 {
 		w.res.Reason = "no units"
 		return
 	}
 	p := k / n
-	w.res.Revealed = ptr(p)
+	w.res.Revealed = num(p)
 	w.res.RevealedCI = wilson(p, n, a.alpha)
 	sN := float64(c.SurveyN)
 	a.gapTest(w, p-c.StatedShare, math.Sqrt(p*(1-p)/n+c.StatedShare*(1-c.StatedShare)/sN), math.Inf(1))
@@ -288,7 +288,7 @@ func (a *analysis) shareClaim(w *claimWork) {
 		w.res.Reason = "the stated share is 0.5: it states no majority"
 		return
 	}
-	w.res.PValue = ptr(binomTestHalf(k, n))
+	w.res.PValue = num(binomTestHalf(k, n))
 	w.side = sideOf(p-0.5, c.StatedShare-0.5)
 	w.need = func(alpha float64) (int64, bool) {
 		if p == 0.5 {
@@ -296,7 +296,7 @@ func (a *analysis) shareClaim(w *claimWork) {
 		}
 		// Normal approximation to the binomial test's power against 0.5.
 		m := (normQuantile(1-alpha/2)*0.5 + normQuantile(Power)*math.Sqrt(p*(1-p))) / (p - 0.5)
-		return int64(math.Max(0, math.Ceil(m*m-n))), true
+		return toUnits(m*m - n)
 	}
 }
 
@@ -324,7 +324,7 @@ func (a *analysis) effectClaim(w *claimWork) {
 	cmp, dd := a.compare(m, a.stats(m, other), a.stats(m, c.Preferred), key)
 	w.res.Units = int64(dd.n)
 	w.summary = a.effectSummary
-	w.res.Revealed = ptr(dd.d)
+	w.res.Revealed = num(dd.d)
 	w.res.RevealedCI = cmp.AbsCI
 	w.res.PValue = cmp.PValue
 	if !dd.ok {
@@ -339,7 +339,7 @@ func (a *analysis) effectClaim(w *claimWork) {
 	w.need = func(alpha float64) (int64, bool) { return a.unitsNeeded(dd.d, dd.se, dd.n, alpha) }
 	if c.StatedEffect != nil {
 		s := *c.StatedEffect
-		w.res.Stated = ptr(s)
+		w.res.Stated = num(s)
 		// The stated effect has no sampling error we know of: a constant,
 		// tested at the comparison's own df.
 		a.gapTest(w, dd.d-s, dd.se, dd.df)
@@ -351,7 +351,7 @@ func (a *analysis) segmentGapClaim(w *claimWork) {
 	kA, nA := a.pooled(c.Metric, c.SegmentA, c.Variant)
 	kB, nB := a.pooled(c.Metric, c.SegmentB, c.Variant)
 	w.res.Units = int64(nA + nB)
-	w.res.Stated = ptr(c.StatedA - c.StatedB)
+	w.res.Stated = num(c.StatedA - c.StatedB)
 	w.summary = a.segmentGapSummary
 	if nA == 0 || nB == 0 {
 		w.res.Reason = "a segment has no units"
@@ -360,7 +360,7 @@ func (a *analysis) segmentGapClaim(w *claimWork) {
 	pA, pB := kA/nA, kB/nB
 	d := pA - pB
 	se := math.Sqrt(pA*(1-pA)/nA + pB*(1-pB)/nB)
-	w.res.Revealed = ptr(d)
+	w.res.Revealed = num(d)
 	sNA, sNB := float64(c.SurveyNA), float64(c.SurveyNB)
 	if sNA == 0 || sNB == 0 {
 		sNA, sNB = float64(c.SurveyN)/2, float64(c.SurveyN)/2
@@ -368,13 +368,13 @@ func (a *analysis) segmentGapClaim(w *claimWork) {
 	sA, sB := c.StatedA, c.StatedB
 	a.gapTest(w, d-(sA-sB), math.Sqrt(se*se+sA*(1-sA)/sNA+sB*(1-sB)/sNB), math.Inf(1))
 	if se == 0 {
-		w.res.RevealedCI = &Interval{d, d}
+		w.res.RevealedCI = interval(d, d)
 		w.res.Reason = "both segments' shares are 0 or 1"
 		return
 	}
 	z := normQuantile(1 - a.alpha/2)
-	w.res.RevealedCI = &Interval{d - z*se, d + z*se}
-	w.res.PValue = ptr(math.Min(1, 2*normCDF(-math.Abs(d/se))))
+	w.res.RevealedCI = interval(d-z*se, d+z*se)
+	w.res.PValue = num(math.Min(1, 2*normCDF(-math.Abs(d/se))))
 	w.side = sideOf(d, sA-sB)
 	if sA == sB {
 		w.res.Reason = "the stated shares are equal: they state no difference"
@@ -386,7 +386,7 @@ func (a *analysis) segmentGapClaim(w *claimWork) {
 			return 0, false
 		}
 		k := (normQuantile(1-alpha/2) + normQuantile(Power)) * se / d
-		return int64(math.Max(0, math.Ceil(k*k*(nA+nB)-(nA+nB)))), true
+		return toUnits(k*k*(nA+nB) - (nA + nB))
 	}
 }
 

@@ -52,16 +52,24 @@ func finishDiff(out diff, vt, vc, nt, nc, mt, mc, relVar float64) diff {
 		return out
 	}
 	out.se = math.Sqrt(se2)
-	// With one variance 0 this is exactly the other arm's n − 1.
-	out.df = se2 * se2 / (vt*vt/(nt-1) + vc*vc/(nc-1))
-	out.ok = true
-	if mc == 0 {
-		out.relReason = reasonControlZero
+	// Welch–Satterthwaite (vt+vc)²/(vt²/(nt−1) + vc²/(nc−1)), written with
+	// shares of se² so that huge variances do not overflow. With one
+	// variance 0 it is exactly the other arm's n − 1.
+	st, sc := vt/se2, vc/se2
+	out.df = 1 / (st*st/(nt-1) + sc*sc/(nc-1))
+	if !finite(out.d) || !finite(out.se) || !finite(out.df) {
+		out.reason, out.relReason = reasonRange, reasonRange
 		return out
 	}
-	out.rel = out.d / math.Abs(mc)
-	out.seRel = math.Sqrt(relVar)
-	out.relOK = true
+	out.ok = true
+	switch rel, seRel := out.d/math.Abs(mc), math.Sqrt(relVar); {
+	case mc == 0:
+		out.relReason = reasonControlZero
+	case !finite(rel) || !finite(seRel):
+		out.relReason = reasonRange
+	default:
+		out.rel, out.seRel, out.relOK = rel, seRel, true
+	}
 	return out
 }
 
@@ -81,6 +89,9 @@ func cupedDiff(cs, ts Stats, c, t estimate) diff {
 	if varX > 0 {
 		theta = covXY / varX
 	}
+	if !finite(theta) {
+		return plain
+	}
 	adj := func(s Stats, e estimate) (vAdj, xbar, vx, cxy float64) {
 		vx, _ = sampleVar(s.PreSum, s.PreSumSq, e.n)
 		cxy, _ = sampleCov(s.Sum, s.PreSum, s.PreCross, e.n)
@@ -97,7 +108,7 @@ func cupedDiff(cs, ts Stats, c, t estimate) diff {
 	out = finishDiff(out, vt, vc, t.n, c.n, mt, mc, relVar)
 	info := &CUPEDInfo{Theta: theta}
 	if out.ok {
-		info.VarianceReduction = ptr(1 - out.se*out.se/(plain.se*plain.se))
+		info.VarianceReduction = num(1 - out.se*out.se/(plain.se*plain.se))
 	}
 	out.cuped = info
 	return out

@@ -50,7 +50,7 @@ func (a *analysis) adjust(r *Report, claims []*claimWork) int {
 	}
 	adj := AdjustPValues(raw, r.Correction)
 	for i := range adj {
-		*outs[i] = ptr(adj[i])
+		*outs[i] = num(adj[i])
 		*sigs[i] = adj[i] < r.Alpha
 	}
 	return len(ps)

@@ -20,7 +20,10 @@ const (
 	reasonZeroVariance = "both variances are 0"
 	reasonControlZero  = "control mean is 0"
 	reasonDenZero      = "denominator mean is 0"
+	reasonRange        = "values out of floating-point range"
 )
+
+func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
 
 // estimateArm applies the gbstats conventions: p(1−p) for binary metrics,
 // the sample variance (n−1) for mean metrics, and for ratio metrics the
@@ -53,6 +56,9 @@ func estimateArm(kind Kind, s Stats) estimate {
 			e.v, e.vOK = math.Max(0, vm/(d*d)-2*m*cmd/(d*d*d)+m*m*vd/(d*d*d*d)), true
 		}
 	}
+	if !finite(e.mean) || !finite(e.v) {
+		return estimate{kind: kind, units: s.Units, n: n, reason: reasonRange}
+	}
 	if !e.vOK {
 		e.reason = reasonFewUnits
 	}
@@ -79,13 +85,13 @@ func variantReport(key string, e estimate, alpha float64) VariantReport {
 	if !e.vOK {
 		return vr
 	}
-	vr.SD = ptr(math.Sqrt(e.v))
+	vr.SD = num(math.Sqrt(e.v))
 	switch e.kind {
 	case Binary:
 		vr.CI = wilson(e.mean, e.n, alpha)
 	default:
 		h := tQuantile(1-alpha/2, e.n-1) * math.Sqrt(e.v/e.n)
-		vr.CI = &Interval{e.mean - h, e.mean + h}
+		vr.CI = interval(e.mean-h, e.mean+h)
 	}
 	return vr
 }
@@ -100,5 +106,5 @@ func wilson(p, n, alpha float64) *Interval {
 	z2n := z * z / n
 	center := (p + z2n/2) / (1 + z2n)
 	half := z / (1 + z2n) * math.Sqrt(p*(1-p)/n+z2n/(4*n))
-	return &Interval{math.Max(0, center-half), math.Min(1, center+half)}
+	return interval(math.Max(0, center-half), math.Min(1, center+half))
 }

@@ -32,7 +32,7 @@ func (a *analysis) unitsNeeded(d, se, n, alpha float64) (int64, bool) {
 	zb := normQuantile(Power)
 	if a.in.Sequential == nil {
 		k := (normQuantile(1-alpha/2) + zb) * se / d
-		return int64(math.Max(0, math.Ceil(k*k*n-n))), true
+		return toUnits(k*k*n - n)
 	}
 	detects := func(k float64) bool {
 		return (a.critical(alpha, n, k)+zb)*se/math.Sqrt(k) <= math.Abs(d)
@@ -44,7 +44,7 @@ func (a *analysis) unitsNeeded(d, se, n, alpha float64) (int64, bool) {
 	lo, hi := 1.0, 2.0
 	for !detects(hi) {
 		lo, hi = hi, hi*2
-		if hi > 1e15 {
+		if hi*n > maxUnits {
 			return 0, false
 		}
 	}
@@ -56,5 +56,16 @@ func (a *analysis) unitsNeeded(d, se, n, alpha float64) (int64, bool) {
 			lo = mid
 		}
 	}
-	return int64(math.Ceil(hi*n - n)), true
+	return toUnits(hi*n - n)
+}
+
+// maxUnits bounds units_needed; beyond it the answer is "not reachable".
+const maxUnits = 1e15
+
+// toUnits rounds a number of units up; false when it is out of range.
+func toUnits(x float64) (int64, bool) {
+	if !(x <= maxUnits) {
+		return 0, false
+	}
+	return int64(math.Max(0, math.Ceil(x))), true
 }

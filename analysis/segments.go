@@ -70,7 +70,7 @@ func heterogeneity(attr, metric, variant string, segs []SegmentReport, idx []int
 				continue
 			}
 			for _, c := range m.Comparisons {
-				if c.Variant == variant && c.SE != nil {
+				if c.Variant == variant && c.SE != nil && finite(1/(*c.SE**c.SE)) {
 					h.Segments = append(h.Segments, segs[i].Value)
 					d = append(d, c.AbsEffect)
 					w = append(w, 1/(*c.SE**c.SE))
@@ -102,7 +102,7 @@ func heterogeneity(attr, metric, variant string, segs []SegmentReport, idx []int
 		if h.Statistic > 0 {
 			i2 = math.Max(0, (h.Statistic-float64(h.DF))/h.Statistic)
 		}
-		h.I2 = ptr(i2)
+		h.I2 = num(i2)
 	}
-	return h, true
+	return h, finite(h.Statistic) && finite(h.PValue)
 }

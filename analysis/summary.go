@@ -69,8 +69,8 @@ func (a *analysis) shareSummary(w *claimWork) string {
 		return fmt.Sprintf("No customers have been offered the choice yet; the survey says %s chose %s.", pct(c.StatedShare), option)
 	}
 	ci := w.res.RevealedCI
-	s := fmt.Sprintf("Offered both, %s of %d customers chose %s (%s CI %s–%s), consistent with the survey's %s? %s",
-		pct(*w.res.Revealed), w.res.Units, option, a.level(), pct(ci[0]), pct(ci[1]), pct(c.StatedShare),
+	s := fmt.Sprintf("Offered both, %s of %d customers chose %s (%s CI %.0f–%s), consistent with the survey's %s? %s",
+		pct(*w.res.Revealed), w.res.Units, option, a.level(), 100*ci[0], pct(ci[1]), pct(c.StatedShare),
 		magnitudeText(w, points))
 	if c.StatedShare == 0.5 {
 		return s + "."

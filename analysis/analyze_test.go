@@ -1,0 +1,195 @@
+package analysis_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"math"
+	"math/rand/v2"
+	"os"
+	"testing"
+
+	"github.com/revealed-ab/revealed/analysis"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/report_*.json from the current output")
+
+func twoArms(kind analysis.Kind, c, t analysis.Stats) analysis.Input {
+	return analysis.Input{
+		Experiment: "e",
+		Variants:   []analysis.Variant{{Key: "c", Weight: 1, Control: true}, {Key: "t", Weight: 1}},
+		Metrics: []analysis.MetricInput{{Metric: "m", Kind: kind, HigherIsBetter: true,
+			Arms: []analysis.Arm{{Variant: "c", Stats: c}, {Variant: "t", Stats: t}}}},
+	}
+}
+
+func TestAnalyzeInputErrors(t *testing.T) {
+	ok := twoArms(analysis.Mean, analysis.Stats{Units: 10, Sum: 10, SumSq: 20}, analysis.Stats{Units: 10, Sum: 12, SumSq: 25})
+	tests := []struct {
+		name  string
+		edit  func(in *analysis.Input)
+		field string
+	}{
+		{"no control", func(in *analysis.Input) { in.Variants[0].Control = false }, "variants"},
+		{"two controls", func(in *analysis.Input) { in.Variants[1].Control = true }, "variants[1].control"},
+		{"one variant", func(in *analysis.Input) { in.Variants = in.Variants[:1] }, "variants"},
+		{"zero weight", func(in *analysis.Input) { in.Variants[1].Weight = 0 }, "variants[1].weight"},
+		{"duplicate variant", func(in *analysis.Input) { in.Variants[1].Key = "c" }, "variants[1].key"},
+		{"alpha too big", func(in *analysis.Input) { in.Alpha = 0.5 }, "alpha"},
+		{"unknown arm variant", func(in *analysis.Input) { in.Metrics[0].Arms[1].Variant = "x" }, "metrics[0].arms[1].variant"},
+		{"duplicate arm", func(in *analysis.Input) { in.Metrics[0].Arms[1].Variant = "c" }, "metrics[0].arms[1].variant"},
+		{"unknown kind", func(in *analysis.Input) { in.Metrics[0].Kind = "median" }, "metrics[0].kind"},
+		{"negative units", func(in *analysis.Input) { in.Metrics[0].Arms[0].Stats.Units = -1 }, "metrics[0].arms[0].stats.units"},
+		{"sum_sq too small", func(in *analysis.Input) { in.Metrics[0].Arms[0].Stats.SumSq = 1 }, "metrics[0].arms[0].stats.sum_sq"},
+		{"NaN sum", func(in *analysis.Input) { in.Metrics[0].Arms[0].Stats.Sum = math.NaN() }, "metrics[0].arms[0].stats.sum"},
+		{"binary sum above units", func(in *analysis.Input) {
+			in.Metrics[0].Kind = analysis.Binary
+			in.Metrics[0].Arms[0].Stats.Sum = 11
+		}, "metrics[0].arms[0].stats.sum"},
+		{"unknown correction", func(in *analysis.Input) { in.Correction = "bonferroni" }, "correction"},
+		{"prior variance 0", func(in *analysis.Input) { in.Metrics[0].Prior = &analysis.Prior{} }, "metrics[0].prior.variance"},
+		{"prior p-value above 1", func(in *analysis.Input) {
+			in.Sequential = &analysis.Sequential{Prior: []analysis.PriorPValue{{Metric: "m", Variant: "t", PValue: 2}}}
+		}, "sequential.prior[0].p_value"},
+		{"claim on unknown metric", func(in *analysis.Input) {
+			in.Claims = []analysis.Claim{{Kind: analysis.ShareClaim, Metric: "x", StatedShare: 0.5, SurveyN: 10}}
+		}, "claims[0].metric"},
+		{"share claim on a mean metric", func(in *analysis.Input) {
+			in.Claims = []analysis.Claim{{Kind: analysis.ShareClaim, Metric: "m", StatedShare: 0.5, SurveyN: 10}}
+		}, "claims[0].metric"},
+		{"effect claim on one variant", func(in *analysis.Input) {
+			in.Claims = []analysis.Claim{{Kind: analysis.EffectClaim, Metric: "m", Preferred: "c"}}
+		}, "claims[0].other"},
+		{"segment_gap across attributes", func(in *analysis.Input) {
+			in.Claims = []analysis.Claim{{Kind: analysis.SegmentGapClaim, Metric: "m", SegmentA: "a=1", SegmentB: "b=2"}}
+		}, "claims[0].segment_b"},
+		{"unknown claim kind", func(in *analysis.Input) {
+			in.Claims = []analysis.Claim{{Kind: "vibe", Metric: "m"}}
+		}, "claims[0].kind"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			in := ok
+			in.Variants = append([]analysis.Variant(nil), ok.Variants...)
+			in.Metrics = []analysis.MetricInput{ok.Metrics[0]}
+			in.Metrics[0].Arms = append([]analysis.Arm(nil), ok.Metrics[0].Arms...)
+			tc.edit(&in)
+			_, err := analysis.Analyze(in)
+			var ie *analysis.InputError
+			if !errors.As(err, &ie) || ie.Field != tc.field {
+				t.Errorf("got error %v, want an *InputError on %s", err, tc.field)
+			}
+		})
+	}
+}
+
+// TestReportJSON pins the report's JSON shape (issue 2's fields and those
+// added since); run with -update after an intended change.
+func TestReportJSON(t *testing.T) {
+	stated := 0.05
+	tests := []struct {
+		name string
+		in   analysis.Input
+	}{
+		{"human_vs_bot", analysis.Input{
+			Experiment: "human-vs-bot",
+			Variants:   []analysis.Variant{{Key: "bot", Weight: 1, Control: true}, {Key: "human", Weight: 1}},
+			Metrics: []analysis.MetricInput{
+				{Metric: "resolved", Kind: analysis.Binary, HigherIsBetter: true, Arms: []analysis.Arm{
+					{Variant: "bot", Stats: analysis.Stats{Units: 1000, Sum: 610, SumSq: 610}},
+					{Variant: "human", Stats: analysis.Stats{Units: 1000, Sum: 700, SumSq: 700}}}},
+				{Metric: "chose_human", Kind: analysis.Binary, HigherIsBetter: true, Arms: []analysis.Arm{
+					{Variant: "bot", Stats: analysis.Stats{Units: 1000, Sum: 598, SumSq: 598}},
+					{Variant: "human", Stats: analysis.Stats{Units: 1000, Sum: 622, SumSq: 622}}}},
+			},
+			Claims: []analysis.Claim{
+				{ID: "human-74", Statement: "74% prefer a human in 10 minutes to a bot in 5", Source: "ignite80/Front 2019",
+					Kind: analysis.ShareClaim, Metric: "chose_human", StatedShare: 0.74, SurveyN: 2128, Option: "a human"},
+				{ID: "human-resolves", Kind: analysis.EffectClaim, Metric: "resolved", Preferred: "human", StatedEffect: &stated},
+			},
+		}},
+		{"edge_cases", analysis.Input{
+			Experiment: "edges",
+			Variants: []analysis.Variant{{Key: "c", Weight: 1, Control: true}, {Key: "zero", Weight: 1},
+				{Key: "one", Weight: 1}, {Key: "empty", Weight: 1}},
+			Metrics: []analysis.MetricInput{{Metric: "m", Kind: analysis.Mean, Arms: []analysis.Arm{
+				{Variant: "c", Stats: analysis.Stats{Units: 3, Sum: 0, SumSq: 2}},
+				{Variant: "zero", Stats: analysis.Stats{Units: 4, Sum: 0, SumSq: 0}},
+				{Variant: "one", Stats: analysis.Stats{Units: 1, Sum: 5, SumSq: 25}}}}},
+			Sequential: &analysis.Sequential{},
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := analysis.Analyze(tc.in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := json.MarshalIndent(r, "", "  ")
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, '\n')
+			path := "testdata/report_" + tc.name + ".json"
+			if *update {
+				if err := os.WriteFile(path, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("report differs from %s (run with -update if intended):\n%s", path, got)
+			}
+		})
+	}
+}
+
+// TestNoNaN throws degenerate and random inputs at Analyze: it must never
+// fail to marshal (NaN/Inf) or panic.
+func TestNoNaN(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	values := []float64{0, 1, -1, 1e-300, 1e300, 0.5, 3}
+	for i := range 3000 {
+		kind := []analysis.Kind{analysis.Binary, analysis.Mean, analysis.Ratio}[i%3]
+		arm := func() analysis.Stats {
+			n := []int64{0, 1, 2, 3, 1000, 1 << 40}[rng.IntN(6)]
+			s := analysis.Stats{Units: n}
+			switch kind {
+			case analysis.Binary:
+				s.Sum = math.Floor(rng.Float64() * float64(n+1))
+				if rng.IntN(3) == 0 {
+					s.Sum = float64(n * int64(rng.IntN(2)))
+				}
+				s.SumSq = s.Sum
+			default:
+				s.Sum = values[rng.IntN(len(values))] * float64(n)
+				s.SumSq = s.Sum*s.Sum/math.Max(1, float64(n)) + values[rng.IntN(len(values))]*float64(n)*math.Abs(values[rng.IntN(3)])
+				s.DenSum = values[rng.IntN(len(values))] * float64(n)
+				s.DenSumSq = s.DenSum*s.DenSum/math.Max(1, float64(n)) + float64(rng.IntN(3))
+				s.DenCross = values[rng.IntN(len(values))]
+				s.PreSum, s.PreSumSq, s.PreCross = s.Sum, s.SumSq, values[rng.IntN(len(values))]
+			}
+			return s
+		}
+		in := twoArms(kind, arm(), arm())
+		in.Metrics[0].CUPED = rng.IntN(2) == 0
+		if rng.IntN(2) == 0 {
+			in.Sequential = &analysis.Sequential{NStar: float64(rng.IntN(10000))}
+		}
+		if kind == analysis.Binary {
+			in.Claims = []analysis.Claim{{ID: "s", Kind: analysis.ShareClaim, Metric: "m",
+				StatedShare: values[rng.IntN(len(values))] * 0.2, SurveyN: 1 + int64(rng.IntN(3000))}}
+		}
+		r, err := analysis.Analyze(in)
+		if err != nil {
+			continue // inconsistent random sums are rejected, which is fine
+		}
+		if _, err := json.Marshal(r); err != nil {
+			t.Fatalf("input %+v: %v", in, err)
+		}
+	}
+}
