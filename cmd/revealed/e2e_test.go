@@ -98,7 +98,9 @@ func welch(c, t armWant, binary bool) (effect, p float64) {
 }
 
 type report struct {
-	SRM     struct{ PValue float64 `json:"p_value"` } `json:"srm"`
+	SRM struct {
+		PValue float64 `json:"p_value"`
+	} `json:"srm"`
 	Metrics []struct {
 		Metric   string
 		Variants []struct {
