@@ -1,7 +1,3 @@
-// Package analysis turns per-arm sufficient statistics into significance
-// reports: effects, confidence intervals, p-values, sample-ratio checks and
-// claim verdicts. It does no I/O; the server computes its input in SQL and
-// the CLI computes it from a file.
 package analysis
 
 // Kind is how a metric's per-unit value is formed and its variance estimated.
