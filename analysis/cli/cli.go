@@ -253,7 +253,7 @@ func eachPair(s string, f func(k, v string) error) error {
 }
 
 func run(ctx context.Context, o options, stdin io.Reader, stdout, stderr io.Writer) error {
-	var claims []analysis.Claim
+	claims := &claimsFile{name: o.claims}
 	if o.claims != "" {
 		var err error
 		if claims, err = readClaimsFile(o.claims); err != nil {
@@ -279,11 +279,12 @@ func run(ctx context.Context, o options, stdin io.Reader, stdout, stderr io.Writ
 	if err != nil {
 		return err
 	}
-	input.Claims = claims
+	input.Claims = claims.claims
 	r, err := analysis.Analyze(input)
 	if err != nil {
-		return explainInputError(err, name, o.claims, claims)
+		return explainInputError(err, name, claims)
 	}
+	r.Warnings = append(r.Warnings, missingWarnings(d)...)
 	for _, w := range r.Warnings {
 		fmt.Fprintln(stderr, "revealed analyze: warning:", w)
 	}
@@ -376,19 +377,21 @@ func buildInput(d *data, o options, name string) (analysis.Input, error) {
 
 // explainInputError names the claim or the file an *analysis.InputError is
 // about; such errors are the user's (exit 2).
-func explainInputError(err error, dataName, claimsName string, claims []analysis.Claim) error {
+func explainInputError(err error, dataName string, claims *claimsFile) error {
 	var ie *analysis.InputError
 	if !errors.As(err, &ie) {
 		return err
 	}
 	if rest, ok := strings.CutPrefix(ie.Field, "claims["); ok {
-		i, _ := strconv.Atoi(rest[:strings.IndexByte(rest, ']')])
-		field := rest[strings.IndexByte(rest, ']')+1:]
-		id := ""
-		if i < len(claims) && claims[i].ID != "" {
-			id = fmt.Sprintf(" (id %q)", claims[i].ID)
+		if end := strings.IndexByte(rest, ']'); end > 0 {
+			i, _ := strconv.Atoi(rest[:end])
+			le := &lineError{File: claims.name, Column: strings.TrimPrefix(rest[end+1:], "."), Msg: ie.Reason}
+			if i >= 0 && i < len(claims.claims) {
+				le.Line = claims.lines[i]
+				le.Msg = fmt.Sprintf("claim %q: %s", claims.claims[i].ID, ie.Reason)
+			}
+			return le
 		}
-		return &lineError{File: claimsName, Line: 0, Msg: fmt.Sprintf("claim %d%s: %s: %s", i+1, id, strings.TrimPrefix(field, "."), ie.Reason)}
 	}
 	return &lineError{File: dataName, Msg: fmt.Sprintf("%s: %s", ie.Field, ie.Reason)}
 }
