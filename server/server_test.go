@@ -26,7 +26,7 @@ type env struct {
 	svc      *experiments.Service
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	ctx := context.Background()
 	store, err := sqlstore.Open(ctx, testdb.SQLite(t), nil)
@@ -61,7 +61,7 @@ type response struct {
 	body   []byte
 }
 
-func (e *env) do(t *testing.T, method, path, key string, body []byte) response {
+func (e *env) do(t testing.TB, method, path, key string, body []byte) response {
 	t.Helper()
 	req, err := http.NewRequest(method, e.url+path, bytes.NewReader(body))
 	if err != nil {
@@ -84,14 +84,14 @@ const validExperiment = `{"key":"human-vs-bot","name":"Human vs bot","unit":"cus
 	"variants":[{"key":"bot","weight":1,"control":true},{"key":"human","weight":1}],
 	"metrics":[{"key":"resolved","kind":"binary","higher_is_better":true},{"key":"csat","kind":"mean","higher_is_better":true}]}`
 
-func (e *env) mustCreate(t *testing.T, body string) {
+func (e *env) mustCreate(t testing.TB, body string) {
 	t.Helper()
 	if r := e.do(t, "POST", "/api/v1/experiments", e.adminKey, []byte(body)); r.status != http.StatusCreated {
 		t.Fatalf("create: %d %s", r.status, r.body)
 	}
 }
 
-func (e *env) mustStart(t *testing.T, key string) {
+func (e *env) mustStart(t testing.TB, key string) {
 	t.Helper()
 	if r := e.do(t, "POST", "/api/v1/experiments/"+key+"/start", e.adminKey, nil); r.status != http.StatusOK {
 		t.Fatalf("start: %d %s", r.status, r.body)

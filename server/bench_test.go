@@ -1,0 +1,93 @@
+package server_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/revealed-ab/revealed/experiments"
+)
+
+func eventBatch(start, n int) []byte {
+	now := time.Now()
+	events := make([]experiments.Event, n)
+	for i := range events {
+		v := float64(i % 5)
+		events[i] = experiments.Event{ID: experiments.NewEventID(now), Type: experiments.EventOutcome,
+			UnitID: fmt.Sprintf("customer-%d", (start+i)%50000), Metric: "csat", Value: &v}
+	}
+	body, _ := json.Marshal(map[string]any{"events": events})
+	return body
+}
+
+func post(b *testing.B, client *http.Client, url, key string, body []byte, want int) {
+	req, _ := http.NewRequest("POST", url, bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+key)
+	resp, err := client.Do(req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != want {
+		b.Fatalf("status %d, want %d", resp.StatusCode, want)
+	}
+}
+
+// BenchmarkIngestHTTP sends batches of 1,000 outcome events through POST
+// /api/v1/events; each answer waits for the SQLite commit (WAL, FULL sync).
+func BenchmarkIngestHTTP(b *testing.B) {
+	for _, clients := range []int{1, 4} {
+		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) {
+			e := newEnv(b)
+			e.mustCreate(b, validExperiment)
+			const batch = 1000
+			bodies := make([][]byte, 64)
+			for i := range bodies {
+				bodies[i] = eventBatch(i*batch, batch)
+			}
+			var next atomic.Int64
+			b.SetParallelism(clients)
+			b.ResetTimer()
+			start := time.Now()
+			b.RunParallel(func(pb *testing.PB) {
+				client := &http.Client{}
+				for pb.Next() {
+					// Fresh ids each time: a resent body would be all duplicates.
+					i := next.Add(1)
+					body := bodies[i%int64(len(bodies))]
+					if i >= int64(len(bodies)) {
+						body = eventBatch(int(i)*batch, batch)
+					}
+					post(b, client, e.url+"/api/v1/events", e.sdkKey, body, http.StatusAccepted)
+				}
+			})
+			b.ReportMetric(float64(b.N*batch)/time.Since(start).Seconds(), "events/s")
+		})
+	}
+}
+
+// BenchmarkAssignHTTP assigns new units through POST /api/v1/assign, each
+// recording an exposure before it answers.
+func BenchmarkAssignHTTP(b *testing.B) {
+	for _, clients := range []int{1, 16} {
+		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) {
+			e := newEnv(b)
+			e.mustCreate(b, validExperiment)
+			e.mustStart(b, "human-vs-bot")
+			var next atomic.Int64
+			b.SetParallelism(clients)
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+				for pb.Next() {
+					body := fmt.Appendf(nil, `{"experiment":"human-vs-bot","unit_id":"customer-%d"}`, next.Add(1))
+					post(b, client, e.url+"/api/v1/assign", e.sdkKey, body, http.StatusOK)
+				}
+			})
+		})
+	}
+}
