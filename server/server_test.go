@@ -160,7 +160,7 @@ func TestBadInputIsAProblem(t *testing.T) {
 		{"traffic 0", "POST", "/api/v1/experiments", "admin", withField("traffic", `0`), 400, `"traffic"`},
 		{"huge number", "POST", "/api/v1/experiments", "admin", withField("traffic", `1e400`), 400, `"traffic"`},
 		{"NaN", "POST", "/api/v1/experiments", "admin", `{"key":"x","traffic":NaN}`, 400, "malformed JSON"},
-		{"deep nesting", "POST", "/api/v1/experiments", "admin", `{"hypothesis":`+strings.Repeat("[", 20000)+strings.Repeat("]", 20000)+`}`, 400, "max depth"},
+		{"deep nesting", "POST", "/api/v1/experiments", "admin", `{"hypothesis":` + strings.Repeat("[", 20000) + strings.Repeat("]", 20000) + `}`, 400, "max depth"},
 		{"bad targeting op", "POST", "/api/v1/experiments", "admin", withField("targeting", `[{"attribute":"plan","op":"like","value":"x"}]`), 400, "targeting[0]"},
 		{"unknown metric kind", "POST", "/api/v1/experiments", "admin", withField("metrics", `[{"key":"m","kind":"median"}]`), 400, "metrics[0].kind"},
 		{"1 MB string", "POST", "/api/v1/experiments", "admin", withField("name", `"`+strings.Repeat("x", 1<<20)+`"`), 413, "limit"},
