@@ -288,6 +288,8 @@ share_only <- function(name, k, n, stated, verdict, extra = list()) {
 share_only("claim_share_zero_percent", 0, 50, 0.74, "contradicted")
 share_only("claim_share_hundred_percent", 50, 50, 1.0, "holds")
 share_only("claim_share_matches", 2940, 4000, 0.74, "holds")
+share_only("claim_share_understated", 1600, 2000, 0.58, "holds")
+share_only("claim_share_below_half", 700, 2000, 0.42, "holds")
 sc <- share_claim(27, 50, 0.58, 2128)
 need <- ceiling(((qnorm(1 - ALPHA / 2) * 0.5 + Z80 * sqrt(0.54 * 0.46)) / (0.54 - 0.5))^2 - 50)
 share_only("claim_share_inconclusive", 27, 50, 0.58, "inconclusive")
@@ -334,6 +336,20 @@ add("claim_effect", "t.test; p.adjust(holm)",
       list(arm("bot", stats_mean(yc)), arm("human", stats_mean(yt))))),
       Claims = arr(list(ID = "e", Kind = "effect", Metric = "satisfaction", Preferred = "human",
                         StatedEffect = stated, Margin = 0.2))), e)
+
+# effect claim on a lower-is-better metric (minutes to resolution): the
+# preferred variant is significantly slower, so the claim is contradicted.
+yc <- rexp(300, 1 / 10); yt <- rexp(300, 1 / 13)
+tt <- t.test(yt, yc)
+add("claim_effect_contradicted", "t.test; p.adjust(holm)",
+    input(c("bot", "human"), list(metric("minutes", "mean",
+      list(arm("bot", stats_mean(yc)), arm("human", stats_mean(yt))), higher = FALSE)),
+      Claims = arr(list(ID = "e", Kind = "effect", Metric = "minutes", Preferred = "human"))),
+    list("claims.0.p_value" = tt$p.value, "claims.0.p_adjusted" = p.adjust(c(tt$p.value, tt$p.value), "holm")[2],
+         "claims.0.verdict" = if (p.adjust(c(tt$p.value, tt$p.value), "holm")[2] < ALPHA) "contradicted" else "inconclusive",
+         "claims.0.revealed" = mean(yt) - mean(yc), "claims.0.stated" = NA,
+         "metrics.0.comparisons.0.chance_to_win" =
+           pnorm(-((mean(yt) - mean(yc)) / mean(yc)) / rel_se(mean(yt), mean(yc), var(yt), 300, var(yc), 300))))
 
 # ---- multiple comparisons ---------------------------------------------------
 mc_case <- function(name, correction, method) {
