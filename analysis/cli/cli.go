@@ -1,0 +1,422 @@
+// Package cli is the `revealed analyze` command: the analysis of a CSV file
+// exported from anywhere (a warehouse, a spreadsheet) with the same engine and
+// the same report as the server.
+//
+// The file holds either one row per unit and metric (unit_id, variant,
+// metric, value, …) or one row of sufficient statistics per metric and
+// variant (metric, variant, kind, units, sum, sum_sq, …); the header says
+// which. Per-unit files are streamed: the sums are accumulated row by row, so
+// memory does not grow with the number of rows. It does grow with the number
+// of distinct units, because the sample-ratio check counts distinct unit ids
+// per variant (one 64-bit hash per unit, about 40 bytes each).
+//
+// See README.md in this directory for the formats, the flags and examples.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/revealed-ab/revealed/analysis"
+)
+
+// Exit statuses of Run.
+const (
+	exitOK      = 0
+	exitFailure = 1
+	exitUsage   = 2
+)
+
+// usageError is a mistake in the command line, answered with exit status 2
+// like a bad file.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error {
+	return &usageError{fmt.Sprintf(format, args...)}
+}
+
+const usageText = `Usage: revealed analyze [flags] FILE.csv
+
+Analyses an experiment exported as CSV ("-" reads standard input): per-unit
+rows (unit_id,variant,metric,value[,segment][,covariate][,denominator]) or
+summary rows (metric,variant,kind,units,sum,sum_sq[,pre_sum,pre_sum_sq,pre_cross]
+[,den_sum,den_sum_sq,den_cross][,segment]), detected from the header.
+
+Flags:
+  --format text|json|csv   output format (default text); json is the server's report
+  --control KEY            control variant (default: "control", else the first variant seen)
+  --alpha A                significance level in (0, 0.5) (default 0.05)
+  --correction holm|bh|none  multiple-comparison correction (default holm)
+  --sequential NSTAR       always-valid confidence sequences tuned at NSTAR units
+  --weights k=w,...        configured traffic weights for the SRM check (default equal)
+  --kind metric=KIND       binary, mean or ratio, overriding detection (repeatable)
+  --cap metric=VALUE       cap each unit's value at VALUE (per-unit input; repeatable)
+  --lower-is-better METRIC a decrease is an improvement (repeatable)
+  --claims FILE.json       claims to test (a JSON array; see README)
+  --experiment NAME        experiment name in the report (default: the file name)
+
+Exit status: 0 on success, 2 on bad usage or a bad file, 1 on other failures.
+`
+
+// options are the parsed command line.
+type options struct {
+	file        string
+	format      string
+	control     string
+	alpha       float64
+	correction  analysis.Correction
+	nStar       float64 // 0: fixed-horizon analysis
+	weights     []weight
+	kinds       map[string]analysis.Kind
+	caps        map[string]float64
+	lowerBetter map[string]bool
+	claims      string
+	experiment  string
+}
+
+type weight struct {
+	variant string
+	w       float64
+}
+
+// Run runs `revealed analyze` with args (the arguments after "analyze") and
+// returns the exit status: 0 on success, 2 on bad usage or a bad input file
+// (the message names the line and column), 1 on any other failure.
+func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	o, err := parseArgs(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprint(stdout, usageText)
+		return exitOK
+	}
+	if err == nil {
+		err = run(ctx, o, stdin, stdout, stderr)
+	}
+	if err == nil {
+		return exitOK
+	}
+	fmt.Fprintln(stderr, "revealed analyze:", err)
+	var ue *usageError
+	var le *lineError
+	if errors.As(err, &ue) || errors.As(err, &le) {
+		if ue != nil {
+			fmt.Fprintln(stderr, `Run "revealed analyze -h" for usage.`)
+		}
+		return exitUsage
+	}
+	return exitFailure
+}
+
+func parseArgs(args []string, stderr io.Writer) (options, error) {
+	o := options{
+		kinds:       map[string]analysis.Kind{},
+		caps:        map[string]float64{},
+		lowerBetter: map[string]bool{},
+	}
+	fs := flag.NewFlagSet("analyze", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&o.format, "format", "text", "")
+	fs.StringVar(&o.control, "control", "", "")
+	fs.Float64Var(&o.alpha, "alpha", analysis.DefaultAlpha, "")
+	correction := fs.String("correction", string(analysis.Holm), "")
+	seq := fs.String("sequential", "", "")
+	weights := fs.String("weights", "", "")
+	fs.Func("kind", "", func(s string) error {
+		return eachPair(s, func(k, v string) error {
+			switch kind := analysis.Kind(v); kind {
+			case analysis.Binary, analysis.Mean, analysis.Ratio:
+				o.kinds[k] = kind
+				return nil
+			}
+			return fmt.Errorf("kind %q: want binary, mean or ratio", v)
+		})
+	})
+	fs.Func("cap", "", func(s string) error {
+		return eachPair(s, func(k, v string) error {
+			c, err := parseFinite(v)
+			if err != nil {
+				return err
+			}
+			o.caps[k] = c
+			return nil
+		})
+	})
+	fs.Func("lower-is-better", "", func(s string) error {
+		for m := range strings.SplitSeq(s, ",") {
+			if m = strings.TrimSpace(m); m != "" {
+				o.lowerBetter[m] = true
+			}
+		}
+		return nil
+	})
+	fs.StringVar(&o.claims, "claims", "", "")
+	fs.StringVar(&o.experiment, "experiment", "", "")
+
+	// The flag package stops at the first positional argument; parse again
+	// after it so that flags may follow the file name.
+	var files []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return o, err
+			}
+			return o, usagef("%v", err)
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			break
+		}
+		files = append(files, args[0])
+		args = args[1:]
+	}
+	switch len(files) {
+	case 0:
+		return o, usagef("no input file (use - for standard input)")
+	case 1:
+		o.file = files[0]
+	default:
+		return o, usagef("one input file expected, got %d: %s", len(files), strings.Join(files, " "))
+	}
+
+	switch o.format {
+	case "text", "json", "csv":
+	default:
+		return o, usagef("--format %q: want text, json or csv", o.format)
+	}
+	if !(o.alpha > 0 && o.alpha < 0.5) {
+		return o, usagef("--alpha %v: must be in (0, 0.5)", o.alpha)
+	}
+	switch c := analysis.Correction(*correction); c {
+	case analysis.Holm, analysis.BH, analysis.NoCorrection:
+		o.correction = c
+	default:
+		return o, usagef("--correction %q: want holm, bh or none", *correction)
+	}
+	if *seq != "" {
+		n, err := parseFinite(*seq)
+		if err != nil || n <= 0 {
+			return o, usagef("--sequential %q: want a positive number of units (N*)", *seq)
+		}
+		o.nStar = n
+	}
+	if *weights != "" {
+		seen := map[string]bool{}
+		err := eachPair(*weights, func(k, v string) error {
+			w, err := parseFinite(v)
+			if err != nil || w <= 0 {
+				return fmt.Errorf("weight %q of %q: want a positive number", v, k)
+			}
+			if seen[k] {
+				return fmt.Errorf("variant %q given twice", k)
+			}
+			seen[k] = true
+			o.weights = append(o.weights, weight{k, w})
+			return nil
+		})
+		if err != nil {
+			return o, usagef("--weights: %v", err)
+		}
+	}
+	for m, k := range o.kinds {
+		if _, capped := o.caps[m]; capped && k == analysis.Binary {
+			return o, usagef("--cap %s: a binary metric cannot be capped", m)
+		}
+	}
+	if o.experiment == "" && o.file != "-" {
+		o.experiment = strings.TrimSuffix(filepath.Base(o.file), filepath.Ext(o.file))
+	}
+	return o, nil
+}
+
+// eachPair calls f for each key=value of a comma-separated list.
+func eachPair(s string, f func(k, v string) error) error {
+	for p := range strings.SplitSeq(s, ",") {
+		k, v, ok := strings.Cut(p, "=")
+		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+		if !ok || k == "" || v == "" {
+			return fmt.Errorf("%q: want key=value", p)
+		}
+		if err := f(k, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func run(ctx context.Context, o options, stdin io.Reader, stdout, stderr io.Writer) error {
+	claims := &claimsFile{name: o.claims}
+	if o.claims != "" {
+		var err error
+		if claims, err = readClaimsFile(o.claims); err != nil {
+			return err
+		}
+	}
+	name, in := o.file, stdin
+	if o.file == "-" {
+		name = "stdin"
+	} else {
+		f, err := os.Open(o.file)
+		if err != nil {
+			return usagef("%v", err)
+		}
+		defer f.Close()
+		in = f
+	}
+	d, err := readData(ctx, in, name, readOptions{kinds: o.kinds, caps: o.caps})
+	if err != nil {
+		return err
+	}
+	input, err := buildInput(d, o, name)
+	if err != nil {
+		return err
+	}
+	input.Claims = claims.claims
+	r, err := analysis.Analyze(input)
+	if err != nil {
+		return explainInputError(err, name, claims)
+	}
+	r.Warnings = append(r.Warnings, missingWarnings(d)...)
+	for _, w := range r.Warnings {
+		fmt.Fprintln(stderr, "revealed analyze: warning:", w)
+	}
+	switch o.format {
+	case "json":
+		err = writeJSON(stdout, r)
+	case "csv":
+		err = writeCSV(stdout, r)
+	default:
+		err = writeText(stdout, r, d)
+	}
+	if err != nil {
+		return fmt.Errorf("writing the report: %w", err)
+	}
+	return nil
+}
+
+// buildInput turns the file's statistics and the flags into the analysis
+// input: the control, the weights, the metrics' direction and the
+// sequential settings.
+func buildInput(d *data, o options, name string) (analysis.Input, error) {
+	in := analysis.Input{
+		Experiment: o.experiment,
+		Alpha:      o.alpha,
+		Correction: o.correction,
+		Metrics:    d.metrics,
+		Segments:   d.segments,
+		Assigned:   d.assigned,
+	}
+	if o.nStar > 0 {
+		in.Sequential = &analysis.Sequential{NStar: o.nStar}
+	}
+	if len(d.variants) < 2 {
+		return in, &lineError{File: name, Line: d.lastLine,
+			Msg: fmt.Sprintf("%d variant(s) in the file (%s); at least 2 are needed", len(d.variants), strings.Join(d.variants, ", "))}
+	}
+	control := o.control
+	if control == "" {
+		control = d.variants[0]
+		for _, v := range d.variants {
+			if v == "control" {
+				control = v
+			}
+		}
+	}
+	weights := map[string]float64{}
+	for _, w := range o.weights {
+		weights[w.variant] = w.w
+	}
+	known := map[string]bool{}
+	for _, v := range d.variants {
+		known[v] = true
+		w := 1.0
+		if len(o.weights) > 0 {
+			var ok bool
+			if w, ok = weights[v]; !ok {
+				return in, usagef("--weights: no weight for variant %q (variants: %s)", v, strings.Join(d.variants, ", "))
+			}
+		}
+		in.Variants = append(in.Variants, analysis.Variant{Key: v, Weight: w, Control: v == control})
+	}
+	if !known[control] {
+		return in, usagef("--control %q: no such variant in %s (variants: %s)", control, name, strings.Join(d.variants, ", "))
+	}
+	for _, w := range o.weights {
+		if !known[w.variant] {
+			return in, usagef("--weights: unknown variant %q (variants: %s)", w.variant, strings.Join(d.variants, ", "))
+		}
+	}
+	metrics := map[string]bool{}
+	for i := range in.Metrics {
+		m := &in.Metrics[i]
+		metrics[m.Metric] = true
+		m.HigherIsBetter = !o.lowerBetter[m.Metric]
+	}
+	for _, s := range in.Segments {
+		for i := range s.Metrics {
+			s.Metrics[i].HigherIsBetter = !o.lowerBetter[s.Metrics[i].Metric]
+		}
+	}
+	for _, flagged := range []map[string]bool{o.lowerBetter, keys(o.kinds), keys(o.caps)} {
+		for _, m := range sortedKeys(flagged) {
+			if !metrics[m] {
+				return in, usagef("unknown metric %q in a flag (metrics: %s)", m, strings.Join(sortedKeys(metrics), ", "))
+			}
+		}
+	}
+	return in, nil
+}
+
+// explainInputError names the claim or the file an *analysis.InputError is
+// about; such errors are the user's (exit 2).
+func explainInputError(err error, dataName string, claims *claimsFile) error {
+	var ie *analysis.InputError
+	if !errors.As(err, &ie) {
+		return err
+	}
+	if rest, ok := strings.CutPrefix(ie.Field, "claims["); ok {
+		if end := strings.IndexByte(rest, ']'); end > 0 {
+			i, _ := strconv.Atoi(rest[:end])
+			le := &lineError{File: claims.name, Column: strings.TrimPrefix(rest[end+1:], "."), Msg: ie.Reason}
+			if i >= 0 && i < len(claims.claims) {
+				le.Line = claims.lines[i]
+				le.Msg = fmt.Sprintf("claim %q: %s", claims.claims[i].ID, ie.Reason)
+			}
+			return le
+		}
+	}
+	return &lineError{File: dataName, Msg: fmt.Sprintf("%s: %s", ie.Field, ie.Reason)}
+}
+
+func parseFinite(s string) (float64, error) {
+	f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+	if err != nil || isNaNOrInf(f) {
+		return 0, fmt.Errorf("%q is not a finite number", s)
+	}
+	return f, nil
+}
+
+func keys[V any](m map[string]V) map[string]bool {
+	out := make(map[string]bool, len(m))
+	for k := range m {
+		out[k] = true
+	}
+	return out
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

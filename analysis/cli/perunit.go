@@ -1,0 +1,384 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math/bits"
+
+	"github.com/revealed-ab/revealed/analysis"
+)
+
+// maxMetrics bounds the metrics of a per-unit file: each unit remembers the
+// metrics it has had rows for in one 64-bit mask.
+const maxMetrics = 64
+
+// sums are the sufficient statistics of one (segment, metric, variant).
+type sums struct {
+	units                      int64
+	sum, sumSq                 float64
+	preSum, preSumSq, preCross float64
+	denSum, denSumSq, denCross float64
+}
+
+func (s *sums) add(v, x, d float64) {
+	s.units++
+	s.sum += v
+	s.sumSq += v * v
+	s.preSum += x
+	s.preSumSq += x * x
+	s.preCross += v * x
+	s.denSum += d
+	s.denSumSq += d * d
+	s.denCross += v * d
+}
+
+func (s *sums) stats() analysis.Stats {
+	return analysis.Stats{Units: s.units, Sum: s.sum, SumSq: s.sumSq,
+		PreSum: s.preSum, PreSumSq: s.preSumSq, PreCross: s.preCross,
+		DenSum: s.denSum, DenSumSq: s.denSumSq, DenCross: s.denCross}
+}
+
+// unitState is what is remembered of a unit after its rows have been summed:
+// its variant and segment, which must not change, and the metrics it has had
+// rows for, which must not come again.
+type unitState struct {
+	metrics uint64
+	variant int32
+	segment int32 // -1: none
+}
+
+type segKey struct{ segment, metric, variant int32 }
+
+// perUnit aggregates per-unit rows. The rows of one unit that follow each
+// other are summed per metric in cur, then added to the sums when the unit
+// changes; a unit's later rows for a metric it already had are an error,
+// because its value can no longer be corrected without keeping every
+// unit's values.
+type perUnit struct {
+	c                                *csvReader
+	o                                readOptions
+	iUnit, iVariant, iMetric, iValue int
+	iSegment, iCovariate, iDen       int
+
+	variants, metrics, segments names
+	units                       map[uint64]unitState
+	unitsPerVariant             []int64
+
+	// Per metric, by index.
+	forced  []analysis.Kind
+	capped  []bool
+	capAt   []float64
+	zeroOne []bool // every unit's value so far is 0 or 1
+	hasCov  []bool
+	hasDen  []bool
+	top     [][]*sums // [metric][variant]
+	bySeg   map[segKey]*sums
+
+	cur struct {
+		ok      bool
+		hash    uint64
+		state   unitState
+		present uint64
+		v, x, d [maxMetrics]float64
+	}
+}
+
+func col(cols map[string]int, name string) int {
+	if i, ok := cols[name]; ok {
+		return i
+	}
+	return -1
+}
+
+func readPerUnit(ctx context.Context, c *csvReader, cols map[string]int, o readOptions) (*data, error) {
+	p := &perUnit{
+		c: c, o: o,
+		iUnit: cols[colUnit], iVariant: cols[colVariant], iMetric: cols[colMetric], iValue: cols[colValue],
+		iSegment: col(cols, colSegment), iCovariate: col(cols, colCovariate), iDen: col(cols, colDenominator),
+		units: map[uint64]unitState{},
+		bySeg: map[segKey]*sums{},
+	}
+	d := &data{perUnit: true, lastLine: c.line}
+	for {
+		rec, err := c.read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		d.rows++
+		d.lastLine = c.line
+		if d.rows%ctxEvery == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		if err := p.row(rec); err != nil {
+			return nil, err
+		}
+	}
+	p.flush()
+	if d.rows == 0 {
+		return nil, &lineError{File: c.name, Line: d.lastLine + 1, Msg: "no data rows after the header"}
+	}
+	return p.finish(d)
+}
+
+func (p *perUnit) row(rec []string) error {
+	c := p.c
+	if rec[p.iUnit] == "" {
+		return c.errAt(p.iUnit, "empty unit id")
+	}
+	if rec[p.iVariant] == "" {
+		return c.errAt(p.iVariant, "empty variant")
+	}
+	if rec[p.iMetric] == "" {
+		return c.errAt(p.iMetric, "empty metric")
+	}
+	v, err := c.number(rec, p.iValue, false, 0)
+	if err != nil {
+		return err
+	}
+	var x, den float64
+	if p.iCovariate >= 0 {
+		if x, err = c.number(rec, p.iCovariate, true, 0); err != nil {
+			return err
+		}
+	}
+	if p.iDen >= 0 {
+		if den, err = c.number(rec, p.iDen, true, 0); err != nil {
+			return err
+		}
+	}
+	if err := checkSegment(c, rec, p.iSegment); err != nil {
+		return err
+	}
+
+	variant, _ := p.variants.id(rec[p.iVariant])
+	if variant == len(p.unitsPerVariant) {
+		p.unitsPerVariant = append(p.unitsPerVariant, 0)
+	}
+	m, isNew := p.metrics.id(rec[p.iMetric])
+	if isNew {
+		if m >= maxMetrics {
+			return c.errAt(p.iMetric, "more than %d metrics in one file; split it by metric", maxMetrics)
+		}
+		p.newMetric(rec[p.iMetric])
+	}
+	segment := int32(-1)
+	if p.iSegment >= 0 && rec[p.iSegment] != "" {
+		s, _ := p.segments.id(rec[p.iSegment])
+		segment = int32(s)
+	}
+	if p.iCovariate >= 0 && rec[p.iCovariate] != "" {
+		p.hasCov[m] = true
+	}
+	if p.iDen >= 0 && rec[p.iDen] != "" {
+		p.hasDen[m] = true
+	}
+
+	h := hashString(rec[p.iUnit])
+	if !p.cur.ok || h != p.cur.hash {
+		p.flush()
+		st, seen := p.units[h]
+		if !seen {
+			st = unitState{variant: int32(variant), segment: segment}
+			p.unitsPerVariant[variant]++
+		}
+		p.cur.ok, p.cur.hash, p.cur.state, p.cur.present = true, h, st, 0
+	}
+	st := &p.cur.state
+	if st.variant != int32(variant) {
+		return c.errAt(p.iVariant, "unit %q is in variant %q and, on an earlier line, in %q",
+			clip(rec[p.iUnit]), p.variants.list[variant], p.variants.list[st.variant])
+	}
+	if st.segment != segment {
+		return c.errAt(p.iSegment, "unit %q is in segment %q and, on an earlier line, in %q",
+			clip(rec[p.iUnit]), segName(p.segments, segment), segName(p.segments, st.segment))
+	}
+	bit := uint64(1) << m
+	switch {
+	case p.cur.present&bit != 0:
+		// Consecutive rows of one unit and metric: summed (documented).
+		p.cur.v[m] += v
+		p.cur.x[m] += x
+		p.cur.d[m] += den
+	case st.metrics&bit != 0:
+		return c.errAt(p.iUnit, "unit %q already has a %q value on an earlier, non-adjacent line; "+
+			"rows of one unit and metric are summed only when consecutive (sort the file by unit_id, or sum them first)",
+			clip(rec[p.iUnit]), p.metrics.list[m])
+	default:
+		p.cur.present |= bit
+		st.metrics |= bit
+		p.cur.v[m], p.cur.x[m], p.cur.d[m] = v, x, den
+	}
+	return nil
+}
+
+func segName(s names, i int32) string {
+	if i < 0 {
+		return ""
+	}
+	return s.list[i]
+}
+
+func (p *perUnit) newMetric(name string) {
+	k := p.o.kinds[name]
+	capAt, capped := p.o.caps[name]
+	p.forced = append(p.forced, k)
+	p.capped = append(p.capped, capped)
+	p.capAt = append(p.capAt, capAt)
+	p.zeroOne = append(p.zeroOne, true)
+	p.hasCov = append(p.hasCov, false)
+	p.hasDen = append(p.hasDen, false)
+	p.top = append(p.top, nil)
+}
+
+// flush adds the current unit's values to the sums.
+func (p *perUnit) flush() {
+	if !p.cur.ok || p.cur.present == 0 {
+		return
+	}
+	st := p.cur.state
+	p.units[p.cur.hash] = st
+	for rest := p.cur.present; rest != 0; rest &= rest - 1 {
+		m := bits.TrailingZeros64(rest)
+		v := p.cur.v[m]
+		if p.forced[m] == analysis.Binary {
+			// As the server does: a unit converted if its value is positive.
+			if v > 0 {
+				v = 1
+			} else {
+				v = 0
+			}
+		}
+		if p.capped[m] && v > p.capAt[m] {
+			v = p.capAt[m]
+		}
+		if v != 0 && v != 1 {
+			p.zeroOne[m] = false
+		}
+		for len(p.top[m]) <= int(st.variant) {
+			p.top[m] = append(p.top[m], nil)
+		}
+		s := p.top[m][st.variant]
+		if s == nil {
+			s = &sums{}
+			p.top[m][st.variant] = s
+		}
+		s.add(v, p.cur.x[m], p.cur.d[m])
+		if st.segment >= 0 {
+			k := segKey{st.segment, int32(m), st.variant}
+			ss := p.bySeg[k]
+			if ss == nil {
+				ss = &sums{}
+				p.bySeg[k] = ss
+			}
+			ss.add(v, p.cur.x[m], p.cur.d[m])
+		}
+	}
+	p.cur.present = 0
+}
+
+// kind decides metric m's kind once every row has been read.
+func (p *perUnit) kind(m int) (analysis.Kind, error) {
+	name := p.metrics.list[m]
+	switch k := p.forced[m]; {
+	case k == analysis.Ratio && p.iDen < 0:
+		return "", usagef("--kind %s=ratio needs a %s column", name, colDenominator)
+	case k != "" && k != analysis.Ratio && p.hasDen[m]:
+		return "", usagef("--kind %s=%s, but %s has denominators; a metric with denominators is a ratio", name, k, name)
+	case k != "":
+		return k, nil
+	case p.hasDen[m]:
+		return analysis.Ratio, nil
+	case p.zeroOne[m]:
+		return analysis.Binary, nil
+	}
+	return analysis.Mean, nil
+}
+
+func (p *perUnit) metricInput(m int, kind analysis.Kind, arm func(v int) *sums) analysis.MetricInput {
+	mi := analysis.MetricInput{Metric: p.metrics.list[m], Kind: kind, CUPED: p.hasCov[m] && kind != analysis.Ratio}
+	for v := range p.variants.list {
+		if s := arm(v); s != nil {
+			mi.Arms = append(mi.Arms, analysis.Arm{Variant: p.variants.list[v], Stats: s.stats()})
+		}
+	}
+	return mi
+}
+
+func (p *perUnit) finish(d *data) (*data, error) {
+	d.variants = p.variants.list
+	d.units = int64(len(p.units))
+	for v, n := range p.unitsPerVariant {
+		d.assigned = append(d.assigned, analysis.VariantUnits{Variant: p.variants.list[v], Units: n})
+	}
+	kinds := make([]analysis.Kind, len(p.metrics.list))
+	for m := range p.metrics.list {
+		k, err := p.kind(m)
+		if err != nil {
+			return nil, err
+		}
+		kinds[m] = k
+		d.metrics = append(d.metrics, p.metricInput(m, k, func(v int) *sums {
+			if v < len(p.top[m]) {
+				return p.top[m][v]
+			}
+			return nil
+		}))
+	}
+	for s, seg := range p.segments.list {
+		attr, value := splitSegment(seg)
+		out := analysis.Segment{Attribute: attr, Value: value}
+		for m := range p.metrics.list {
+			mi := p.metricInput(m, kinds[m], func(v int) *sums { return p.bySeg[segKey{int32(s), int32(m), int32(v)}] })
+			if len(mi.Arms) > 0 {
+				out.Metrics = append(out.Metrics, mi)
+			}
+		}
+		d.segments = append(d.segments, out)
+	}
+	return d, nil
+}
+
+// missingWarnings notes the metrics that not every unit has a row for:
+// those units are left out of the metric, not counted as 0.
+func missingWarnings(d *data) []string {
+	if !d.perUnit {
+		return nil
+	}
+	assigned := map[string]int64{}
+	for _, a := range d.assigned {
+		assigned[a.Variant] = a.Units
+	}
+	var out []string
+	for _, m := range d.metrics {
+		have := map[string]int64{}
+		for _, a := range m.Arms {
+			have[a.Variant] = a.Stats.Units
+		}
+		for _, v := range d.variants {
+			if have[v] < assigned[v] {
+				out = append(out, fmt.Sprintf(
+					"metric %q has rows for %d of the %d units of variant %q; units without a row are left out of it, not counted as 0",
+					m.Metric, have[v], assigned[v], v))
+				break
+			}
+		}
+	}
+	return out
+}
+
+// hashString is 64-bit FNV-1a. Distinct units are counted by hash: two of
+// a million ids collide with probability about 3·10⁻⁸.
+func hashString(s string) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= 1099511628211
+	}
+	return h
+}
