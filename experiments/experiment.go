@@ -160,6 +160,11 @@ func (in *ExperimentInput) build() (*Experiment, error) {
 		// The hash separates salt from unit id with a NUL byte.
 		add("salt", "must be UTF-8 text without NUL characters")
 	}
+	for i, v := range in.Variants {
+		if len(v.Name) > maxNameLen {
+			add(fmt.Sprintf("variants[%d].name", i), "must be at most %d bytes", maxNameLen)
+		}
+	}
 	if len(in.Targeting) > maxConditions {
 		add("targeting", "must have at most %d conditions", maxConditions)
 	}

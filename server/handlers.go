@@ -23,7 +23,7 @@ func (s *Server) createKey(c *gin.Context) error {
 		return err
 	}
 	logger(c).Info("key created", "key_id", k.ID, "kind", k.Kind, "by", currentKey(c).ID)
-	c.JSON(http.StatusCreated, k)
+	respond(c, http.StatusCreated, k)
 	return nil
 }
 
@@ -32,7 +32,7 @@ func (s *Server) listKeys(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusOK, gin.H{"keys": keys})
+	respond(c, http.StatusOK, gin.H{"keys": keys})
 	return nil
 }
 
@@ -56,7 +56,7 @@ func (s *Server) createExperiment(c *gin.Context) error {
 		return err
 	}
 	c.Header("Location", "/api/v1/experiments/"+e.Key)
-	c.JSON(http.StatusCreated, e)
+	respond(c, http.StatusCreated, e)
 	return nil
 }
 
@@ -65,7 +65,7 @@ func (s *Server) listExperiments(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusOK, gin.H{"experiments": list})
+	respond(c, http.StatusOK, gin.H{"experiments": list})
 	return nil
 }
 
@@ -74,7 +74,7 @@ func (s *Server) getExperiment(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusOK, e)
+	respond(c, http.StatusOK, e)
 	return nil
 }
 
@@ -87,7 +87,7 @@ func (s *Server) updateExperiment(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusOK, e)
+	respond(c, http.StatusOK, e)
 	return nil
 }
 
@@ -96,7 +96,7 @@ func (s *Server) startExperiment(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusOK, e)
+	respond(c, http.StatusOK, e)
 	return nil
 }
 
@@ -105,7 +105,7 @@ func (s *Server) stopExperiment(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusOK, e)
+	respond(c, http.StatusOK, e)
 	return nil
 }
 
@@ -114,7 +114,7 @@ func (s *Server) report(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusOK, r)
+	respond(c, http.StatusOK, r)
 	return nil
 }
 
@@ -127,7 +127,7 @@ func (s *Server) assign(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusOK, a)
+	respond(c, http.StatusOK, a)
 	return nil
 }
 
@@ -144,6 +144,6 @@ func (s *Server) events(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusAccepted, res)
+	respond(c, http.StatusAccepted, res)
 	return nil
 }

@@ -79,6 +79,23 @@ func (r problemRender) WriteContentType(w http.ResponseWriter) {
 	w.Header().Set("Content-Type", problemContentType)
 }
 
+// respond writes v as JSON without HTML escaping, so that report text such
+// as "p < 0.001" reads as written.
+func respond(c *gin.Context, status int, v any) {
+	c.Render(status, jsonBody{v})
+}
+
+type jsonBody struct{ v any }
+
+func (r jsonBody) Render(w http.ResponseWriter) error {
+	r.WriteContentType(w)
+	return jsonRender(w, r.v)
+}
+
+func (r jsonBody) WriteContentType(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+}
+
 // handler adapts a handler that returns an error, so that every error is
 // rendered in one place.
 func handler(fn func(c *gin.Context) error) gin.HandlerFunc {

@@ -88,6 +88,6 @@ func (s *Server) healthz(c *gin.Context) error {
 	if err := s.svc.Ping(ctx); err != nil {
 		return &experiments.Error{Code: experiments.CodeUnavailable, Message: "the database is unreachable", Err: err}
 	}
-	c.JSON(http.StatusOK, gin.H{"status": "ok"})
+	respond(c, http.StatusOK, gin.H{"status": "ok"})
 	return nil
 }

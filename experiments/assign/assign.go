@@ -15,7 +15,9 @@ const (
 // Variant is one arm of an experiment. Weight is relative: the weights of a
 // definition's variants need not sum to 1.
 type Variant struct {
-	Key     string  `json:"key"`
+	Key string `json:"key"`
+	// Name is for people; assignment ignores it.
+	Name    string  `json:"name,omitempty"`
 	Weight  float64 `json:"weight"`
 	Control bool    `json:"control"`
 }
