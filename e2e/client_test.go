@@ -12,6 +12,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"sort"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -268,4 +269,16 @@ func reportUnits(t *testing.T, hc *http.Client, base, key string) map[string]int
 		}
 	}
 	return first
+}
+
+func experimentsID() string { return experiments.NewEventID(time.Now()) }
+
+func assignVariant(def *assign.Definition, unit string) string {
+	return assign.Assign(def, unit, nil).Variant
+}
+
+// tail returns the last n lines of s.
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }
