@@ -84,7 +84,7 @@ func parseClaims(name string, b []byte) (*claimsFile, error) {
 		case errors.As(err, &se):
 			return fail(se.Offset-1, "", "%v", se)
 		case errors.As(err, &te):
-			return fail(te.Offset-1, te.Field, "%v is not a %v", te.Value, te.Type)
+			return fail(te.Offset-1, te.Field, "want %v, got a JSON %v", te.Type, te.Value)
 		case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 			return fail(int64(len(b)), "", "unexpected end of JSON")
 		}

@@ -93,7 +93,7 @@ type weight struct {
 // returns the exit status: 0 on success, 2 on bad usage or a bad input file
 // (the message names the line and column), 1 on any other failure.
 func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	o, err := parseArgs(args, stderr)
+	o, err := parseArgs(args)
 	if errors.Is(err, flag.ErrHelp) {
 		fmt.Fprint(stdout, usageText)
 		return exitOK
@@ -116,7 +116,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	return exitFailure
 }
 
-func parseArgs(args []string, stderr io.Writer) (options, error) {
+func parseArgs(args []string) (options, error) {
 	o := options{
 		kinds:       map[string]analysis.Kind{},
 		caps:        map[string]float64{},

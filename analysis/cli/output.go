@@ -171,7 +171,7 @@ func writeText(w io.Writer, r *analysis.Report, d *data) error {
 			if c.Magnitude != "" {
 				verdict += ", " + c.Magnitude
 			}
-			p("  %s [%s]: %s, %s adjusted\n", c.ID, c.Kind, strings.ToUpper(verdict), pText(c.PAdjusted))
+			p("  %s (%s): %s; adjusted %s\n", c.ID, c.Kind, strings.ToUpper(verdict), pText(c.PAdjusted))
 			if c.Statement != "" {
 				src := ""
 				if c.Source != "" {

@@ -1,0 +1,101 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// writeFileWith creates path and fills it with write.
+func writeFileWith(tb testing.TB, path string, write func(io.Writer) error) {
+	tb.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := write(f); err != nil {
+		tb.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// writeSummaryCSV writes a summary file of metrics × variants, for the
+// whole experiment and for each of segments segments.
+func writeSummaryCSV(w io.Writer, metrics, variants, segments int) error {
+	bw := bufio.NewWriter(w)
+	rng := rand.New(rand.NewPCG(3, 4))
+	fmt.Fprintln(bw, "metric,variant,kind,units,sum,sum_sq,pre_sum,pre_sum_sq,pre_cross,segment")
+	for s := -1; s < segments; s++ {
+		seg, scale := "", 1000*segments
+		if s >= 0 {
+			seg, scale = fmt.Sprintf("country=c%d", s), 1000
+		}
+		for m := range metrics {
+			for v := range variants {
+				n := scale + rng.IntN(scale/10)
+				if m%2 == 0 {
+					k := n * (30 + rng.IntN(10)) / 100
+					fmt.Fprintf(bw, "m%d,v%d,binary,%d,%d,%d,,,,%s\n", m, v, n, k, k, seg)
+					continue
+				}
+				mean := 10 + rng.Float64()
+				fn := float64(n)
+				fmt.Fprintf(bw, "m%d,v%d,mean,%d,%g,%g,%g,%g,%g,%s\n", m, v, n,
+					mean*fn, (mean*mean+9)*fn, 10*fn, 109*fn, (10*mean+5)*fn, seg)
+			}
+		}
+	}
+	return bw.Flush()
+}
+
+func benchmarkRun(b *testing.B, path string) {
+	b.ReportAllocs()
+	st, err := os.Stat(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(st.Size())
+	for b.Loop() {
+		if code := Run(context.Background(), []string{"--format", "json", path}, nil, io.Discard, io.Discard); code != 0 {
+			b.Fatalf("exit %d", code)
+		}
+	}
+}
+
+// BenchmarkAnalyzePerUnit1M: 250,000 units × 4 metrics = 1M rows, two
+// variants, with segments and covariates.
+func BenchmarkAnalyzePerUnit1M(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "perunit.csv")
+	writeFileWith(b, path, func(w io.Writer) error {
+		return writePerUnitCSV(w, 250_000, 4, 1, []string{"unit_id", "variant", "metric", "value", "segment", "covariate"})
+	})
+	benchmarkRun(b, path)
+}
+
+// BenchmarkAnalyzeSummary: 20 metrics × 3 variants, overall and in 50
+// segments (3,060 rows).
+func BenchmarkAnalyzeSummary(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "summary.csv")
+	writeFileWith(b, path, func(w io.Writer) error { return writeSummaryCSV(w, 20, 3, 50) })
+	benchmarkRun(b, path)
+}
+
+// TestWriteBenchFiles writes the benchmark inputs to $REVEALED_BENCH_DIR,
+// for measuring the built command's time and peak memory from outside.
+func TestWriteBenchFiles(t *testing.T) {
+	dir := os.Getenv("REVEALED_BENCH_DIR")
+	if dir == "" {
+		t.Skip("set REVEALED_BENCH_DIR to write the benchmark files there")
+	}
+	writeFileWith(t, filepath.Join(dir, "perunit-1m.csv"), func(w io.Writer) error {
+		return writePerUnitCSV(w, 250_000, 4, 1, []string{"unit_id", "variant", "metric", "value", "segment", "covariate"})
+	})
+	writeFileWith(t, filepath.Join(dir, "summary.csv"), func(w io.Writer) error { return writeSummaryCSV(w, 20, 3, 50) })
+}
