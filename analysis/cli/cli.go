@@ -8,7 +8,7 @@
 // which. Per-unit files are streamed: the sums are accumulated row by row, so
 // memory does not grow with the number of rows. It does grow with the number
 // of distinct units, because the sample-ratio check counts distinct unit ids
-// per variant (one 64-bit hash per unit, about 40 bytes each).
+// per variant (one 64-bit hash per unit, 40–60 bytes each).
 //
 // See README.md in this directory for the formats, the flags and examples.
 package cli
@@ -60,7 +60,8 @@ Flags:
   --sequential NSTAR       always-valid confidence sequences tuned at NSTAR units
   --weights k=w,...        configured traffic weights for the SRM check (default equal)
   --kind metric=KIND       binary, mean or ratio, overriding detection (repeatable)
-  --cap metric=VALUE       cap each unit's value at VALUE (per-unit input; repeatable)
+  --cap metric=VALUE|pNN   cap each unit's value at VALUE or at the NNth percentile
+                           of all units' values (per-unit input; repeatable)
   --lower-is-better METRIC a decrease is an improvement (repeatable)
   --claims FILE.json       claims to test (a JSON array; see README)
   --experiment NAME        experiment name in the report (default: the file name)
@@ -78,7 +79,7 @@ type options struct {
 	nStar       float64 // 0: fixed-horizon analysis
 	weights     []weight
 	kinds       map[string]analysis.Kind
-	caps        map[string]float64
+	caps        map[string]capSpec
 	lowerBetter map[string]bool
 	claims      string
 	experiment  string
@@ -119,7 +120,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 func parseArgs(args []string) (options, error) {
 	o := options{
 		kinds:       map[string]analysis.Kind{},
-		caps:        map[string]float64{},
+		caps:        map[string]capSpec{},
 		lowerBetter: map[string]bool{},
 	}
 	fs := flag.NewFlagSet("analyze", flag.ContinueOnError)
@@ -142,11 +143,19 @@ func parseArgs(args []string) (options, error) {
 	})
 	fs.Func("cap", "", func(s string) error {
 		return eachPair(s, func(k, v string) error {
+			if pct, ok := strings.CutPrefix(v, "p"); ok {
+				q, err := parseFinite(pct)
+				if err != nil || q <= 0 || q >= 100 {
+					return fmt.Errorf("percentile %q: want p followed by a number in (0, 100), e.g. p99", v)
+				}
+				o.caps[k] = capSpec{percentile: q / 100}
+				return nil
+			}
 			c, err := parseFinite(v)
 			if err != nil {
 				return err
 			}
-			o.caps[k] = c
+			o.caps[k] = capSpec{at: c}
 			return nil
 		})
 	})

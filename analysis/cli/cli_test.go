@@ -66,7 +66,7 @@ func TestGolden(t *testing.T) {
 		golden string
 		args   []string
 	}{
-		{"perunit.txt", []string{"testdata/perunit.csv", "--claims", "testdata/claims.json"}},
+		{"perunit.txt", []string{"testdata/perunit.csv", "--claims", "testdata/claims.json", "--cap", "minutes=p99"}},
 		{"perunit.csv", []string{"--format", "csv", "--claims", "testdata/claims.json", "testdata/perunit.csv"}},
 		{"perunit.json", []string{"--format=json", "--claims", "testdata/claims.json", "testdata/perunit.csv"}},
 		{"summary.txt", []string{"--claims", "testdata/claims.json", "--lower-is-better", "minutes", "testdata/summary.csv"}},
@@ -434,6 +434,8 @@ func TestUsage(t *testing.T) {
 		{"weights", []string{"--weights", "a=0,b=1", "x.csv"}, 2, `--weights: weight "0" of "a"`},
 		{"weights syntax", []string{"--weights", "a", "x.csv"}, 2, `--weights: "a": want key=value`},
 		{"kind", []string{"--kind", "m=median", "x.csv"}, 2, `kind "median"`},
+		{"cap percentile", []string{"--cap", "m=p100", "x.csv"}, 2, `percentile "p100"`},
+		{"cap binary", []string{"--cap", "m=3", "--kind", "m=binary", "x.csv"}, 2, `a binary metric cannot be capped`},
 		{"missing file", []string{"/nonexistent/x.csv"}, 2, "no such file"},
 	}
 	for _, tt := range tests {
@@ -598,6 +600,8 @@ func TestKindOverrideAndCap(t *testing.T) {
 		{"detected mean", nil, 1, analysis.Mean, analysis.Stats{Units: 2, Sum: 2.5, SumSq: 6.25}, analysis.Stats{Units: 2, Sum: 6, SumSq: 50}},
 		{"forced binary: positive is 1", []string{"--kind", "r=binary"}, 1, analysis.Binary, analysis.Stats{Units: 2, Sum: 1, SumSq: 1}, analysis.Stats{Units: 2, Sum: 1, SumSq: 1}},
 		{"capped", []string{"--cap", "r=5"}, 1, analysis.Mean, analysis.Stats{Units: 2, Sum: 2.5, SumSq: 6.25}, analysis.Stats{Units: 2, Sum: 4, SumSq: 26}},
+		// Pooled values -1, 0, 2.5, 7: the median (type 7) is 1.25.
+		{"capped at p50", []string{"--cap", "r=p50"}, 1, analysis.Mean, analysis.Stats{Units: 2, Sum: 1.25, SumSq: 1.5625}, analysis.Stats{Units: 2, Sum: 0.25, SumSq: 2.5625}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

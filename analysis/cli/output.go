@@ -157,6 +157,9 @@ func writeText(w io.Writer, r *analysis.Report, d *data) error {
 	} else {
 		p("Input: summary rows, %d rows\n", d.rows)
 	}
+	for _, n := range d.notes {
+		p("Note: %s\n", n)
+	}
 	if r.Sequential != nil {
 		p("Sequential: always-valid confidence sequences, N* = %g\n", r.Sequential.NStar)
 	}

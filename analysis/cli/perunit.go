@@ -50,6 +50,13 @@ type unitState struct {
 
 type segKey struct{ segment, metric, variant int32 }
 
+// heldValue is a unit's value of a metric capped at a percentile, which is
+// known only once every unit has been read.
+type heldValue struct {
+	v, x, d          float64
+	variant, segment int32
+}
+
 // perUnit aggregates per-unit rows. The rows of one unit that follow each
 // other are summed per metric in cur, then added to the sums when the unit
 // changes; a unit's later rows for a metric it already had are an error,
@@ -69,6 +76,8 @@ type perUnit struct {
 	forced  []analysis.Kind
 	capped  []bool
 	capAt   []float64
+	capPct  []float64 // > 0: capped at this percentile; values held until the end
+	held    map[int][]heldValue
 	zeroOne []bool // every unit's value so far is 0 or 1
 	hasCov  []bool
 	hasDen  []bool
@@ -98,6 +107,7 @@ func readPerUnit(ctx context.Context, c *csvReader, cols map[string]int, o readO
 		iSegment: col(cols, colSegment), iCovariate: col(cols, colCovariate), iDen: col(cols, colDenominator),
 		units: map[uint64]unitState{},
 		bySeg: map[segKey]*sums{},
+		held:  map[int][]heldValue{},
 	}
 	d := &data{perUnit: true, lastLine: c.line}
 	for {
@@ -226,10 +236,11 @@ func segName(s names, i int32) string {
 
 func (p *perUnit) newMetric(name string) {
 	k := p.o.kinds[name]
-	capAt, capped := p.o.caps[name]
+	c, capped := p.o.caps[name]
 	p.forced = append(p.forced, k)
-	p.capped = append(p.capped, capped)
-	p.capAt = append(p.capAt, capAt)
+	p.capped = append(p.capped, capped && c.percentile == 0)
+	p.capAt = append(p.capAt, c.at)
+	p.capPct = append(p.capPct, c.percentile)
 	p.zeroOne = append(p.zeroOne, true)
 	p.hasCov = append(p.hasCov, false)
 	p.hasDen = append(p.hasDen, false)
@@ -257,29 +268,65 @@ func (p *perUnit) flush() {
 		if p.capped[m] && v > p.capAt[m] {
 			v = p.capAt[m]
 		}
-		if v != 0 && v != 1 {
-			p.zeroOne[m] = false
+		if p.capPct[m] > 0 {
+			// Memory grows with this metric's units, as it must: the
+			// percentile is known only at the end.
+			p.held[m] = append(p.held[m], heldValue{v, p.cur.x[m], p.cur.d[m], st.variant, st.segment})
+			continue
 		}
-		for len(p.top[m]) <= int(st.variant) {
-			p.top[m] = append(p.top[m], nil)
-		}
-		s := p.top[m][st.variant]
-		if s == nil {
-			s = &sums{}
-			p.top[m][st.variant] = s
-		}
-		s.add(v, p.cur.x[m], p.cur.d[m])
-		if st.segment >= 0 {
-			k := segKey{st.segment, int32(m), st.variant}
-			ss := p.bySeg[k]
-			if ss == nil {
-				ss = &sums{}
-				p.bySeg[k] = ss
-			}
-			ss.add(v, p.cur.x[m], p.cur.d[m])
-		}
+		p.add(m, st.variant, st.segment, v, p.cur.x[m], p.cur.d[m])
 	}
 	p.cur.present = 0
+}
+
+// add adds one unit's values of metric m to the sums.
+func (p *perUnit) add(m int, variant, segment int32, v, x, d float64) {
+	if v != 0 && v != 1 {
+		p.zeroOne[m] = false
+	}
+	for len(p.top[m]) <= int(variant) {
+		p.top[m] = append(p.top[m], nil)
+	}
+	s := p.top[m][variant]
+	if s == nil {
+		s = &sums{}
+		p.top[m][variant] = s
+	}
+	s.add(v, x, d)
+	if segment >= 0 {
+		k := segKey{segment, int32(m), variant}
+		ss := p.bySeg[k]
+		if ss == nil {
+			ss = &sums{}
+			p.bySeg[k] = ss
+		}
+		ss.add(v, x, d)
+	}
+}
+
+// capHeld applies the percentile caps and adds the held values.
+func (p *perUnit) capHeld(d *data) error {
+	for m := range p.metrics.list {
+		held := p.held[m]
+		if len(held) == 0 {
+			continue
+		}
+		values := make([]float64, len(held))
+		for i, h := range held {
+			values[i] = h.v
+		}
+		c, err := analysis.PercentileCap(values, p.capPct[m])
+		if err != nil {
+			return err
+		}
+		d.notes = append(d.notes, fmt.Sprintf("%s capped at %s, the %gth percentile of %d units' values",
+			p.metrics.list[m], fmtNum(c, false), 100*p.capPct[m], len(held)))
+		for _, h := range held {
+			p.add(m, h.variant, h.segment, min(h.v, c), h.x, h.d)
+		}
+		delete(p.held, m)
+	}
+	return nil
 }
 
 // kind decides metric m's kind once every row has been read.
@@ -311,6 +358,9 @@ func (p *perUnit) metricInput(m int, kind analysis.Kind, arm func(v int) *sums) 
 }
 
 func (p *perUnit) finish(d *data) (*data, error) {
+	if err := p.capHeld(d); err != nil {
+		return nil, err
+	}
 	d.variants = p.variants.list
 	d.units = int64(len(p.units))
 	for v, n := range p.unitsPerVariant {

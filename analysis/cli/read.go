@@ -46,13 +46,21 @@ type data struct {
 	segments []analysis.Segment
 	assigned []analysis.VariantUnits // distinct units per variant (per-unit input)
 	rows     int64
-	units    int64 // distinct units (per-unit input)
+	units    int64    // distinct units (per-unit input)
+	notes    []string // for people, e.g. the percentile caps applied
 	lastLine int
 }
 
 type readOptions struct {
 	kinds map[string]analysis.Kind
-	caps  map[string]float64
+	caps  map[string]capSpec
+}
+
+// capSpec caps a metric's per-unit values at a value, or at a percentile
+// (in (0, 1)) of all units' values when percentile > 0.
+type capSpec struct {
+	at         float64
+	percentile float64
 }
 
 // Columns of the two input kinds.
@@ -96,6 +104,10 @@ type csvReader struct {
 // read returns the next record, io.EOF at the end, or a *lineError.
 func (c *csvReader) read() ([]string, error) {
 	rec, err := c.r.Read()
+	if err == nil {
+		c.line, _ = c.r.FieldPos(0)
+		return rec, nil
+	}
 	if err == io.EOF {
 		return nil, err
 	}
@@ -107,11 +119,7 @@ func (c *csvReader) read() ([]string, error) {
 		}
 		return nil, &lineError{File: c.name, Line: pe.Line, Msg: fmt.Sprintf("column %d: %v", pe.Column, pe.Err)}
 	}
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", c.name, err)
-	}
-	c.line, _ = c.r.FieldPos(0)
-	return rec, nil
+	return nil, fmt.Errorf("%s: %w", c.name, err)
 }
 
 // errAt is an error about field i of the record just read.
