@@ -260,15 +260,30 @@ func TestJSONEqualsAnalyze(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want, _ := json.Marshal(r)
+			// As the server encodes it (server/decode.go: jsonRender).
+			var want bytes.Buffer
+			enc := json.NewEncoder(&want)
+			enc.SetEscapeHTML(false)
+			if err := enc.Encode(r); err != nil {
+				t.Fatal(err)
+			}
 			code, out, errOut := runCLI(t, "", args...)
 			if code != 0 {
 				t.Fatalf("exit %d: %s", code, errOut)
 			}
-			if strings.TrimSuffix(out, "\n") != string(want) {
-				t.Errorf("JSON differs from analysis.Analyze:\ngot  %s\nwant %s", out, want)
+			if out != want.String() {
+				t.Errorf("JSON differs from analysis.Analyze:\ngot  %s\nwant %s", out, want.String())
 			}
 		})
+	}
+}
+
+// TestJSONNotEscaped: like the server, the JSON keeps "p < 0.001" as
+// written rather than as "p \u003c 0.001".
+func TestJSONNotEscaped(t *testing.T) {
+	_, out, _ := runCLI(t, "", "--format", "json", "--claims", "testdata/claims.json", "testdata/summary.csv")
+	if !strings.Contains(out, "(p < 0.001)") || strings.Contains(out, `\u003c`) {
+		t.Errorf("summaries are escaped or lack a small p-value: %s", out)
 	}
 }
 

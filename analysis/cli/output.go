@@ -15,14 +15,12 @@ import (
 	"github.com/revealed-ab/revealed/analysis"
 )
 
-// writeJSON writes the report exactly as the server serves it.
+// writeJSON writes the report exactly as the server serves it: one line,
+// without HTML escaping, so that "p < 0.001" in summaries reads as written.
 func writeJSON(w io.Writer, r *analysis.Report) error {
-	b, err := json.Marshal(r)
-	if err != nil {
-		return err
-	}
-	_, err = w.Write(append(b, '\n'))
-	return err
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(r)
 }
 
 // csvColumns are the columns of --format csv: one row per comparison
