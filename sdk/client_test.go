@@ -146,6 +146,23 @@ func TestPollingUsesETag(t *testing.T) {
 	})
 }
 
+// The real server quotes the payload's etag as in its ETag header; the
+// client must still send a matching If-None-Match after a stream update.
+func TestQuotedPayloadETag(t *testing.T) {
+	fs := newFakeServer(t)
+	fs.quoteBodyETag = true
+	fs.setDefinitions(experiment("exp", assign.StatusRunning))
+	cfg := testConfig(t, fs)
+	cfg.RefreshInterval = 10 * time.Millisecond
+	cfg.Bootstrap = payloadFor(`"v2"`, []assign.Definition{experiment("exp", assign.StatusRunning)})
+	newTestClient(t, cfg)
+	fs.setStreamOff(true)
+	eventually(t, 2*time.Second, "three polls", func() bool { _, n304, _ := fs.counts(); return n304 >= 3 })
+	if n200, _, _ := fs.counts(); n200 != 0 {
+		t.Fatalf("%d full fetches of unchanged definitions", n200)
+	}
+}
+
 func TestStreamAppliesStopWithinASecond(t *testing.T) {
 	fs := newFakeServer(t, experiment("human-vs-bot", assign.StatusRunning))
 	c := newTestClient(t, testConfig(t, fs)) // RefreshInterval 1h: only the stream can deliver
@@ -401,7 +418,7 @@ func TestRefusedBatchIsDroppedAndLogged(t *testing.T) {
 		t.Fatalf("the refusal's detail was not logged:\n%s", logs)
 	}
 
-	// A wrong key is a 4xx too.
+	// A wrong key is a 4xx too: nothing can be sent.
 	cfg = testConfig(t, fs)
 	cfg.APIKey = "wrong"
 	c = newTestClient(t, cfg)
@@ -412,6 +429,37 @@ func TestRefusedBatchIsDroppedAndLogged(t *testing.T) {
 	closeClient(t, c)
 	if st := c.Stats(); st.Dropped != 1 || st.Retried != 0 {
 		t.Fatalf("Stats with a wrong key = %+v, want 1 dropped without retries", st)
+	}
+}
+
+func TestRefusedEventsAreDroppedAndTheRestResent(t *testing.T) {
+	fs := newFakeServer(t)
+	cfg := testConfig(t, fs)
+	log, logs := testLogger(t)
+	cfg.Logger = log
+	cfg.FlushInterval = time.Hour
+	cfg.BatchSize = 5
+	c := newTestClient(t, cfg)
+	for i := range 5 {
+		metric := "csat"
+		if i == 1 || i == 3 {
+			metric = "unknown-metric"
+		}
+		c.Track(context.Background(), "u", metric, float64(i))
+	}
+	closeClient(t, c)
+	var got []float64
+	for _, e := range fs.storedEvents() {
+		got = append(got, *e.Value)
+	}
+	if fmt.Sprint(got) != "[0 2 4]" {
+		t.Fatalf("server stored values %v, want the three valid events", got)
+	}
+	if st := c.Stats(); st.Dropped != 2 || st.Sent != 3 || st.Retried != 0 {
+		t.Fatalf("Stats = %+v, want 2 dropped, 3 sent", st)
+	}
+	if !strings.Contains(logs.String(), "event 3 metric: no experiment has this metric") {
+		t.Fatalf("the server's reasons were not logged:\n%s", logs)
 	}
 }
 

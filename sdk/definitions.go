@@ -53,7 +53,8 @@ func parseDefinitions(data []byte, etag string) (*snapshot, error) {
 		return nil, errors.New(`no "experiments" list`)
 	}
 	exps := *p.Experiments
-	s := &snapshot{etag: p.ETag, defs: make(map[string]entry, len(exps))}
+	// The server may put the quotes of its ETag header in the body too.
+	s := &snapshot{etag: unquoteETag(p.ETag), defs: make(map[string]entry, len(exps))}
 	if etag != "" {
 		s.etag = etag
 	}

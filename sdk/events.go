@@ -32,10 +32,11 @@ type problem struct {
 	Title  string `json:"title"`
 	Detail string `json:"detail"`
 	Errors []struct {
-		Index  int    `json:"index"`
+		Index  *int   `json:"index"`
 		Field  string `json:"field"`
 		Detail string `json:"detail"`
 	} `json:"errors"`
+	raw []byte
 }
 
 // sendLoop is the only reader of the queue. It sends a batch when it is full
@@ -95,43 +96,59 @@ func (c *Client) abandon(batch []event) {
 // stops, and returns the emptied slice for reuse.
 func (c *Client) deliver(batch []event) []event {
 	ctx := c.sendCtx
-	body, bad := encodeBatch(batch)
-	if bad > 0 {
+	defer func() {
+		c.queued.Add(-int64(len(batch)))
+		clear(batch)
+	}()
+	enc := encodeEvents(batch)
+	if bad := len(batch) - len(enc); bad > 0 {
 		c.log.Warn("revealed: events that cannot be encoded as JSON dropped", "count", bad)
 		c.drop(ctx, bad, "unencodable event")
 	}
-	n := len(batch) - bad
-	done := func() []event {
-		c.queued.Add(-int64(len(batch)))
-		clear(batch)
+	if len(enc) == 0 {
 		return batch[:0]
 	}
-	if n == 0 {
-		return done()
-	}
 
+	body := batchBody(enc)
 	closing := c.closing
+	split := false
 	for attempt := 0; ; attempt++ {
-		if attempt > 0 {
-			c.retried.Add(1)
-		}
 		status, retryAfter, refusal, err := c.postEvents(ctx, body)
 		switch {
 		case err == nil && status/100 == 2:
-			c.sent.Add(int64(n))
-			return done()
+			c.sent.Add(int64(len(enc)))
+			return batch[:0]
 		case ctx.Err() != nil:
-			c.queued.Add(-int64(len(batch)))
-			c.drop(context.Background(), n, "client closed before delivery")
-			clear(batch)
+			c.drop(context.Background(), len(enc), "client closed before delivery")
 			return batch[:0]
 		case err == nil && status != http.StatusTooManyRequests && status < 500:
-			c.log.Error("revealed: server refused an event batch; dropped",
-				"status", status, "events", n, "problem", refusal)
-			c.dropped.Add(int64(n))
-			return done()
+			// The server stores nothing from a refused batch. If it named
+			// the invalid events, send the others once more (same ids)
+			// rather than lose them with the bad ones.
+			var invalid map[int]bool
+			if status == http.StatusBadRequest && !split {
+				invalid = refusal.invalidIndexes(len(enc))
+			}
+			if len(invalid) == 0 || len(invalid) == len(enc) {
+				c.log.Error("revealed: server refused an event batch; dropped",
+					"status", status, "events", len(enc), "problem", refusal.String())
+				c.dropped.Add(int64(len(enc)))
+				return batch[:0]
+			}
+			c.log.Error("revealed: server refused invalid events; dropped them, resending the rest",
+				"status", status, "dropped", len(invalid), "resending", len(enc)-len(invalid), "problem", refusal.String())
+			c.dropped.Add(int64(len(invalid)))
+			kept := enc[:0]
+			for i, e := range enc {
+				if !invalid[i] {
+					kept = append(kept, e)
+				}
+			}
+			enc, body, split, attempt = kept, batchBody(kept), true, -1
+			continue
 		}
 
+		c.retried.Add(1)
 		wait := backoff(c.tune.sendBackoffMin, c.tune.sendBackoffMax, attempt)
 		if status == http.StatusTooManyRequests && retryAfter > 0 {
 			wait = retryAfter
@@ -159,65 +176,88 @@ func (c *Client) deliver(batch []event) []event {
 	}
 }
 
-// encodeBatch encodes each event on its own, so that one event whose
+// encodeEvents encodes each event on its own, so that one event whose
 // attributes cannot be encoded costs only itself.
-func encodeBatch(batch []event) (body []byte, bad int) {
+func encodeEvents(batch []event) [][]byte {
+	enc := make([][]byte, 0, len(batch))
+	for i := range batch {
+		if b, err := json.Marshal(&batch[i]); err == nil {
+			enc = append(enc, b)
+		}
+	}
+	return enc
+}
+
+func batchBody(enc [][]byte) []byte {
 	var buf bytes.Buffer
 	buf.WriteString(`{"events":[`)
-	first := true
-	for i := range batch {
-		b, err := json.Marshal(&batch[i])
-		if err != nil {
-			bad++
-			continue
-		}
-		if !first {
+	for i, b := range enc {
+		if i > 0 {
 			buf.WriteByte(',')
 		}
-		first = false
 		buf.Write(b)
 	}
 	buf.WriteString(`]}`)
-	return buf.Bytes(), bad
+	return buf.Bytes()
 }
 
 // postEvents makes one attempt. refusal describes a 4xx answer.
-func (c *Client) postEvents(ctx context.Context, body []byte) (status int, retryAfter time.Duration, refusal string, err error) {
+func (c *Client) postEvents(ctx context.Context, body []byte) (status int, retryAfter time.Duration, refusal *problem, err error) {
 	ctx, cancel := context.WithTimeout(ctx, c.tune.requestTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+"/api/v1/events", bytes.NewReader(body))
 	if err != nil {
-		return 0, 0, "", err
+		return 0, 0, nil, err
 	}
 	req.Header.Set("Authorization", "Bearer "+c.apiKey)
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := c.httpClient.Do(req)
 	if err != nil {
-		return 0, 0, "", err
+		return 0, 0, nil, err
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil && resp.StatusCode/100 == 2 {
-		// The server committed before answering; a retry is counted as a
-		// duplicate, so treat a torn body as success.
-		err = nil
-	}
+	// A torn 2xx body is still a success: the server answers only after
+	// its commit.
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	switch {
 	case resp.StatusCode == http.StatusTooManyRequests:
 		retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
 	case resp.StatusCode/100 == 4:
-		refusal = describeProblem(data)
+		refusal = parseProblem(data)
 	}
 	return resp.StatusCode, retryAfter, refusal, nil
 }
 
-func describeProblem(data []byte) string {
-	var p problem
-	if json.Unmarshal(data, &p) != nil {
-		if len(data) > 512 {
-			data = data[:512]
+func parseProblem(data []byte) *problem {
+	p := &problem{raw: data}
+	if len(p.raw) > 512 {
+		p.raw = p.raw[:512]
+	}
+	if json.Unmarshal(data, p) != nil {
+		p.Errors = nil
+	}
+	return p
+}
+
+// invalidIndexes returns the events the problem names, or nil unless every
+// index is within the batch of n.
+func (p *problem) invalidIndexes(n int) map[int]bool {
+	if p == nil || len(p.Errors) == 0 {
+		return nil
+	}
+	idx := make(map[int]bool, len(p.Errors))
+	for _, e := range p.Errors {
+		if e.Index == nil || *e.Index < 0 || *e.Index >= n {
+			return nil
 		}
-		return string(data)
+		idx[*e.Index] = true
+	}
+	return idx
+}
+
+func (p *problem) String() string {
+	if p == nil {
+		return ""
 	}
 	var errs []error
 	if p.Detail != "" || p.Title != "" {
@@ -228,10 +268,14 @@ func describeProblem(data []byte) string {
 			errs = append(errs, fmt.Errorf("and %d more", len(p.Errors)-i))
 			break
 		}
-		errs = append(errs, fmt.Errorf("event %d %s: %s", e.Index, e.Field, e.Detail))
+		idx := -1
+		if e.Index != nil {
+			idx = *e.Index
+		}
+		errs = append(errs, fmt.Errorf("event %d %s: %s", idx, e.Field, e.Detail))
 	}
 	if len(errs) == 0 {
-		return string(data)
+		return string(p.raw)
 	}
 	return errors.Join(errs...).Error()
 }

@@ -33,9 +33,12 @@ type fakeServer struct {
 	defs304     int
 	ifNoneMatch []string
 	streamOff   bool
-	streamsOpen int
-	subs        map[chan []byte]struct{}
-	kill        chan struct{}
+	// quoteBodyETag puts the header's quotes in the payload's etag too, as
+	// the real server does.
+	quoteBodyETag bool
+	streamsOpen   int
+	subs          map[chan []byte]struct{}
+	kill          chan struct{}
 
 	// Events. ids counts the commits of each id; requests counts POSTs.
 	ids        map[string]int
@@ -96,8 +99,12 @@ func (fs *fakeServer) setDefinitions(defs ...assign.Definition) {
 	fs.mu.Lock()
 	fs.version++
 	etag := fmt.Sprintf("v%d", fs.version)
+	bodyETag := etag
+	if fs.quoteBodyETag {
+		bodyETag = `"` + etag + `"`
+	}
 	fs.mu.Unlock()
-	fs.setPayload(etag, payloadFor(etag, defs))
+	fs.setPayload(etag, payloadFor(bodyETag, defs))
 }
 
 // setPayload publishes raw bytes, valid or not.
@@ -213,6 +220,8 @@ func (fs *fakeServer) events(w http.ResponseWriter, r *http.Request) {
 			errs = append(errs, fmt.Sprintf(`{"index":%d,"field":"experiment","detail":"required"}`, i))
 		case e.Type == "outcome" && (e.Metric == "" || e.Value == nil || e.Experiment != ""):
 			errs = append(errs, fmt.Sprintf(`{"index":%d,"field":"metric","detail":"required"}`, i))
+		case e.Metric == "unknown-metric":
+			errs = append(errs, fmt.Sprintf(`{"index":%d,"field":"metric","detail":"no experiment has this metric"}`, i))
 		case e.Type != "exposure" && e.Type != "outcome":
 			errs = append(errs, fmt.Sprintf(`{"index":%d,"field":"type","detail":"unknown"}`, i))
 		}
