@@ -28,6 +28,9 @@ const (
 	MetricBinary MetricKind = "binary"
 	// MetricMean is the sum of a unit's outcome values, 0 when it has none.
 	MetricMean MetricKind = "mean"
+	// MetricRatio divides one metric's sum by another's over the units of a
+	// variant, e.g. CSAT points per rating; its variance is by the delta method.
+	MetricRatio MetricKind = "ratio"
 )
 
 // Metric is an outcome an experiment is judged on.
@@ -35,6 +38,22 @@ type Metric struct {
 	Key            string     `json:"key"`
 	Kind           MetricKind `json:"kind"`
 	HigherIsBetter bool       `json:"higher_is_better"`
+	// Numerator and Denominator name the metrics a ratio divides.
+	Numerator   string `json:"numerator,omitempty"`
+	Denominator string `json:"denominator,omitempty"`
+	Cap         *Cap   `json:"cap,omitempty"`
+	// CUPED adjusts the metric with its pre-exposure values; default on for
+	// binary and mean metrics (when the experiment's lookback is not -1).
+	CUPED *bool  `json:"cuped,omitempty"`
+	Prior *Prior `json:"prior,omitempty"`
+}
+
+// UsesCUPED reports whether the metric is CUPED-adjusted under settings s.
+func (m Metric) UsesCUPED(s AnalysisSettings) bool {
+	if m.Kind == MetricRatio || s.WithDefaults().CUPEDLookbackDays < 0 {
+		return false
+	}
+	return m.CUPED == nil || *m.CUPED
 }
 
 // Experiment is a randomised comparison of service treatments.
@@ -47,6 +66,7 @@ type Experiment struct {
 	Traffic    float64            `json:"traffic"`
 	Targeting  []assign.Condition `json:"targeting"`
 	Metrics    []Metric           `json:"metrics"`
+	Analysis   AnalysisSettings   `json:"analysis"`
 	Salt       string             `json:"salt"`
 	Status     Status             `json:"status"`
 	CreatedAt  time.Time          `json:"created_at"`
@@ -69,6 +89,7 @@ type ExperimentInput struct {
 	Traffic    *float64           `json:"traffic"`
 	Targeting  []assign.Condition `json:"targeting"`
 	Metrics    []Metric           `json:"metrics"`
+	Analysis   *AnalysisSettings  `json:"analysis"`
 	Salt       string             `json:"salt"`
 }
 
@@ -169,6 +190,12 @@ func (in *ExperimentInput) build() (*Experiment, error) {
 		add("targeting", "must have at most %d conditions", maxConditions)
 	}
 	errs = append(errs, validateMetrics(in.Metrics)...)
+	settings := AnalysisSettings{}
+	if in.Analysis != nil {
+		settings = *in.Analysis
+	}
+	settings = settings.WithDefaults()
+	errs = append(errs, settings.validate()...)
 
 	traffic := 1.0
 	if in.Traffic != nil {
@@ -187,6 +214,7 @@ func (in *ExperimentInput) build() (*Experiment, error) {
 		Traffic:    traffic,
 		Targeting:  in.Targeting,
 		Metrics:    in.Metrics,
+		Analysis:   settings,
 		Salt:       salt,
 		Status:     StatusDraft,
 	}
@@ -225,9 +253,10 @@ func validateMetrics(metrics []Metric) []FieldError {
 			errs = append(errs, FieldError{Field: field + ".key", Detail: fmt.Sprintf("duplicate metric %q", m.Key)})
 		}
 		seen[m.Key] = true
-		if m.Kind != MetricBinary && m.Kind != MetricMean {
-			errs = append(errs, FieldError{Field: field + ".kind", Detail: `must be "binary" or "mean"`})
+		if m.Kind != MetricBinary && m.Kind != MetricMean && m.Kind != MetricRatio {
+			errs = append(errs, FieldError{Field: field + ".kind", Detail: `must be "binary", "mean" or "ratio"`})
 		}
+		errs = append(errs, validateMetricOptions(i, m, metrics)...)
 	}
 	return errs
 }
@@ -269,6 +298,8 @@ func lockedChange(e, next *Experiment) string {
 		return "traffic cannot change once an experiment has started: customers would enter or leave mid-experiment"
 	case e.Unit != next.Unit:
 		return "the randomisation unit cannot change once an experiment has started"
+	case e.Analysis.NStar != next.Analysis.NStar || *e.Analysis.Sequential != *next.Analysis.Sequential:
+		return "the sequential-testing settings are fixed once an experiment has started: changing them after peeking would void the always-valid guarantee"
 	}
 	return ""
 }

@@ -10,7 +10,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/revealed-ab/revealed/analysis"
 	"github.com/revealed-ab/revealed/experiments/assign"
 )
 
@@ -319,35 +318,6 @@ func attributesJSON(attrs map[string]any) string {
 		return "{}"
 	}
 	return string(b)
-}
-
-// Report computes the significance report of an experiment from sufficient
-// statistics aggregated by the store.
-func (s *Service) Report(ctx context.Context, key string) (*analysis.Report, error) {
-	e, err := s.store.GetExperiment(ctx, key)
-	if err != nil {
-		return nil, err
-	}
-	in := analysis.Input{Experiment: e.Key}
-	for _, v := range e.Variants {
-		in.Variants = append(in.Variants, analysis.Variant{Key: v.Key, Weight: v.Weight, Control: v.Control})
-	}
-	for _, m := range e.Metrics {
-		arms, err := s.store.ArmStats(ctx, e, m)
-		if err != nil {
-			return nil, err
-		}
-		mi := analysis.MetricInput{Metric: m.Key, Kind: analysis.Kind(m.Kind), HigherIsBetter: m.HigherIsBetter}
-		for _, a := range arms {
-			mi.Arms = append(mi.Arms, analysis.Arm{Variant: a.Variant, Stats: analysis.Stats{Units: a.Units, Sum: a.Sum, SumSq: a.SumSq}})
-		}
-		in.Metrics = append(in.Metrics, mi)
-	}
-	r, err := analysis.Analyze(in)
-	if err != nil {
-		return nil, Internal(fmt.Errorf("analysing %q: %w", key, err))
-	}
-	return r, nil
 }
 
 // Authenticate returns the live key whose secret this is, or CodeUnauthorized.

@@ -5,13 +5,44 @@ import (
 	"time"
 )
 
-// ArmStats are the sufficient statistics of one variant for one metric,
-// aggregated by the database over the variant's exposed units.
+// ArmStats are the sufficient statistics of one variant (within a segment,
+// when one is asked for) for one metric, aggregated by the database over the
+// variant's exposed units.
 type ArmStats struct {
+	Segment string  `db:"segment"`
 	Variant string  `db:"variant"`
 	Units   int64   `db:"units"`
 	Sum     float64 `db:"sum"`
 	SumSq   float64 `db:"sum_sq"`
+	// Pre-exposure values X, for CUPED: ΣX, ΣX², ΣYX.
+	PreSum   float64 `db:"pre_sum"`
+	PreSumSq float64 `db:"pre_sum_sq"`
+	PreCross float64 `db:"pre_cross"`
+	// Ratio denominators D (Sum is the numerator's): ΣD, ΣD², ΣYD.
+	DenSum   float64 `db:"den_sum"`
+	DenSumSq float64 `db:"den_sum_sq"`
+	DenCross float64 `db:"den_cross"`
+}
+
+// StatsQuery says what MetricStats aggregates.
+type StatsQuery struct {
+	Metric Metric
+	// Numerator and Denominator are the parts of a ratio metric.
+	Numerator, Denominator string
+	// SegmentAttribute, when set, groups by the value of this exposure
+	// attribute too; units without it are left out.
+	SegmentAttribute string
+	// Lookback, when positive, sums each unit's outcomes in
+	// [first exposure − Lookback, first exposure) as its pre-exposure value.
+	Lookback time.Duration
+	// Cap, when set, caps each unit's value and pre-exposure value.
+	Cap *float64
+}
+
+// Snapshot is a stored report.
+type Snapshot struct {
+	ComputedAt time.Time
+	Report     []byte
 }
 
 // Store persists experiments, events and keys. Methods return *Error values
@@ -31,9 +62,30 @@ type Store interface {
 	// Ingest stores events whose ids are new and counts the others as
 	// duplicates. It returns only once the events are durable.
 	Ingest(ctx context.Context, events []StoredEvent) (IngestResult, error)
-	// ArmStats aggregates metric over each variant's exposed units, counting
-	// outcomes from each unit's first exposure on.
-	ArmStats(ctx context.Context, e *Experiment, metric Metric) ([]ArmStats, error)
+	// MetricStats aggregates a metric over each variant's exposed units,
+	// counting outcomes from each unit's first exposure on.
+	MetricStats(ctx context.Context, e *Experiment, q StatsQuery) ([]ArmStats, error)
+	// UnitValueQuantile is the p-quantile (R's type 7) of the metric's
+	// per-unit values, pooled over all variants.
+	UnitValueQuantile(ctx context.Context, e *Experiment, metric Metric, p float64) (float64, error)
+	// ExposedUnits counts the distinct exposed units per variant (and
+	// segment value of the attribute, when given) for the SRM check.
+	ExposedUnits(ctx context.Context, e *Experiment, segmentAttribute string) ([]ArmStats, error)
+	// AttributeCardinality counts the distinct values of each exposure attribute.
+	AttributeCardinality(ctx context.Context, e *Experiment) (map[string]int, error)
+
+	// SaveClaim stores a claim version (a tombstone when deleted); it returns
+	// CodeConflict if that version exists.
+	SaveClaim(ctx context.Context, experiment string, c *Claim, deleted bool) error
+	// Claims returns the latest version of each live claim.
+	Claims(ctx context.Context, experiment string) ([]*Claim, error)
+	// ClaimHistory returns every version of a claim, oldest first, with
+	// deleted set on tombstones; CodeNotFound if there is none.
+	ClaimHistory(ctx context.Context, experiment, id string) (versions []*Claim, deleted []bool, err error)
+
+	SaveSnapshot(ctx context.Context, experiment string, at time.Time, report []byte) error
+	// Snapshots returns up to limit stored reports, newest first.
+	Snapshots(ctx context.Context, experiment string, limit int) ([]Snapshot, error)
 
 	CreateKey(ctx context.Context, k *APIKey) error
 	// KeyByHash returns CodeNotFound for unknown or revoked keys.

@@ -224,31 +224,3 @@ func (s *Store) upsertExposures(tx *sqlx.Tx, events []experiments.StoredEvent) e
 }
 
 func nullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
-
-// ArmStats aggregates, in the database, each exposed unit's value of the
-// metric and then units, sum and sum of squares per variant. Only outcomes
-// from the unit's first exposure on count, and an outcome sent with an
-// experiment counts only in that experiment. Memory does not grow with the
-// number of events: Go receives one row per variant.
-func (s *Store) ArmStats(ctx context.Context, e *experiments.Experiment, metric experiments.Metric) ([]experiments.ArmStats, error) {
-	unitValue := `COALESCE(SUM(o.value), 0.0)`
-	if metric.Kind == experiments.MetricBinary {
-		unitValue = `COALESCE(MAX(CASE WHEN o.value > 0 THEN 1.0 ELSE 0.0 END), 0.0)`
-	}
-	q := `SELECT variant, COUNT(*) AS units, COALESCE(SUM(v), 0.0) AS sum, COALESCE(SUM(v * v), 0.0) AS sum_sq
-		FROM (
-			SELECT x.unit_id, x.variant, ` + unitValue + ` AS v
-			FROM exposures x
-			LEFT JOIN events o ON o.type = 'outcome' AND o.metric = ? AND o.unit_id = x.unit_id
-				AND o.ts >= x.ts AND (o.experiment IS NULL OR o.experiment = x.experiment)
-			WHERE x.experiment = ?
-			GROUP BY x.unit_id, x.variant
-		) per_unit
-		GROUP BY variant
-		ORDER BY variant`
-	var out []experiments.ArmStats
-	if err := s.db.SelectContext(ctx, &out, s.rebind(q), metric.Key, e.Key); err != nil {
-		return nil, experiments.Internal(fmt.Errorf("aggregating %s/%s: %w", e.Key, metric.Key, err))
-	}
-	return out, nil
-}

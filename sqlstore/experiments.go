@@ -21,6 +21,7 @@ type experimentRow struct {
 	Variants   string        `db:"variants"`
 	Targeting  string        `db:"targeting"`
 	Metrics    string        `db:"metrics"`
+	Analysis   string        `db:"analysis"`
 	CreatedAt  int64         `db:"created_at"`
 	UpdatedAt  int64         `db:"updated_at"`
 	StartedAt  sql.NullInt64 `db:"started_at"`
@@ -28,7 +29,7 @@ type experimentRow struct {
 	Version    int64         `db:"version"`
 }
 
-const experimentColumns = `key, name, hypothesis, unit, salt, traffic, status, variants, targeting, metrics, created_at, updated_at, started_at, stopped_at, version`
+const experimentColumns = `key, name, hypothesis, unit, salt, traffic, status, variants, targeting, metrics, analysis, created_at, updated_at, started_at, stopped_at, version`
 
 func toRow(e *experiments.Experiment) (experimentRow, error) {
 	variants, err := json.Marshal(e.Variants)
@@ -43,9 +44,13 @@ func toRow(e *experiments.Experiment) (experimentRow, error) {
 	if err != nil {
 		return experimentRow{}, err
 	}
+	settings, err := json.Marshal(e.Analysis)
+	if err != nil {
+		return experimentRow{}, err
+	}
 	return experimentRow{
 		Key: e.Key, Name: e.Name, Hypothesis: e.Hypothesis, Unit: e.Unit, Salt: e.Salt, Traffic: e.Traffic,
-		Status: string(e.Status), Variants: string(variants), Targeting: string(targeting), Metrics: string(metrics),
+		Status: string(e.Status), Variants: string(variants), Targeting: string(targeting), Metrics: string(metrics), Analysis: string(settings),
 		CreatedAt: e.CreatedAt.UnixMicro(), UpdatedAt: e.UpdatedAt.UnixMicro(),
 		StartedAt: nullMicros(e.StartedAt), StoppedAt: nullMicros(e.StoppedAt), Version: e.Version,
 	}, nil
@@ -60,11 +65,12 @@ func (r *experimentRow) experiment() (*experiments.Experiment, error) {
 	for _, f := range []struct {
 		raw string
 		dst any
-	}{{r.Variants, &e.Variants}, {r.Targeting, &e.Targeting}, {r.Metrics, &e.Metrics}} {
+	}{{r.Variants, &e.Variants}, {r.Targeting, &e.Targeting}, {r.Metrics, &e.Metrics}, {r.Analysis, &e.Analysis}} {
 		if err := json.Unmarshal([]byte(f.raw), f.dst); err != nil {
 			return nil, fmt.Errorf("decoding stored experiment %q: %w", r.Key, err)
 		}
 	}
+	e.Analysis = e.Analysis.WithDefaults()
 	return e, nil
 }
 
@@ -91,7 +97,7 @@ func (s *Store) CreateExperiment(ctx context.Context, e *experiments.Experiment)
 		return experiments.Internal(err)
 	}
 	_, err = s.db.NamedExecContext(ctx, `INSERT INTO experiments (`+experimentColumns+`) VALUES
-		(:key, :name, :hypothesis, :unit, :salt, :traffic, :status, :variants, :targeting, :metrics, :created_at, :updated_at, :started_at, :stopped_at, :version)`, row)
+		(:key, :name, :hypothesis, :unit, :salt, :traffic, :status, :variants, :targeting, :metrics, :analysis, :created_at, :updated_at, :started_at, :stopped_at, :version)`, row)
 	return adaptError(err, fmt.Sprintf("an experiment with key %q already exists", e.Key))
 }
 
@@ -129,7 +135,7 @@ func (s *Store) UpdateExperiment(ctx context.Context, e *experiments.Experiment)
 		return experiments.Internal(err)
 	}
 	res, err := s.db.NamedExecContext(ctx, `UPDATE experiments SET name = :name, hypothesis = :hypothesis, unit = :unit,
-		salt = :salt, traffic = :traffic, status = :status, variants = :variants, targeting = :targeting, metrics = :metrics,
+		salt = :salt, traffic = :traffic, status = :status, variants = :variants, targeting = :targeting, metrics = :metrics, analysis = :analysis,
 		updated_at = :updated_at, started_at = :started_at, stopped_at = :stopped_at, version = :version
 		WHERE key = :key AND version = :version - 1`, row)
 	if err != nil {

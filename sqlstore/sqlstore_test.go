@@ -194,55 +194,158 @@ func TestIngestConcurrently(t *testing.T) {
 	})
 }
 
-func TestArmStats(t *testing.T) {
+// statsFixture stores four exposed units and one unexposed one; the
+// expectations in TestMetricStats are computed by hand from it.
+func statsFixture(t *testing.T, s *sqlstore.Store) *experiments.Experiment {
+	t.Helper()
+	ctx := context.Background()
+	e := testExperiment("exp")
+	if err := s.CreateExperiment(ctx, e); err != nil {
+		t.Fatal(err)
+	}
+	exposed := func(id, unit, variant, generation string, ts int64) experiments.StoredEvent {
+		ev := exposure(id, unit, "exp", variant, ts)
+		ev.Attributes = `{"generation":"` + generation + `","n":1}`
+		return ev
+	}
+	events := []experiments.StoredEvent{
+		// a: control; the outcome before its exposure is a pre-exposure value.
+		exposed("x-a", "a", "bot", "gen_z", 10),
+		outcome("o-a1", "a", "", "csat", 2, 5),
+		outcome("o-a2", "a", "", "csat", 3, 20),
+		outcome("o-a3", "a", "", "resolved", 0, 20), // an explicit non-event
+		outcome("o-a4", "a", "", "resolved", 1, 30),
+		// b: control with only a zero outcome.
+		exposed("x-b", "b", "bot", "boomer", 10),
+		outcome("o-b1", "b", "exp", "resolved", 0, 15),
+		// c: treatment; an outcome aimed at another experiment does not count here.
+		exposed("x-c", "c", "human", "gen_z", 10),
+		outcome("o-c1", "c", "other", "csat", 100, 20),
+		outcome("o-c2", "c", "exp", "csat", 5, 20),
+		outcome("o-c3", "c", "", "csat", 1, 21),
+		outcome("o-c4", "c", "", "resolved", 1, 21),
+		// d: treatment, exposed twice; the earliest exposure counts.
+		exposed("x-d2", "d", "human", "boomer", 10),
+		exposed("x-d1", "d", "human", "boomer", 6),
+		outcome("o-d1", "d", "", "csat", 2, 7),
+		// e: never exposed; its outcomes count nowhere.
+		outcome("o-e1", "e", "", "csat", 50, 20),
+	}
+	if _, err := s.Ingest(ctx, events); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func TestMetricStats(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
 		s := openStore(t, dsn)
-		e := testExperiment("exp")
-		if err := s.CreateExperiment(ctx, e); err != nil {
-			t.Fatal(err)
-		}
-		events := []experiments.StoredEvent{
-			// a: control; the outcome before its exposure is a pre-exposure value and does not count.
-			exposure("x-a", "a", "exp", "bot", 10),
-			outcome("o-a1", "a", "", "csat", 2, 5),
-			outcome("o-a2", "a", "", "csat", 3, 20),
-			outcome("o-a3", "a", "", "resolved", 0, 20), // an explicit non-event
-			outcome("o-a4", "a", "", "resolved", 1, 30),
-			// b: control with only a zero outcome.
-			exposure("x-b", "b", "exp", "bot", 10),
-			outcome("o-b1", "b", "exp", "resolved", 0, 15),
-			// c: treatment; an outcome aimed at another experiment does not count here.
-			exposure("x-c", "c", "exp", "human", 10),
-			outcome("o-c1", "c", "other", "csat", 100, 20),
-			outcome("o-c2", "c", "exp", "csat", 5, 20),
-			outcome("o-c3", "c", "", "csat", 1, 21),
-			outcome("o-c4", "c", "", "resolved", 1, 21),
-			// d: treatment, exposed twice; the earliest exposure counts.
-			exposure("x-d2", "d", "exp", "human", 10),
-			exposure("x-d1", "d", "exp", "human", 6),
-			outcome("o-d1", "d", "", "csat", 2, 7),
-			// e: never exposed; its outcomes count nowhere.
-			outcome("o-e1", "e", "", "csat", 50, 20),
-		}
-		if _, err := s.Ingest(ctx, events); err != nil {
-			t.Fatal(err)
-		}
+		e := statsFixture(t, s)
+		resolved, csat := e.Metrics[0], e.Metrics[1]
+		ratio := experiments.Metric{Key: "csat_per_resolution", Kind: experiments.MetricRatio}
+		four := 4.0
 		tests := []struct {
-			metric experiments.Metric
-			want   []experiments.ArmStats
+			name string
+			q    experiments.StatsQuery
+			want []experiments.ArmStats
 		}{
-			{e.Metrics[0], []experiments.ArmStats{{Variant: "bot", Units: 2, Sum: 1, SumSq: 1}, {Variant: "human", Units: 2, Sum: 1, SumSq: 1}}},
-			{e.Metrics[1], []experiments.ArmStats{{Variant: "bot", Units: 2, Sum: 3, SumSq: 9}, {Variant: "human", Units: 2, Sum: 8, SumSq: 40}}},
+			{"binary", experiments.StatsQuery{Metric: resolved}, []experiments.ArmStats{
+				{Variant: "bot", Units: 2, Sum: 1, SumSq: 1}, {Variant: "human", Units: 2, Sum: 1, SumSq: 1}}},
+			{"mean", experiments.StatsQuery{Metric: csat}, []experiments.ArmStats{
+				{Variant: "bot", Units: 2, Sum: 3, SumSq: 9}, {Variant: "human", Units: 2, Sum: 8, SumSq: 40}}},
+			{"mean with CUPED lookback", experiments.StatsQuery{Metric: csat, Lookback: 5 * time.Microsecond}, []experiments.ArmStats{
+				{Variant: "bot", Units: 2, Sum: 3, SumSq: 9, PreSum: 2, PreSumSq: 4, PreCross: 6}, {Variant: "human", Units: 2, Sum: 8, SumSq: 40}}},
+			{"lookback too short for the pre-exposure value", experiments.StatsQuery{Metric: csat, Lookback: 4 * time.Microsecond}, []experiments.ArmStats{
+				{Variant: "bot", Units: 2, Sum: 3, SumSq: 9}, {Variant: "human", Units: 2, Sum: 8, SumSq: 40}}},
+			{"capped mean", experiments.StatsQuery{Metric: csat, Cap: &four, Lookback: time.Second}, []experiments.ArmStats{
+				{Variant: "bot", Units: 2, Sum: 3, SumSq: 9, PreSum: 2, PreSumSq: 4, PreCross: 6}, {Variant: "human", Units: 2, Sum: 6, SumSq: 20}}},
+			{"ratio", experiments.StatsQuery{Metric: ratio, Numerator: "csat", Denominator: "resolved"}, []experiments.ArmStats{
+				{Variant: "bot", Units: 2, Sum: 3, SumSq: 9, DenSum: 1, DenSumSq: 1, DenCross: 3},
+				{Variant: "human", Units: 2, Sum: 8, SumSq: 40, DenSum: 1, DenSumSq: 1, DenCross: 6}}},
+			{"segments", experiments.StatsQuery{Metric: csat, SegmentAttribute: "generation"}, []experiments.ArmStats{
+				{Segment: "boomer", Variant: "bot", Units: 1}, {Segment: "boomer", Variant: "human", Units: 1, Sum: 2, SumSq: 4},
+				{Segment: "gen_z", Variant: "bot", Units: 1, Sum: 3, SumSq: 9}, {Segment: "gen_z", Variant: "human", Units: 1, Sum: 6, SumSq: 36}}},
+			{"segment attribute nobody has", experiments.StatsQuery{Metric: csat, SegmentAttribute: "plan"}, nil},
 		}
 		for _, tt := range tests {
-			got, err := s.ArmStats(ctx, e, tt.metric)
-			if err != nil {
+			t.Run(tt.name, func(t *testing.T) {
+				got, err := s.MetricStats(ctx, e, tt.q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if fmt.Sprint(got) != fmt.Sprint(tt.want) {
+					t.Errorf("got  %+v\nwant %+v", got, tt.want)
+				}
+			})
+		}
+
+		// csat per unit is 0, 2, 3, 6: the median by R's type 7 is 2.5.
+		if q, err := s.UnitValueQuantile(ctx, e, csat, 0.5); err != nil || q != 2.5 {
+			t.Errorf("median = %v (%v), want 2.5", q, err)
+		}
+		if q, err := s.UnitValueQuantile(ctx, e, csat, 1); err != nil || q != 6 {
+			t.Errorf("maximum = %v (%v), want 6", q, err)
+		}
+		units, err := s.ExposedUnits(ctx, e, "generation")
+		if err != nil || fmt.Sprint(units) != fmt.Sprint([]experiments.ArmStats{
+			{Segment: "boomer", Variant: "bot", Units: 1}, {Segment: "boomer", Variant: "human", Units: 1},
+			{Segment: "gen_z", Variant: "bot", Units: 1}, {Segment: "gen_z", Variant: "human", Units: 1}}) {
+			t.Errorf("ExposedUnits by generation: %+v (%v)", units, err)
+		}
+		counts, err := s.AttributeCardinality(ctx, e)
+		if err != nil || counts["generation"] != 2 || counts["n"] != 1 || len(counts) != 2 {
+			t.Errorf("AttributeCardinality = %v (%v), want generation 2, n 1", counts, err)
+		}
+	})
+}
+
+func TestClaimsAndSnapshots(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		s := openStore(t, dsn)
+		share := 0.74
+		c := &experiments.Claim{ID: "human", Version: 1, Statement: "74% prefer a human", Kind: experiments.ClaimShare,
+			Metric: "resolved", StatedShare: &share, SurveyN: 2128, CreatedAt: time.Unix(100, 0).UTC()}
+		if err := s.SaveClaim(ctx, "exp", c, false); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SaveClaim(ctx, "exp", c, false); experiments.ErrorCode(err) != experiments.CodeConflict {
+			t.Fatalf("saving version 1 twice: %v, want conflict", err)
+		}
+		v2 := *c
+		v2.Version, v2.Statement = 2, "74% would wait for a human"
+		if err := s.SaveClaim(ctx, "exp", &v2, false); err != nil {
+			t.Fatal(err)
+		}
+		list, err := s.Claims(ctx, "exp")
+		if err != nil || len(list) != 1 || list[0].Version != 2 || list[0].Statement != v2.Statement {
+			t.Fatalf("Claims = %+v (%v), want version 2 only", list, err)
+		}
+		v3 := v2
+		v3.Version = 3
+		if err := s.SaveClaim(ctx, "exp", &v3, true); err != nil {
+			t.Fatal(err)
+		}
+		if list, _ := s.Claims(ctx, "exp"); len(list) != 0 {
+			t.Fatalf("a deleted claim is still listed: %+v", list)
+		}
+		versions, deleted, err := s.ClaimHistory(ctx, "exp", "human")
+		if err != nil || len(versions) != 3 || deleted[1] || !deleted[2] || versions[0].Statement != c.Statement {
+			t.Fatalf("history: %+v %v %v", versions, deleted, err)
+		}
+		if _, _, err := s.ClaimHistory(ctx, "exp", "nope"); experiments.ErrorCode(err) != experiments.CodeNotFound {
+			t.Fatalf("unknown claim: %v", err)
+		}
+
+		for i, body := range []string{`{"n":1}`, `{"n":2}`} {
+			if err := s.SaveSnapshot(ctx, "exp", time.Unix(int64(1000+i), 0), []byte(body)); err != nil {
 				t.Fatal(err)
 			}
-			if fmt.Sprint(got) != fmt.Sprint(tt.want) {
-				t.Errorf("%s: got %+v, want %+v", tt.metric.Key, got, tt.want)
-			}
+		}
+		snaps, err := s.Snapshots(ctx, "exp", 10)
+		if err != nil || len(snaps) != 2 || string(snaps[0].Report) != `{"n":2}` || !snaps[1].ComputedAt.Equal(time.Unix(1000, 0)) {
+			t.Fatalf("snapshots, newest first: %+v (%v)", snaps, err)
 		}
 	})
 }

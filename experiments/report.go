@@ -1,0 +1,247 @@
+package experiments
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/revealed-ab/revealed/analysis"
+)
+
+// snapshotEvery bounds how often a running experiment's report is stored
+// when nothing it says has changed.
+const snapshotEvery = time.Minute
+
+// Report computes the significance report of an experiment from sufficient
+// statistics aggregated by the store. A running experiment's report is
+// stored as a snapshot: its sequential p-values are running minima over the
+// stored ones, so looking again can never make a result look stronger than
+// the data allow.
+func (s *Service) Report(ctx context.Context, key string) (*analysis.Report, error) {
+	e, err := s.store.GetExperiment(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	settings := e.Analysis.WithDefaults()
+	claims, err := s.store.Claims(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	in := analysis.Input{
+		Experiment: e.Key,
+		Alpha:      settings.Alpha,
+		Correction: analysis.Correction(settings.Correction),
+	}
+	for _, v := range e.Variants {
+		in.Variants = append(in.Variants, analysis.Variant{Key: v.Key, Weight: v.Weight, Control: v.Control})
+	}
+	for _, c := range claims {
+		in.Claims = append(in.Claims, c.analysisClaim())
+	}
+	assigned, err := s.store.ExposedUnits(ctx, e, "")
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range assigned {
+		in.Assigned = append(in.Assigned, analysis.VariantUnits{Variant: a.Variant, Units: a.Units})
+	}
+
+	caps, err := s.resolveCaps(ctx, e)
+	if err != nil {
+		return nil, err
+	}
+	bySegment, err := s.metricInputs(ctx, e, settings, caps, "")
+	if err != nil {
+		return nil, err
+	}
+	in.Metrics = bySegment[""]
+	attributes, err := s.segmentAttributes(ctx, e, settings, claims)
+	if err != nil {
+		return nil, err
+	}
+	for _, attr := range attributes {
+		bySegment, err := s.metricInputs(ctx, e, settings, caps, attr)
+		if err != nil {
+			return nil, err
+		}
+		values := make([]string, 0, len(bySegment))
+		for v := range bySegment {
+			values = append(values, v)
+		}
+		sort.Strings(values)
+		for _, v := range values {
+			in.Segments = append(in.Segments, analysis.Segment{Attribute: attr, Value: v, Metrics: bySegment[v]})
+		}
+	}
+
+	var latest *analysis.Report
+	var latestAt time.Time
+	if snaps, err := s.store.Snapshots(ctx, key, 1); err != nil {
+		return nil, err
+	} else if len(snaps) == 1 {
+		latest, latestAt = &analysis.Report{}, snaps[0].ComputedAt
+		if err := json.Unmarshal(snaps[0].Report, latest); err != nil {
+			return nil, Internal(fmt.Errorf("decoding the latest snapshot of %q: %w", key, err))
+		}
+	}
+	if *settings.Sequential {
+		in.Sequential = &analysis.Sequential{NStar: settings.NStar, Prior: reportedPValues(latest)}
+	}
+	r, err := analysis.Analyze(in)
+	if err != nil {
+		return nil, Internal(fmt.Errorf("analysing %q: %w", key, err))
+	}
+	if e.Status == StatusRunning {
+		now := s.nowUTC()
+		if latest == nil || now.Sub(latestAt) >= snapshotEvery || pValuesFell(latest, r) {
+			body, err := json.Marshal(r)
+			if err != nil {
+				return nil, Internal(err)
+			}
+			if err := s.store.SaveSnapshot(ctx, key, now, body); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return r, nil
+}
+
+// Snapshots returns the stored reports of an experiment, newest first.
+func (s *Service) Snapshots(ctx context.Context, key string, limit int) ([]Snapshot, error) {
+	if _, err := s.store.GetExperiment(ctx, key); err != nil {
+		return nil, err
+	}
+	return s.store.Snapshots(ctx, key, limit)
+}
+
+// resolveCaps turns each capped metric's cap into a number: a percentile cap
+// is computed over the pooled units of all variants.
+func (s *Service) resolveCaps(ctx context.Context, e *Experiment) (map[string]*float64, error) {
+	caps := map[string]*float64{}
+	for _, m := range e.Metrics {
+		switch {
+		case m.Cap == nil:
+		case m.Cap.Absolute != nil:
+			caps[m.Key] = m.Cap.Absolute
+		case m.Cap.Percentile != nil:
+			v, err := s.store.UnitValueQuantile(ctx, e, m, *m.Cap.Percentile)
+			if err != nil {
+				return nil, err
+			}
+			caps[m.Key] = &v
+		}
+	}
+	return caps, nil
+}
+
+// metricInputs aggregates every metric, per segment value of attribute when
+// it is set (the key "" holds the whole experiment).
+func (s *Service) metricInputs(ctx context.Context, e *Experiment, settings AnalysisSettings, caps map[string]*float64, attribute string) (map[string][]analysis.MetricInput, error) {
+	out := map[string][]analysis.MetricInput{}
+	for _, m := range e.Metrics {
+		q := StatsQuery{Metric: m, Numerator: m.Numerator, Denominator: m.Denominator, SegmentAttribute: attribute, Cap: caps[m.Key]}
+		cuped := m.UsesCUPED(settings)
+		if cuped {
+			q.Lookback = time.Duration(settings.CUPEDLookbackDays) * 24 * time.Hour
+		}
+		arms, err := s.store.MetricStats(ctx, e, q)
+		if err != nil {
+			return nil, err
+		}
+		segments := map[string]*analysis.MetricInput{}
+		for _, a := range arms {
+			mi := segments[a.Segment]
+			if mi == nil {
+				mi = &analysis.MetricInput{Metric: m.Key, Kind: analysis.Kind(m.Kind), HigherIsBetter: m.HigherIsBetter, CUPED: cuped}
+				if m.Prior != nil {
+					mi.Prior = &analysis.Prior{Mean: m.Prior.Mean, Variance: m.Prior.Variance}
+				}
+				segments[a.Segment] = mi
+			}
+			mi.Arms = append(mi.Arms, analysis.Arm{Variant: a.Variant, Stats: analysis.Stats{
+				Units: a.Units, Sum: a.Sum, SumSq: a.SumSq,
+				PreSum: a.PreSum, PreSumSq: a.PreSumSq, PreCross: a.PreCross,
+				DenSum: a.DenSum, DenSumSq: a.DenSumSq, DenCross: a.DenCross,
+			}})
+		}
+		if attribute == "" && len(segments) == 0 { // no exposures yet: still report the metric
+			segments[""] = &analysis.MetricInput{Metric: m.Key, Kind: analysis.Kind(m.Kind), HigherIsBetter: m.HigherIsBetter}
+		}
+		for seg, mi := range segments {
+			out[seg] = append(out[seg], *mi)
+		}
+	}
+	return out, nil
+}
+
+// segmentAttributes are the configured segments, or else every exposure
+// attribute with 2 to MaxSegmentValues values; claims' segments always count.
+func (s *Service) segmentAttributes(ctx context.Context, e *Experiment, settings AnalysisSettings, claims []*Claim) ([]string, error) {
+	set := map[string]bool{}
+	for _, a := range settings.Segments {
+		set[a] = true
+	}
+	if len(settings.Segments) == 0 {
+		counts, err := s.store.AttributeCardinality(ctx, e)
+		if err != nil {
+			return nil, err
+		}
+		for a, n := range counts {
+			if n >= 2 && n <= MaxSegmentValues {
+				set[a] = true
+			}
+		}
+	}
+	for _, c := range claims {
+		for _, a := range c.segmentAttributes() {
+			set[a] = true
+		}
+	}
+	out := make([]string, 0, len(set))
+	for a := range set {
+		out = append(out, a)
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// reportedPValues lists the p-values a stored report gave, whole and per
+// segment; they are already running minima.
+func reportedPValues(r *analysis.Report) []analysis.PriorPValue {
+	if r == nil {
+		return nil
+	}
+	var out []analysis.PriorPValue
+	add := func(segment string, metrics []analysis.MetricReport) {
+		for _, m := range metrics {
+			for _, c := range m.Comparisons {
+				if c.PValue != nil {
+					out = append(out, analysis.PriorPValue{Segment: segment, Metric: m.Metric, Variant: c.Variant, PValue: *c.PValue})
+				}
+			}
+		}
+	}
+	add("", r.Metrics)
+	for _, seg := range r.Segments {
+		if seg.Report != nil {
+			add(seg.Attribute+"="+seg.Value, seg.Metrics)
+		}
+	}
+	return out
+}
+
+// pValuesFell reports whether any p-value of next is below the one prev gave.
+func pValuesFell(prev, next *analysis.Report) bool {
+	before := map[string]float64{}
+	for _, p := range reportedPValues(prev) {
+		before[p.Segment+"\x00"+p.Metric+"\x00"+p.Variant] = p.PValue
+	}
+	for _, p := range reportedPValues(next) {
+		if old, ok := before[p.Segment+"\x00"+p.Metric+"\x00"+p.Variant]; !ok || p.PValue < old {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,3 @@
+DROP TABLE report_snapshots;
+DROP TABLE claims;
+ALTER TABLE experiments DROP COLUMN analysis;

@@ -1,0 +1,103 @@
+package sqlstore
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/revealed-ab/revealed/experiments"
+)
+
+func (s *Store) SaveClaim(ctx context.Context, experiment string, c *experiments.Claim, deleted bool) error {
+	body, err := json.Marshal(c)
+	if err != nil {
+		return experiments.Internal(err)
+	}
+	_, err = s.db.ExecContext(ctx, s.rebind(`INSERT INTO claims (experiment, id, version, body, deleted, created_at) VALUES (?, ?, ?, ?, ?, ?)`),
+		experiment, c.ID, c.Version, string(body), boolInt(deleted), c.CreatedAt.UnixMicro())
+	return adaptError(err, fmt.Sprintf("claim %q was changed by another request (version %d exists); reload it and try again", c.ID, c.Version))
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+type claimRow struct {
+	Body    string `db:"body"`
+	Deleted int    `db:"deleted"`
+}
+
+func (r claimRow) claim() (*experiments.Claim, error) {
+	var c experiments.Claim
+	if err := json.Unmarshal([]byte(r.Body), &c); err != nil {
+		return nil, experiments.Internal(fmt.Errorf("decoding a stored claim: %w", err))
+	}
+	return &c, nil
+}
+
+func (s *Store) Claims(ctx context.Context, experiment string) ([]*experiments.Claim, error) {
+	var rows []claimRow
+	err := s.db.SelectContext(ctx, &rows, s.rebind(`SELECT c.body, c.deleted FROM claims c
+		WHERE c.experiment = ? AND c.version = (SELECT MAX(l.version) FROM claims l WHERE l.experiment = c.experiment AND l.id = c.id)
+		ORDER BY c.id`), experiment)
+	if err != nil {
+		return nil, experiments.Internal(err)
+	}
+	out := []*experiments.Claim{}
+	for _, r := range rows {
+		if r.Deleted != 0 {
+			continue
+		}
+		c, err := r.claim()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+func (s *Store) ClaimHistory(ctx context.Context, experiment, id string) ([]*experiments.Claim, []bool, error) {
+	var rows []claimRow
+	if err := s.db.SelectContext(ctx, &rows, s.rebind(`SELECT body, deleted FROM claims WHERE experiment = ? AND id = ? ORDER BY version`), experiment, id); err != nil {
+		return nil, nil, experiments.Internal(err)
+	}
+	if len(rows) == 0 {
+		return nil, nil, experiments.Errorf(experiments.CodeNotFound, "experiment %q has no claim %q", experiment, id)
+	}
+	versions, deleted := make([]*experiments.Claim, len(rows)), make([]bool, len(rows))
+	for i, r := range rows {
+		c, err := r.claim()
+		if err != nil {
+			return nil, nil, err
+		}
+		versions[i], deleted[i] = c, r.Deleted != 0
+	}
+	return versions, deleted, nil
+}
+
+func (s *Store) SaveSnapshot(ctx context.Context, experiment string, at time.Time, report []byte) error {
+	_, err := s.db.ExecContext(ctx, s.rebind(`INSERT INTO report_snapshots (experiment, computed_at, report) VALUES (?, ?, ?)
+		ON CONFLICT (experiment, computed_at) DO NOTHING`), experiment, at.UnixMicro(), string(report))
+	return adaptError(err, "")
+}
+
+func (s *Store) Snapshots(ctx context.Context, experiment string, limit int) ([]experiments.Snapshot, error) {
+	var rows []struct {
+		ComputedAt int64  `db:"computed_at"`
+		Report     string `db:"report"`
+	}
+	if err := s.db.SelectContext(ctx, &rows, s.rebind(`SELECT computed_at, report FROM report_snapshots
+		WHERE experiment = ? ORDER BY computed_at DESC LIMIT ?`), experiment, limit); err != nil {
+		return nil, experiments.Internal(err)
+	}
+	out := make([]experiments.Snapshot, len(rows))
+	for i, r := range rows {
+		out[i] = experiments.Snapshot{ComputedAt: fromMicros(r.ComputedAt), Report: []byte(r.Report)}
+	}
+	return out, nil
+}

@@ -1,0 +1,178 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/revealed-ab/revealed/experiments"
+)
+
+// segmentExpr is the SQL for the text value of one exposure attribute, whose
+// JSON path or key is bound as the first parameter.
+func (s *Store) segmentExpr() string {
+	if s.dialect == Postgres {
+		return `COALESCE(x.attributes::jsonb ->> ?, '')`
+	}
+	return `COALESCE(CAST(json_extract(x.attributes, ?) AS TEXT), '')`
+}
+
+func (s *Store) segmentArg(attribute string) string {
+	if s.dialect == Postgres {
+		return attribute
+	}
+	return `$."` + attribute + `"`
+}
+
+// validSegmentAttribute keeps attribute names that can be quoted in a JSON
+// path without escaping.
+func validSegmentAttribute(a string) bool {
+	return a != "" && !strings.ContainsAny(a, `"\`)
+}
+
+// perUnitQuery is the SQL for each exposed unit's value (v), pre-exposure
+// value (pre) and ratio denominator (d), with its variant and segment. Only
+// outcomes from lookback before the first exposure on are joined; those
+// before the exposure are the pre-exposure values.
+func (s *Store) perUnitQuery(e *experiments.Experiment, q experiments.StatsQuery) (string, []any, error) {
+	if q.SegmentAttribute != "" && !validSegmentAttribute(q.SegmentAttribute) {
+		return "", nil, experiments.Errorf(experiments.CodeInvalid, "attribute %q cannot be a segment", q.SegmentAttribute)
+	}
+	segment, args := `''`, []any{}
+	if q.SegmentAttribute != "" {
+		segment = s.segmentExpr()
+		args = append(args, s.segmentArg(q.SegmentAttribute))
+	}
+	var v, pre, d, metricCond string
+	switch q.Metric.Kind {
+	case experiments.MetricRatio:
+		v = `COALESCE(SUM(CASE WHEN o.ts >= x.ts AND o.metric = ? THEN o.value END), 0.0)`
+		d = `COALESCE(SUM(CASE WHEN o.ts >= x.ts AND o.metric = ? THEN o.value END), 0.0)`
+		pre = `0.0`
+		args = append(args, q.Numerator, q.Denominator)
+		metricCond = `o.metric IN (?, ?)`
+	case experiments.MetricBinary:
+		v = `COALESCE(MAX(CASE WHEN o.ts >= x.ts AND o.value > 0 THEN 1.0 ELSE 0.0 END), 0.0)`
+		pre = `COALESCE(MAX(CASE WHEN o.ts < x.ts AND o.value > 0 THEN 1.0 ELSE 0.0 END), 0.0)`
+		d = `0.0`
+		metricCond = `o.metric = ?`
+	default:
+		v = `COALESCE(SUM(CASE WHEN o.ts >= x.ts THEN o.value END), 0.0)`
+		pre = `COALESCE(SUM(CASE WHEN o.ts < x.ts THEN o.value END), 0.0)`
+		d = `0.0`
+		metricCond = `o.metric = ?`
+	}
+	if q.Metric.Kind == experiments.MetricRatio {
+		args = append(args, q.Numerator, q.Denominator)
+	} else {
+		args = append(args, q.Metric.Key)
+	}
+	lookback := max(q.Lookback.Microseconds(), 0)
+	args = append(args, lookback, e.Key)
+	query := `SELECT x.variant AS variant, ` + segment + ` AS segment, ` + v + ` AS v, ` + pre + ` AS pre, ` + d + ` AS d
+		FROM exposures x
+		LEFT JOIN events o ON o.type = 'outcome' AND ` + metricCond + ` AND o.unit_id = x.unit_id
+			AND o.ts >= x.ts - ? AND (o.experiment IS NULL OR o.experiment = x.experiment)
+		WHERE x.experiment = ?
+		GROUP BY x.unit_id, x.variant, x.attributes`
+	if q.Cap != nil {
+		query = `SELECT variant, segment, CASE WHEN v > ? THEN ? ELSE v END AS v, CASE WHEN pre > ? THEN ? ELSE pre END AS pre, d
+			FROM (` + query + `) uncapped`
+		args = append([]any{*q.Cap, *q.Cap, *q.Cap, *q.Cap}, args...)
+	}
+	return query, args, nil
+}
+
+// MetricStats aggregates, in the database, each exposed unit's value of the
+// metric and then the sufficient statistics per variant (and segment). Only
+// outcomes from the unit's first exposure on count, and an outcome sent with
+// an experiment counts only in that experiment. Memory does not grow with
+// the number of events: Go receives one row per variant and segment.
+func (s *Store) MetricStats(ctx context.Context, e *experiments.Experiment, q experiments.StatsQuery) ([]experiments.ArmStats, error) {
+	perUnit, args, err := s.perUnitQuery(e, q)
+	if err != nil {
+		return nil, err
+	}
+	query := `SELECT segment, variant, COUNT(*) AS units,
+			COALESCE(SUM(v), 0.0) AS sum, COALESCE(SUM(v * v), 0.0) AS sum_sq,
+			COALESCE(SUM(pre), 0.0) AS pre_sum, COALESCE(SUM(pre * pre), 0.0) AS pre_sum_sq, COALESCE(SUM(v * pre), 0.0) AS pre_cross,
+			COALESCE(SUM(d), 0.0) AS den_sum, COALESCE(SUM(d * d), 0.0) AS den_sum_sq, COALESCE(SUM(v * d), 0.0) AS den_cross
+		FROM (` + perUnit + `) per_unit
+		WHERE segment <> '' OR ? = ''
+		GROUP BY segment, variant
+		ORDER BY segment, variant`
+	args = append(args, q.SegmentAttribute)
+	var out []experiments.ArmStats
+	if err := s.db.SelectContext(ctx, &out, s.rebind(query), args...); err != nil {
+		return nil, experiments.Internal(fmt.Errorf("aggregating %s/%s: %w", e.Key, q.Metric.Key, err))
+	}
+	return out, nil
+}
+
+// UnitValueQuantile computes R's type-7 quantile: with h = (n−1)p, the value
+// of rank ⌊h⌋ plus (h − ⌊h⌋) of the step to the next.
+func (s *Store) UnitValueQuantile(ctx context.Context, e *experiments.Experiment, metric experiments.Metric, p float64) (float64, error) {
+	perUnit, args, err := s.perUnitQuery(e, experiments.StatsQuery{Metric: metric})
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	if err := s.db.GetContext(ctx, &n, s.rebind(`SELECT COUNT(*) FROM (`+perUnit+`) per_unit`), args...); err != nil {
+		return 0, experiments.Internal(err)
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	h := float64(n-1) * p
+	lo := math.Floor(h)
+	var vals []float64
+	q := `SELECT v FROM (` + perUnit + `) per_unit ORDER BY v LIMIT 2 OFFSET ` + fmt.Sprint(int64(lo))
+	if err := s.db.SelectContext(ctx, &vals, s.rebind(q), args...); err != nil {
+		return 0, experiments.Internal(err)
+	}
+	if len(vals) == 1 {
+		return vals[0], nil
+	}
+	return vals[0] + (h-lo)*(vals[1]-vals[0]), nil
+}
+
+func (s *Store) ExposedUnits(ctx context.Context, e *experiments.Experiment, segmentAttribute string) ([]experiments.ArmStats, error) {
+	segment, args := `''`, []any{}
+	if segmentAttribute != "" {
+		if !validSegmentAttribute(segmentAttribute) {
+			return nil, experiments.Errorf(experiments.CodeInvalid, "attribute %q cannot be a segment", segmentAttribute)
+		}
+		segment = s.segmentExpr()
+		args = append(args, s.segmentArg(segmentAttribute))
+	}
+	args = append(args, e.Key)
+	q := `SELECT ` + segment + ` AS segment, x.variant AS variant, COUNT(*) AS units
+		FROM exposures x WHERE x.experiment = ? GROUP BY 1, 2 ORDER BY 1, 2`
+	var out []experiments.ArmStats
+	if err := s.db.SelectContext(ctx, &out, s.rebind(q), args...); err != nil {
+		return nil, experiments.Internal(err)
+	}
+	return out, nil
+}
+
+func (s *Store) AttributeCardinality(ctx context.Context, e *experiments.Experiment) (map[string]int, error) {
+	q := `SELECT j.key AS attribute, COUNT(DISTINCT CAST(j.value AS TEXT)) AS n
+		FROM exposures x, json_each(x.attributes) j WHERE x.experiment = ? GROUP BY j.key`
+	if s.dialect == Postgres {
+		q = `SELECT kv.key AS attribute, COUNT(DISTINCT kv.value) AS n
+			FROM exposures x, jsonb_each_text(x.attributes::jsonb) kv WHERE x.experiment = ? GROUP BY kv.key`
+	}
+	var rows []struct {
+		Attribute string `db:"attribute"`
+		N         int    `db:"n"`
+	}
+	if err := s.db.SelectContext(ctx, &rows, s.rebind(q), e.Key); err != nil {
+		return nil, experiments.Internal(err)
+	}
+	out := make(map[string]int, len(rows))
+	for _, r := range rows {
+		out[r.Attribute] = r.N
+	}
+	return out, nil
+}
