@@ -55,6 +55,13 @@ func New(svc *experiments.Service, log *slog.Logger) *Server {
 	api.POST("/experiments/:key/start", admin, handler(s.startExperiment))
 	api.POST("/experiments/:key/stop", admin, handler(s.stopExperiment))
 	api.GET("/experiments/:key/report", admin, handler(s.report))
+	api.GET("/experiments/:key/snapshots", admin, handler(s.snapshots))
+	api.POST("/experiments/:key/claims", admin, handler(s.createClaim))
+	api.GET("/experiments/:key/claims", admin, handler(s.listClaims))
+	api.GET("/experiments/:key/claims/:id", admin, handler(s.getClaim))
+	api.GET("/experiments/:key/claims/:id/versions", admin, handler(s.claimVersions))
+	api.PUT("/experiments/:key/claims/:id", admin, handler(s.updateClaim))
+	api.DELETE("/experiments/:key/claims/:id", admin, handler(s.deleteClaim))
 
 	api.POST("/assign", client, handler(s.assign))
 	api.POST("/events", client, handler(s.events))
