@@ -38,11 +38,20 @@ type behaviour struct {
 
 type experimentSpec struct {
 	input     experiments.ExperimentInput
+	claims    []experiments.Claim
 	chooseKey string
 	variants  map[string]behaviour
 	// chooseByGeneration overrides behaviour.choose per generation.
 	chooseByGeneration map[string]float64
 }
+
+// The survey behind every demo claim (shared/research/survey.md).
+const (
+	surveySource = "ignite80 with Front, survey of 2,128 B2B buyers (2019)"
+	surveyN      = 2128
+)
+
+func share(v float64) *float64 { return &v }
 
 var generations = []struct {
 	name  string
@@ -69,6 +78,12 @@ func specs() []experimentSpec {
 				Variants:   []assign.Variant{{Key: "single-fix", Weight: 1, Control: true}, {Key: "choice", Weight: 1}},
 				Metrics:    metrics("chose_options"),
 			},
+			claims: []experiments.Claim{
+				{ID: "choice-58", Kind: experiments.ClaimShare, Metric: "chose_options", StatedShare: share(0.58), Option: "several fixes to choose from",
+					Statement: "58% would rather be offered several solutions and choose than have the problem solved with one"},
+				{ID: "choice-csat", Kind: experiments.ClaimEffect, Metric: "csat", Preferred: "choice",
+					Statement: "Buyers prefer a choice of fixes, so being offered one leaves them more satisfied"},
+			},
 			chooseKey: "chose_options",
 			variants: map[string]behaviour{
 				"single-fix": {resolved: 0.80, csat: 3.90, minutes: 18, choose: 0.50},
@@ -82,6 +97,12 @@ func specs() []experimentSpec {
 				Unit:       "customer_id",
 				Variants:   []assign.Variant{{Key: "bot", Weight: 1, Control: true}, {Key: "human", Weight: 1}},
 				Metrics:    metrics("chose_human"),
+			},
+			claims: []experiments.Claim{
+				{ID: "human-74", Kind: experiments.ClaimShare, Metric: "chose_human", StatedShare: share(0.74), Option: "a human",
+					Statement: "74% would rather wait 10 minutes for a human than 5 for a chatbot"},
+				{ID: "human-csat", Kind: experiments.ClaimEffect, Metric: "csat", Preferred: "human",
+					Statement: "Buyers prefer a human, so a human answer leaves them more satisfied"},
 			},
 			chooseKey: "chose_human",
 			variants: map[string]behaviour{
@@ -99,6 +120,15 @@ func specs() []experimentSpec {
 				Targeting: []assign.Condition{{Attribute: "generation", Op: assign.OpIn,
 					Value: []any{"gen_z", "millennial", "gen_x", "boomer"}}},
 				Metrics: metrics("chose_teach"),
+			},
+			claims: []experiments.Claim{
+				{ID: "teach-61", Kind: experiments.ClaimShare, Metric: "chose_teach", StatedShare: share(0.61), Option: "being taught",
+					Statement: "61% would rather be taught to solve the problem themselves than have it solved for them"},
+				{ID: "teach-genz-vs-boomers", Kind: experiments.ClaimSegmentGap, Metric: "chose_teach",
+					SegmentA: "generation=gen_z", StatedA: share(0.76), SegmentB: "generation=boomer", StatedB: share(0.51),
+					Statement: "Gen Z want to be taught far more than Baby Boomers do (76% vs 51%)"},
+				{ID: "teach-csat", Kind: experiments.ClaimEffect, Metric: "csat", Preferred: "teach",
+					Statement: "Buyers prefer to be taught, so teaching leaves them more satisfied"},
 			},
 			chooseKey: "chose_teach",
 			variants: map[string]behaviour{
@@ -143,6 +173,12 @@ func Load(ctx context.Context, svc *experiments.Service, opts Options) (bool, er
 	for _, s := range todo {
 		if _, err := svc.CreateExperiment(ctx, s.input); err != nil {
 			return false, fmt.Errorf("creating %s: %w", s.input.Key, err)
+		}
+		for _, c := range s.claims {
+			c.Source, c.SurveyN = surveySource, surveyN
+			if _, err := svc.CreateClaim(ctx, s.input.Key, c); err != nil {
+				return false, fmt.Errorf("adding claim %s to %s: %w", c.ID, s.input.Key, err)
+			}
 		}
 		if _, err := svc.Start(ctx, s.input.Key); err != nil {
 			return false, fmt.Errorf("starting %s: %w", s.input.Key, err)

@@ -131,6 +131,9 @@ func TestEndToEnd(t *testing.T) {
 			"variants": []map[string]any{{"key": "control", "weight": 1, "control": true}, {"key": "treatment", "weight": 1}},
 			"metrics": []map[string]any{{"key": "converted", "kind": "binary", "higher_is_better": true},
 				{"key": "spend", "kind": "mean", "higher_is_better": true}},
+			// The plain fixed-horizon Welch report of issue 2, which the test recomputes;
+			// sequential testing and CUPED are checked against their references in analysis.
+			"analysis": map[string]any{"sequential": false, "cuped_lookback_days": -1},
 		})
 		c.must(200, "POST", "/api/v1/experiments/checkout-help/start", nil)
 		var sdk struct{ Key string }
@@ -256,5 +259,17 @@ func TestMigrateCommand(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "(was 0)") {
 		t.Fatalf("migrate printed %q", out.String())
+	}
+}
+
+func TestAnalyzeCommand(t *testing.T) {
+	var out, errOut strings.Builder
+	code := run(context.Background(), []string{"analyze", "--format", "json", "../../analysis/cli/testdata/summary.csv"}, &out, &errOut)
+	var r map[string]any
+	if code != 0 || json.Unmarshal([]byte(out.String()), &r) != nil || r["metrics"] == nil {
+		t.Fatalf("analyze: exit %d, stderr %q, stdout %.200q", code, errOut.String(), out.String())
+	}
+	if code := run(context.Background(), []string{"analyze", "no-such-file.csv"}, &out, &errOut); code != 2 {
+		t.Fatalf("analyze of a missing file: exit %d, want 2", code)
 	}
 }

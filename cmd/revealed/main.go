@@ -3,6 +3,7 @@
 //
 //	revealed serve [--addr A] [--db PATH|URL] [--demo]
 //	revealed migrate [--db PATH|URL]
+//	revealed analyze [flags] FILE.csv
 //	revealed version
 package main
 
@@ -16,6 +17,8 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"syscall"
+
+	"github.com/revealed-ab/revealed/analysis/cli"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -41,6 +44,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = serve(ctx, args[1:], stderr)
 	case "migrate":
 		err = migrateCmd(ctx, args[1:], stdout, stderr)
+	case "analyze":
+		return cli.Run(ctx, args[1:], os.Stdin, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "revealed", buildVersion())
 	case "help", "-h", "--help":
@@ -69,6 +74,8 @@ func usage(w io.Writer) {
 Usage:
   revealed serve [--addr 127.0.0.1:8080] [--db revealed.db|postgres://…] [--demo]
   revealed migrate [--db …]
+  revealed analyze [--format text|json|csv] [--control KEY] [--alpha A] [--correction holm|bh|none]
+                   [--sequential NSTAR] [--weights k=w,...] [--claims claims.json] FILE.csv
   revealed version
 
 Run "revealed COMMAND -h" for a command's flags.
