@@ -301,7 +301,7 @@ func run(ctx context.Context, o options, stdin io.Reader, stdout, stderr io.Writ
 	case "json":
 		err = writeJSON(stdout, r)
 	case "csv":
-		err = writeCSV(stdout, r)
+		err = WriteCSV(stdout, r)
 	default:
 		err = writeText(stdout, r, d)
 	}

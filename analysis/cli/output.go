@@ -35,7 +35,9 @@ var csvColumns = []string{
 	"stated", "gap", "gap_ci_lo", "gap_ci_hi", "gap_p_value", "summary",
 }
 
-func writeCSV(w io.Writer, r *analysis.Report) error {
+// WriteCSV writes a report as CSV: one row per comparison, then one per claim
+// (the columns are in README.md). The server's CSV download uses it too.
+func WriteCSV(w io.Writer, r *analysis.Report) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(csvColumns); err != nil {
 		return err
