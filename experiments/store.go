@@ -48,6 +48,8 @@ type Snapshot struct {
 // Store persists experiments, events and keys. Methods return *Error values
 // with CodeNotFound or CodeConflict where they say so, CodeInternal otherwise.
 type Store interface {
+	SessionStore
+
 	// CreateExperiment returns CodeConflict if the key exists.
 	CreateExperiment(ctx context.Context, e *Experiment) error
 	// GetExperiment returns CodeNotFound if there is no such experiment.

@@ -383,3 +383,35 @@ func TestKeys(t *testing.T) {
 		}
 	})
 }
+
+func TestSessions(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		s := openStore(t, dsn)
+		now := time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
+		k := &experiments.APIKey{ID: "key_1", Kind: experiments.KeyAdmin, Name: "a", Hash: "h", CreatedAt: now}
+		if err := s.CreateKey(ctx, k); err != nil {
+			t.Fatal(err)
+		}
+		sess := &experiments.Session{TokenHash: "t1", KeyID: k.ID, CSRF: "c", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+		if err := s.CreateSession(ctx, sess); err != nil {
+			t.Fatal(err)
+		}
+		got, key, err := s.SessionByHash(ctx, "t1", now.Add(time.Minute))
+		if err != nil || got.CSRF != "c" || key.Kind != experiments.KeyAdmin {
+			t.Fatalf("live session: %+v %+v %v", got, key, err)
+		}
+		if _, _, err := s.SessionByHash(ctx, "t1", now.Add(2*time.Hour)); experiments.ErrorCode(err) != experiments.CodeNotFound {
+			t.Fatalf("expired session: %v, want not_found", err)
+		}
+		if err := s.RevokeKey(ctx, k.ID, now); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := s.SessionByHash(ctx, "t1", now.Add(time.Minute)); experiments.ErrorCode(err) != experiments.CodeNotFound {
+			t.Fatalf("session of a revoked key: %v, want not_found", err)
+		}
+		if err := s.DeleteSession(ctx, "t1"); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
