@@ -289,6 +289,7 @@ func newClient(cfg Config) (*Client, *snapshot, error) {
 		closing:    make(chan struct{}),
 		sendDone:   make(chan struct{}),
 	}
+	c.cfg.Bootstrap = nil // parsed; do not keep a second copy alive
 	if cfg.tuning != nil {
 		c.tune = *cfg.tuning
 	}

@@ -1,9 +1,9 @@
 module github.com/revealed-ab/revealed/sdk/openfeature
 
-go 1.25.11
+go 1.26.0
 
 require (
-	github.com/open-feature/go-sdk v1.18.0
+	github.com/open-feature/go-sdk v1.20.0
 	github.com/revealed-ab/revealed v0.0.0
 )
 
