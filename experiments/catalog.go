@@ -14,7 +14,7 @@ import (
 // Definitions is the payload SDKs evaluate locally.
 type Definitions struct {
 	Algorithm   string              `json:"algorithm"`
-	ETag        string              `json:"etag"`
+	ETag        string              `json:"etag"` // the ETag header's value, unquoted
 	Experiments []assign.Definition `json:"experiments"`
 }
 
@@ -86,8 +86,8 @@ func buildSnapshot(version int64, list []*Experiment) *snapshot {
 	}
 	body, _ := json.Marshal(defs.Experiments) // plain data: cannot fail
 	sum := sha256.Sum256(body)
-	s.etag = `"` + hex.EncodeToString(sum[:12]) + `"`
-	defs.ETag = s.etag
+	defs.ETag = hex.EncodeToString(sum[:12])
+	s.etag = `"` + defs.ETag + `"`
 	s.payload, _ = json.Marshal(defs)
 	return s
 }

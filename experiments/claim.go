@@ -209,6 +209,7 @@ func (s *Service) CreateClaim(ctx context.Context, experiment string, c Claim) (
 	if err := s.store.SaveClaim(ctx, experiment, &c, false); err != nil {
 		return nil, err
 	}
+	s.audit(ctx, "claim.create", "claim:"+experiment+"/"+c.ID, nil, c)
 	return &c, nil
 }
 
@@ -273,6 +274,7 @@ func (s *Service) UpdateClaim(ctx context.Context, experiment, id string, c Clai
 	if err := s.store.SaveClaim(ctx, experiment, &c, false); err != nil {
 		return nil, err
 	}
+	s.audit(ctx, "claim.update", "claim:"+experiment+"/"+id, current, c)
 	return &c, nil
 }
 
@@ -284,5 +286,9 @@ func (s *Service) DeleteClaim(ctx context.Context, experiment, id string) error 
 	}
 	tomb := *current
 	tomb.Version, tomb.CreatedAt = current.Version+1, s.nowUTC()
-	return s.store.SaveClaim(ctx, experiment, &tomb, true)
+	if err := s.store.SaveClaim(ctx, experiment, &tomb, true); err != nil {
+		return err
+	}
+	s.audit(ctx, "claim.delete", "claim:"+experiment+"/"+id, current, nil)
+	return nil
 }

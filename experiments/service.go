@@ -80,6 +80,7 @@ func (s *Service) CreateExperiment(ctx context.Context, in ExperimentInput) (*Ex
 	if err := s.store.CreateExperiment(ctx, e); err != nil {
 		return nil, err
 	}
+	s.audit(ctx, "experiment.create", "experiment:"+e.Key, nil, e)
 	return e, s.catalog.Refresh(ctx)
 }
 
@@ -132,6 +133,7 @@ func (s *Service) UpdateExperiment(ctx context.Context, key string, in Experimen
 	if err := s.store.UpdateExperiment(ctx, next); err != nil {
 		return nil, err
 	}
+	s.audit(ctx, "experiment.update", "experiment:"+key, cur, next)
 	return next, s.catalog.Refresh(ctx)
 }
 
@@ -153,6 +155,7 @@ func (s *Service) transition(ctx context.Context, key string, from, to Status) (
 	if e.Status != from {
 		return nil, Errorf(CodeConflict, "experiment %q is %s; only a %s experiment can become %s", key, e.Status, from, to)
 	}
+	before := *e
 	now := s.nowUTC()
 	e.Status, e.UpdatedAt, e.Version = to, now, e.Version+1
 	if to == StatusRunning {
@@ -163,6 +166,11 @@ func (s *Service) transition(ctx context.Context, key string, from, to Status) (
 	if err := s.store.UpdateExperiment(ctx, e); err != nil {
 		return nil, err
 	}
+	action := "experiment.start"
+	if to == StatusStopped {
+		action = "experiment.stop"
+	}
+	s.audit(ctx, action, "experiment:"+key, &before, e)
 	return e, s.catalog.Refresh(ctx)
 }
 
@@ -353,7 +361,11 @@ func (s *Service) CreateKey(ctx context.Context, kind KeyKind, name string) (New
 		return NewAPIKey{}, Invalid("invalid key", errs)
 	}
 	k := generateKey(kind, name, s.nowUTC())
-	return k, s.store.CreateKey(ctx, &k.APIKey)
+	if err := s.store.CreateKey(ctx, &k.APIKey); err != nil {
+		return NewAPIKey{}, err
+	}
+	s.audit(ctx, "key.create", "key:"+k.ID, nil, k.APIKey)
+	return k, nil
 }
 
 // ListKeys lists keys without their secrets.
@@ -361,7 +373,12 @@ func (s *Service) ListKeys(ctx context.Context) ([]*APIKey, error) { return s.st
 
 // RevokeKey makes a key unusable from now on.
 func (s *Service) RevokeKey(ctx context.Context, id string) error {
-	return s.store.RevokeKey(ctx, id, s.nowUTC())
+	now := s.nowUTC()
+	if err := s.store.RevokeKey(ctx, id, now); err != nil {
+		return err
+	}
+	s.audit(ctx, "key.revoke", "key:"+id, nil, map[string]any{"revoked_at": now})
+	return nil
 }
 
 // EnsureAdminKey makes secret a valid admin key if it is not one already.
@@ -377,7 +394,11 @@ func (s *Service) EnsureAdminKey(ctx context.Context, secret string) error {
 	}
 	key := generateKey(KeyAdmin, "REVEALED_ADMIN_KEY", s.nowUTC())
 	key.Hash = HashSecret(secret)
-	return s.store.CreateKey(ctx, &key.APIKey)
+	if err := s.store.CreateKey(ctx, &key.APIKey); err != nil {
+		return err
+	}
+	s.audit(ctx, "key.create", "key:"+key.ID, nil, key.APIKey)
+	return nil
 }
 
 // BootstrapAdminKey creates an admin key on a database that has none and

@@ -49,6 +49,7 @@ type Snapshot struct {
 // with CodeNotFound or CodeConflict where they say so, CodeInternal otherwise.
 type Store interface {
 	SessionStore
+	AuditStore
 
 	// CreateExperiment returns CodeConflict if the key exists.
 	CreateExperiment(ctx context.Context, e *Experiment) error

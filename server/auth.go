@@ -2,11 +2,15 @@ package server
 
 import (
 	"context"
+	"math"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/time/rate"
 
 	"github.com/revealed-ab/revealed/experiments"
 )
@@ -24,7 +28,9 @@ type cachedKey struct {
 }
 
 type authenticator struct {
-	svc *experiments.Service
+	svc         *experiments.Service
+	limits      *keyLimits
+	rateLimited prometheus.Counter
 
 	mu      sync.Mutex
 	cache   map[string]cachedKey // by secret hash
@@ -54,7 +60,13 @@ func (a *authenticator) require(kinds ...experiments.KeyKind) gin.HandlerFunc {
 		if !allowed {
 			return experiments.Errorf(experiments.CodeForbidden, "a %s key may not do this; it needs a %s key", k.Kind, kinds[0])
 		}
+		if wait := a.limits.wait(k.ID); wait > 0 {
+			a.rateLimited.Inc()
+			c.Header("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+			return experiments.Errorf(experiments.CodeRateLimited, "key %s is over its rate limit; retry after %s", k.ID, wait.Round(time.Millisecond))
+		}
 		c.Set(apiKeyKey, k)
+		c.Request = c.Request.WithContext(experiments.WithActor(c.Request.Context(), k.ID))
 		c.Next()
 		return nil
 	})
@@ -131,4 +143,38 @@ func currentKey(c *gin.Context) *experiments.APIKey {
 	k, _ := c.Get(apiKeyKey)
 	key, _ := k.(*experiments.APIKey)
 	return key
+}
+
+// keyLimits holds one token bucket per API key.
+type keyLimits struct {
+	perSecond rate.Limit
+	burst     int
+	mu        sync.Mutex
+	byKey     map[string]*rate.Limiter
+}
+
+func newKeyLimits(perSecond float64, burst int) *keyLimits {
+	return &keyLimits{perSecond: rate.Limit(perSecond), burst: max(burst, 1), byKey: map[string]*rate.Limiter{}}
+}
+
+// wait takes a token for key and returns 0, or how long until one is
+// available (taking none).
+func (l *keyLimits) wait(key string) time.Duration {
+	if l == nil || l.perSecond <= 0 {
+		return 0
+	}
+	l.mu.Lock()
+	lim := l.byKey[key]
+	if lim == nil {
+		lim = rate.NewLimiter(l.perSecond, l.burst)
+		l.byKey[key] = lim
+	}
+	l.mu.Unlock()
+	now := time.Now()
+	r := lim.ReserveN(now, 1)
+	if d := r.DelayFrom(now); d > 0 {
+		r.CancelAt(now)
+		return d
+	}
+	return 0
 }

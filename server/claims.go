@@ -2,7 +2,6 @@ package server
 
 import (
 	"net/http"
-	"strconv"
 
 	"github.com/gin-gonic/gin"
 
@@ -77,13 +76,9 @@ type snapshotJSON struct {
 }
 
 func (s *Server) snapshots(c *gin.Context) error {
-	limit := 100
-	if v := c.Query("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 1000 {
-			return experiments.Invalid("invalid query", []experiments.FieldError{{Field: "limit", Detail: "must be a whole number from 1 to 1000"}})
-		}
-		limit = n
+	limit, err := queryInt(c, "limit", 100, 1, 1000)
+	if err != nil {
+		return err
 	}
 	snaps, err := s.svc.Snapshots(c.Request.Context(), c.Param("key"), limit)
 	if err != nil {

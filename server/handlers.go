@@ -1,7 +1,10 @@
 package server
 
 import (
+	"fmt"
+	"math"
 	"net/http"
+	"strconv"
 
 	"github.com/gin-gonic/gin"
 
@@ -140,10 +143,43 @@ func (s *Server) events(c *gin.Context) error {
 	if err := decodeJSON(c, maxEventsBody, &batch); err != nil {
 		return err
 	}
+	s.metrics.batchSize.Observe(float64(len(batch.Events)))
 	res, err := s.svc.Ingest(c.Request.Context(), batch.Events)
 	if err != nil {
 		return err
 	}
+	s.metrics.eventsAccepted.Add(float64(res.Accepted))
+	s.metrics.eventsDup.Add(float64(res.Duplicates))
 	respond(c, http.StatusAccepted, res)
 	return nil
+}
+
+func (s *Server) auditLog(c *gin.Context) error {
+	limit, err := queryInt(c, "limit", 100, 1, 1000)
+	if err != nil {
+		return err
+	}
+	before, err := queryInt(c, "before", 0, 0, math.MaxInt64)
+	if err != nil {
+		return err
+	}
+	entries, err := s.svc.Audit(c.Request.Context(), c.Query("target"), int64(before), limit)
+	if err != nil {
+		return err
+	}
+	respond(c, http.StatusOK, gin.H{"entries": entries})
+	return nil
+}
+
+// queryInt reads an optional whole-number query parameter within [lo, hi].
+func queryInt(c *gin.Context, name string, def, lo, hi int) (int, error) {
+	v := c.Query(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		return 0, experiments.Invalid("invalid query", []experiments.FieldError{{Field: name, Detail: fmt.Sprintf("must be a whole number from %d to %d", lo, hi)}})
+	}
+	return n, nil
 }

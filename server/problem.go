@@ -18,6 +18,7 @@ var statusOf = map[experiments.Code]int{
 	experiments.CodeUnauthorized: http.StatusUnauthorized,
 	experiments.CodeForbidden:    http.StatusForbidden,
 	experiments.CodeTooLarge:     http.StatusRequestEntityTooLarge,
+	experiments.CodeRateLimited:  http.StatusTooManyRequests,
 	experiments.CodeUnavailable:  http.StatusServiceUnavailable,
 	experiments.CodeInternal:     http.StatusInternalServerError,
 }

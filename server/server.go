@@ -16,22 +16,44 @@ import (
 
 // Server routes HTTP requests to the experiments service.
 type Server struct {
-	svc    *experiments.Service
-	log    *slog.Logger
-	auth   *authenticator
-	engine *gin.Engine
+	svc     *experiments.Service
+	log     *slog.Logger
+	auth    *authenticator
+	engine  *gin.Engine
+	metrics *metrics
 	// StreamPing is how often an idle SDK stream gets a keepalive comment.
 	streamPing time.Duration
 }
 
+// Option configures a Server.
+type Option func(*Server)
+
+// WithRateLimit allows each API key perSecond requests a second on average,
+// in bursts of up to burst; perSecond 0 turns the limit off.
+func WithRateLimit(perSecond float64, burst int) Option {
+	return func(s *Server) { s.auth.limits = newKeyLimits(perSecond, burst) }
+}
+
+// Default per-key rate limit: generous for an SDK key shared by many
+// application instances, but a bound on any one runaway client.
+const (
+	DefaultRateLimit = 2000
+	DefaultRateBurst = 4000
+)
+
 // New builds the routes.
-func New(svc *experiments.Service, log *slog.Logger) *Server {
+func New(svc *experiments.Service, log *slog.Logger, opts ...Option) *Server {
 	gin.SetMode(gin.ReleaseMode)
-	s := &Server{svc: svc, log: log, auth: newAuthenticator(svc), engine: gin.New(), streamPing: 15 * time.Second}
+	s := &Server{svc: svc, log: log, auth: newAuthenticator(svc), engine: gin.New(), streamPing: 15 * time.Second, metrics: newMetrics()}
+	s.auth.limits = newKeyLimits(DefaultRateLimit, DefaultRateBurst)
+	s.auth.rateLimited = s.metrics.rateLimited
+	for _, o := range opts {
+		o(s)
+	}
 	e := s.engine
 	e.HandleMethodNotAllowed = true
 	e.ContextWithFallback = true
-	e.Use(requestContext(log), recoverProblem(), secureHeaders())
+	e.Use(requestContext(log), s.metrics.middleware(), recoverProblem(), secureHeaders())
 	e.NoRoute(handler(func(c *gin.Context) error {
 		return experiments.Errorf(experiments.CodeNotFound, "no route %s %s", c.Request.Method, c.Request.URL.Path)
 	}))
@@ -40,6 +62,7 @@ func New(svc *experiments.Service, log *slog.Logger) *Server {
 	}))
 
 	e.GET("/healthz", handler(s.healthz))
+	e.GET("/metrics", s.metrics.handler())
 
 	admin := s.auth.require(experiments.KeyAdmin)
 	client := s.auth.require(experiments.KeySDK, experiments.KeyAdmin)
@@ -47,6 +70,7 @@ func New(svc *experiments.Service, log *slog.Logger) *Server {
 	api.POST("/keys", admin, handler(s.createKey))
 	api.GET("/keys", admin, handler(s.listKeys))
 	api.DELETE("/keys/:id", admin, handler(s.revokeKey))
+	api.GET("/audit", admin, handler(s.auditLog))
 
 	api.POST("/experiments", admin, handler(s.createExperiment))
 	api.GET("/experiments", admin, handler(s.listExperiments))

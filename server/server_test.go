@@ -290,7 +290,7 @@ func TestDefinitionsUseETags(t *testing.T) {
 	first := get("")
 	etag := first.header.Get("ETag")
 	var defs experiments.Definitions
-	if err := json.Unmarshal(first.body, &defs); err != nil || first.status != 200 || etag == "" || defs.ETag != etag ||
+	if err := json.Unmarshal(first.body, &defs); err != nil || first.status != 200 || etag == "" || `"`+defs.ETag+`"` != etag ||
 		defs.Algorithm != "v1" || len(defs.Experiments) != 1 || defs.Experiments[0].Status != "draft" {
 		t.Fatalf("definitions: %d etag %q %s (%v)", first.status, etag, first.body, err)
 	}

@@ -1,0 +1,298 @@
+package web
+
+import (
+	"fmt"
+	"html/template"
+	"math"
+	"strings"
+	"time"
+)
+
+// Charts are SVG drawn on the server: no JavaScript, no build step, nothing
+// fetched from elsewhere, and the markup can be asserted in tests. Colour is
+// never the only cue: each series has its own marker shape and a text label.
+
+const (
+	chartWidth  = 720
+	labelWidth  = 190 // row labels, left of the plot
+	valueWidth  = 190 // value labels, right of the plot
+	rowHeight   = 44
+	axisHeight  = 58
+	chartTop    = 14
+	plotLeft    = labelWidth
+	plotRight   = chartWidth - valueWidth
+	markerSize  = 7.0
+	seriesCount = 3
+)
+
+// shape is a marker; each series gets a different one.
+type shape int
+
+const (
+	shapeCircle shape = iota
+	shapeDiamond
+	shapeSquare
+	shapeTriangle
+)
+
+func marker(b *strings.Builder, s shape, x, y float64, class string) {
+	r := markerSize
+	switch s {
+	case shapeDiamond:
+		fmt.Fprintf(b, `<polygon class="mark %s" points="%.1f,%.1f %.1f,%.1f %.1f,%.1f %.1f,%.1f"/>`, class, x, y-r, x+r, y, x, y+r, x-r, y)
+	case shapeSquare:
+		fmt.Fprintf(b, `<rect class="mark %s" x="%.1f" y="%.1f" width="%.1f" height="%.1f"/>`, class, x-r*0.8, y-r*0.8, r*1.6, r*1.6)
+	case shapeTriangle:
+		fmt.Fprintf(b, `<polygon class="mark %s" points="%.1f,%.1f %.1f,%.1f %.1f,%.1f"/>`, class, x, y-r, x+r, y+r*0.8, x-r, y+r*0.8)
+	default:
+		fmt.Fprintf(b, `<circle class="mark %s" cx="%.1f" cy="%.1f" r="%.1f"/>`, class, x, y, r*0.85)
+	}
+}
+
+func esc(s string) string { return template.HTMLEscapeString(s) }
+
+// scale maps [lo, hi] to [a, b].
+type scale struct{ lo, hi, a, b float64 }
+
+func (s scale) at(v float64) float64 {
+	if s.hi == s.lo {
+		return (s.a + s.b) / 2
+	}
+	return s.a + (v-s.lo)/(s.hi-s.lo)*(s.b-s.a)
+}
+
+// niceTicks returns about n round values covering [lo, hi], and widens the
+// domain to the outer ticks.
+func niceTicks(lo, hi float64, n int) (ticks []float64, dlo, dhi float64) {
+	if hi < lo {
+		lo, hi = hi, lo
+	}
+	if hi-lo < 1e-12 {
+		pad := math.Max(math.Abs(lo)*0.1, 1e-3)
+		lo, hi = lo-pad, hi+pad
+	}
+	raw := (hi - lo) / float64(n)
+	mag := math.Pow(10, math.Floor(math.Log10(raw)))
+	step := mag
+	for _, m := range []float64{1, 2, 2.5, 5, 10} {
+		if m*mag >= raw {
+			step = m * mag
+			break
+		}
+	}
+	dlo, dhi = math.Floor(lo/step)*step, math.Ceil(hi/step)*step
+	for v := dlo; v <= dhi+step/2; v += step {
+		if math.Abs(v) < step/1e6 {
+			v = 0
+		}
+		ticks = append(ticks, v)
+	}
+	return ticks, dlo, dhi
+}
+
+// intervalRow is one row of an interval chart: a point with its interval.
+type intervalRow struct {
+	Label string
+	Point *float64
+	CI    *[2]float64
+	Shape shape
+	Class string // colour class: "s-stated", "s-revealed", "s-effect"
+	Value string // text at the right, e.g. "74.0% [72.1%, 75.8%]"
+}
+
+// intervalChart draws rows of points with intervals on one horizontal axis,
+// with a labelled reference line (the zero line of a forest plot, 50% for a
+// share). fixed, when set, is the axis domain.
+type intervalChart struct {
+	ID, Title, Desc string
+	Rows            []intervalRow
+	AxisLabel       string
+	Ref             float64
+	RefLabel        string
+	Fixed           *[2]float64
+	Tick            func(float64) string
+	// Better, when set, marks the side of the axis that is better: "+" or "−".
+	Better string
+}
+
+func (c intervalChart) SVG() template.HTML {
+	lo, hi := c.Ref, c.Ref
+	for _, r := range c.Rows {
+		if r.Point != nil {
+			lo, hi = math.Min(lo, *r.Point), math.Max(hi, *r.Point)
+		}
+		if r.CI != nil {
+			lo, hi = math.Min(lo, r.CI[0]), math.Max(hi, r.CI[1])
+		}
+	}
+	ticks, dlo, dhi := niceTicks(lo, hi, 5)
+	if c.Fixed != nil {
+		dlo, dhi = c.Fixed[0], c.Fixed[1]
+		ticks, _, _ = niceTicks(dlo, dhi, 5)
+	}
+	x := scale{dlo, dhi, plotLeft, plotRight}
+	plotBottom := chartTop + float64(len(c.Rows))*rowHeight
+	height := plotBottom + axisHeight
+
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg class="chart" id="%s" viewBox="0 0 %d %.0f" role="img" aria-labelledby="%s-t %s-d" xmlns="http://www.w3.org/2000/svg">`,
+		esc(c.ID), chartWidth, height, esc(c.ID), esc(c.ID))
+	fmt.Fprintf(&b, `<title id="%s-t">%s</title><desc id="%s-d">%s</desc>`, esc(c.ID), esc(c.Title), esc(c.ID), esc(c.Desc))
+	// grid and ticks
+	for _, t := range ticks {
+		if t < dlo-1e-12 || t > dhi+1e-12 {
+			continue
+		}
+		px := x.at(t)
+		fmt.Fprintf(&b, `<line class="grid" x1="%.1f" y1="%d" x2="%.1f" y2="%.1f"/>`, px, chartTop, px, plotBottom)
+		fmt.Fprintf(&b, `<text class="tick" x="%.1f" y="%.1f" text-anchor="middle">%s</text>`, px, plotBottom+18, esc(c.Tick(t)))
+	}
+	fmt.Fprintf(&b, `<line class="axis" x1="%d" y1="%.1f" x2="%d" y2="%.1f"/>`, plotLeft, plotBottom, plotRight, plotBottom)
+	fmt.Fprintf(&b, `<text class="axis-label" x="%.1f" y="%.1f" text-anchor="middle">%s</text>`, float64(plotLeft+plotRight)/2, plotBottom+40, esc(c.AxisLabel))
+	if c.Better != "" {
+		if c.Better == "+" {
+			fmt.Fprintf(&b, `<text class="better" x="%d" y="%.1f" text-anchor="end">better →</text>`, plotRight, plotBottom+40)
+		} else {
+			fmt.Fprintf(&b, `<text class="better" x="%d" y="%.1f">← better</text>`, plotLeft, plotBottom+40)
+		}
+	}
+	// reference line
+	if c.Ref >= dlo && c.Ref <= dhi {
+		rx := x.at(c.Ref)
+		fmt.Fprintf(&b, `<line class="ref" x1="%.1f" y1="%d" x2="%.1f" y2="%.1f"/>`, rx, chartTop-6, rx, plotBottom)
+		fmt.Fprintf(&b, `<text class="ref-label" x="%.1f" y="%d" text-anchor="middle">%s</text>`, rx, chartTop-6+0, esc(c.RefLabel))
+	}
+	for i, r := range c.Rows {
+		cy := chartTop + float64(i)*rowHeight + rowHeight/2
+		fmt.Fprintf(&b, `<g class="row %s">`, esc(r.Class))
+		fmt.Fprintf(&b, `<text class="row-label" x="%d" y="%.1f" text-anchor="end">%s</text>`, plotLeft-10, cy+4, esc(r.Label))
+		if r.CI != nil {
+			x1, x2 := x.at(math.Max(r.CI[0], dlo)), x.at(math.Min(r.CI[1], dhi))
+			fmt.Fprintf(&b, `<line class="ci" x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f"/>`, x1, cy, x2, cy)
+			fmt.Fprintf(&b, `<line class="ci" x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f"/>`, x1, cy-6, x1, cy+6)
+			fmt.Fprintf(&b, `<line class="ci" x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f"/>`, x2, cy-6, x2, cy+6)
+		}
+		if r.Point != nil {
+			marker(&b, r.Shape, x.at(*r.Point), cy, "point")
+		}
+		fmt.Fprintf(&b, `<text class="row-value" x="%d" y="%.1f">%s</text>`, plotRight+12, cy+4, esc(r.Value))
+		b.WriteString(`</g>`)
+	}
+	b.WriteString(`</svg>`)
+	return template.HTML(b.String())
+}
+
+// seriesPoint is one snapshot of one comparison.
+type seriesPoint struct {
+	At    time.Time
+	Value float64
+	CI    *[2]float64
+}
+
+type series struct {
+	Label  string
+	Points []seriesPoint
+}
+
+// timeChart draws each series' estimate over time with its interval as a
+// band: the cumulative effect with its sequential bounds.
+type timeChart struct {
+	ID, Title, Desc string
+	Series          []series
+	YLabel          string
+	Tick            func(float64) string
+}
+
+func (c timeChart) SVG() template.HTML {
+	const (
+		left, right, top = 80.0, chartWidth - 20.0, 16.0
+		plotH            = 220.0
+	)
+	legendH := 24.0 * float64(len(c.Series))
+	bottom := top + plotH
+	height := bottom + 56 + legendH
+
+	var t0, t1 time.Time
+	lo, hi := 0.0, 0.0
+	for _, s := range c.Series {
+		for _, p := range s.Points {
+			if t0.IsZero() || p.At.Before(t0) {
+				t0 = p.At
+			}
+			if p.At.After(t1) {
+				t1 = p.At
+			}
+			lo, hi = math.Min(lo, p.Value), math.Max(hi, p.Value)
+			if p.CI != nil {
+				lo, hi = math.Min(lo, p.CI[0]), math.Max(hi, p.CI[1])
+			}
+		}
+	}
+	if !t1.After(t0) { // one snapshot: centre it
+		t0, t1 = t0.Add(-time.Hour), t1.Add(time.Hour)
+	}
+	ticks, dlo, dhi := niceTicks(lo, hi, 4)
+	y := scale{dlo, dhi, bottom, top}
+	x := scale{0, t1.Sub(t0).Seconds(), left, right}
+	xAt := func(t time.Time) float64 { return x.at(t.Sub(t0).Seconds()) }
+
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg class="chart" id="%s" viewBox="0 0 %d %.0f" role="img" aria-labelledby="%s-t %s-d" xmlns="http://www.w3.org/2000/svg">`,
+		esc(c.ID), chartWidth, height, esc(c.ID), esc(c.ID))
+	fmt.Fprintf(&b, `<title id="%s-t">%s</title><desc id="%s-d">%s</desc>`, esc(c.ID), esc(c.Title), esc(c.ID), esc(c.Desc))
+	for _, t := range ticks {
+		py := y.at(t)
+		fmt.Fprintf(&b, `<line class="grid" x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f"/>`, left, py, right, py)
+		fmt.Fprintf(&b, `<text class="tick" x="%.1f" y="%.1f" text-anchor="end">%s</text>`, left-6, py+4, esc(c.Tick(t)))
+	}
+	// time ticks: start, middle, end
+	layout := "Jan 2 15:04"
+	for i, f := range []float64{0, 0.5, 1} {
+		tt := t0.Add(time.Duration(f * float64(t1.Sub(t0))))
+		anchor := []string{"start", "middle", "end"}[i]
+		fmt.Fprintf(&b, `<text class="tick" x="%.1f" y="%.1f" text-anchor="%s">%s</text>`, xAt(tt), bottom+18, anchor, esc(tt.UTC().Format(layout)+" UTC"))
+	}
+	fmt.Fprintf(&b, `<line class="axis" x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f"/>`, left, bottom, right, bottom)
+	fmt.Fprintf(&b, `<line class="axis" x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f"/>`, left, top, left, bottom)
+	fmt.Fprintf(&b, `<text class="axis-label" x="%.1f" y="%.1f" text-anchor="middle">Time of snapshot</text>`, (left+right)/2, bottom+40)
+	fmt.Fprintf(&b, `<text class="axis-label" transform="translate(16 %.1f) rotate(-90)" text-anchor="middle">%s</text>`, (top+bottom)/2, esc(c.YLabel))
+	if 0 >= dlo && 0 <= dhi {
+		fmt.Fprintf(&b, `<line class="ref" x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f"/>`, left, y.at(0), right, y.at(0))
+		fmt.Fprintf(&b, `<text class="ref-label" x="%.1f" y="%.1f" text-anchor="end">no difference</text>`, right, y.at(0)-5)
+	}
+	for i, s := range c.Series {
+		cls := fmt.Sprintf("s-series%d", i%seriesCount)
+		fmt.Fprintf(&b, `<g class="series %s">`, cls)
+		var upper, lower []string
+		for _, p := range s.Points {
+			if p.CI != nil {
+				upper = append(upper, fmt.Sprintf("%.1f,%.1f", xAt(p.At), y.at(math.Min(p.CI[1], dhi))))
+				lower = append([]string{fmt.Sprintf("%.1f,%.1f", xAt(p.At), y.at(math.Max(p.CI[0], dlo)))}, lower...)
+			}
+		}
+		if len(upper) > 1 {
+			fmt.Fprintf(&b, `<polygon class="band" points="%s"/>`, strings.Join(append(upper, lower...), " "))
+		}
+		var line []string
+		for _, p := range s.Points {
+			line = append(line, fmt.Sprintf("%.1f,%.1f", xAt(p.At), y.at(p.Value)))
+			if p.CI != nil {
+				fmt.Fprintf(&b, `<line class="ci" x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f"/>`, xAt(p.At), y.at(math.Max(p.CI[0], dlo)), xAt(p.At), y.at(math.Min(p.CI[1], dhi)))
+			}
+		}
+		if len(line) > 1 {
+			fmt.Fprintf(&b, `<polyline class="trend" points="%s"/>`, strings.Join(line, " "))
+		}
+		for _, p := range s.Points {
+			marker(&b, shape(i%4), xAt(p.At), y.at(p.Value), "point")
+		}
+		ly := bottom + 56 + float64(i)*24
+		marker(&b, shape(i%4), left+8, ly-4, "point")
+		fmt.Fprintf(&b, `<text class="legend" x="%.1f" y="%.1f">%s</text>`, left+24, ly, esc(s.Label))
+		b.WriteString(`</g>`)
+	}
+	b.WriteString(`</svg>`)
+	return template.HTML(b.String())
+}
+
+func ptr[T any](v T) *T { return &v }
