@@ -107,6 +107,7 @@ func TestMetricsEndpoint(t *testing.T) {
 		`revealed_http_requests_total{method="POST",route="/api/v1/events",status="202"} 1`,
 		`revealed_events_accepted_total 1`,
 		`revealed_ingest_batch_size_count 1`,
+		`revealed_db_commit_duration_seconds_count 1`,
 		`revealed_http_request_duration_seconds_bucket{method="POST",route="/api/v1/experiments"`,
 	} {
 		if !strings.Contains(string(r.body), series) {

@@ -50,7 +50,9 @@ func newEnv(t testing.TB) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewServer(server.New(svc, log))
+	srv := server.New(svc, log)
+	store.OnCommit(srv.ObserveCommit)
+	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
 	return &env{url: ts.URL, adminKey: admin.Secret, sdkKey: sdk.Secret, svc: svc}
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 
@@ -89,6 +90,7 @@ func (c *committer) run() {
 // is retried alone so that one bad request cannot fail its neighbours.
 func (c *committer) commitGroup(group []*writeRequest) {
 	results := make([]experiments.IngestResult, len(group))
+	start := time.Now()
 	err := c.store.inTx(context.Background(), func(tx *sqlx.Tx) error {
 		for i, r := range group {
 			res, err := c.store.insertEvents(tx, r.events)
@@ -100,6 +102,13 @@ func (c *committer) commitGroup(group []*writeRequest) {
 		return nil
 	})
 	if err == nil {
+		if fn := c.store.onCommit.Load(); fn != nil {
+			events := 0
+			for _, r := range results {
+				events += r.Accepted
+			}
+			(*fn)(time.Since(start), events)
+		}
 		for i, r := range group {
 			r.done <- writeResult{res: results[i]}
 		}

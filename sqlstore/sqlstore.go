@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	"github.com/golang-migrate/migrate/v4"
 	migratepgx "github.com/golang-migrate/migrate/v4/database/pgx/v5"
@@ -40,7 +42,13 @@ type Store struct {
 	dsn     string
 	writer  *committer
 	log     *slog.Logger
+	// onCommit observes each group commit: its latency and events written.
+	onCommit atomic.Pointer[func(time.Duration, int)]
 }
+
+// OnCommit sets a function called after each group commit of events with
+// the commit's latency and the number of events written, for metrics.
+func (s *Store) OnCommit(fn func(d time.Duration, events int)) { s.onCommit.Store(&fn) }
 
 var _ experiments.Store = (*Store)(nil)
 

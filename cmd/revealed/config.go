@@ -21,6 +21,8 @@ var settings = []setting{
 	{"db", "REVEALED_DB", "revealed.db", "SQLite file path, or a postgres:// URL"},
 	{"log-level", "REVEALED_LOG_LEVEL", "info", "debug, info, warn or error"},
 	{"log-format", "REVEALED_LOG_FORMAT", "text", "text or json"},
+	{"rate-limit", "REVEALED_RATE_LIMIT", "2000", "requests a second allowed per API key on average (0 turns the limit off)"},
+	{"rate-burst", "REVEALED_RATE_BURST", "4000", "requests per API key allowed in a burst"},
 }
 
 // envAdminKey is read from the environment only: a secret does not belong in

@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/revealed-ab/revealed/demo"
@@ -24,7 +26,7 @@ const drainTimeout = 30 * time.Second
 func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	cfg := bindSettings(fs, "addr", "db", "log-level", "log-format")
+	cfg := bindSettings(fs, "addr", "db", "log-level", "log-format", "rate-limit", "rate-burst")
 	withDemo := fs.Bool("demo", false, "load the demo experiments and simulated customers if they are not there yet")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -35,6 +37,14 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	log, err := newLogger(stderr, cfg.get("log-level"), cfg.get("log-format"))
 	if err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	rateLimit, err := strconv.ParseFloat(cfg.get("rate-limit"), 64)
+	if err != nil || rateLimit < 0 || math.IsInf(rateLimit, 0) {
+		return fmt.Errorf("%w: --rate-limit must be a number ≥ 0, not %q", errUsage, cfg.get("rate-limit"))
+	}
+	rateBurst, err := strconv.Atoi(cfg.get("rate-burst"))
+	if err != nil || rateBurst < 1 {
+		return fmt.Errorf("%w: --rate-burst must be a whole number ≥ 1, not %q", errUsage, cfg.get("rate-burst"))
 	}
 
 	store, err := openMigrated(ctx, cfg.get("db"), log)
@@ -64,7 +74,8 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	srv := server.New(svc, log)
+	srv := server.New(svc, log, server.WithRateLimit(rateLimit, rateBurst))
+	store.OnCommit(srv.ObserveCommit)
 	httpServer := srv.HTTPServer(ln.Addr().String())
 	url := "http://" + ln.Addr().String()
 	if adminKey != "" {

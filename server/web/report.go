@@ -1,0 +1,429 @@
+package web
+
+import (
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"math"
+	"slices"
+	"strings"
+
+	"gonum.org/v1/gonum/stat/distuv"
+
+	"github.com/revealed-ab/revealed/analysis"
+	"github.com/revealed-ab/revealed/experiments"
+)
+
+type reportView struct {
+	Exp        *experiments.Experiment
+	R          *analysis.Report
+	Level      string
+	Sequential bool
+	SRM        srmView
+	Claims     []claimView
+	Metrics    []metricView
+	Segments   []segmentView
+	Power      []string
+	Snapshots  int
+}
+
+type srmView struct {
+	Mismatch, Low bool
+	P             string
+	Observed      string // "bot 498 · human 502"
+	Expected      string
+}
+
+type claimView struct {
+	ID, Statement, Summary, Verdict, Magnitude string
+	Chart                                      template.HTML
+	Note                                       string
+}
+
+type metricView struct {
+	Key, Kind  string
+	Direction  string
+	Rows       []armRow
+	Forest     template.HTML
+	Over       template.HTML
+	EffectUnit string
+}
+
+type armRow struct {
+	Variant, Units, Mean, MeanCI                        string
+	Control, Significant                                bool
+	Effect, EffectCI, Rel, RelCI, P, PAdj, Chance, Need string
+}
+
+type segmentView struct {
+	Attribute     string
+	Columns       []string
+	Rows          []segmentRow
+	Heterogeneity []string
+}
+
+type segmentRow struct {
+	Value string
+	Units string
+	Cells []string
+}
+
+func srmOf(r *analysis.Report) srmView {
+	var obs, exp []string
+	for _, v := range r.SRM.Variants {
+		obs = append(obs, v.Variant+" "+fmtInt(v.Observed))
+		exp = append(exp, v.Variant+" "+fmtInt(int64(math.Round(v.Expected))))
+	}
+	p := r.SRM.PValue
+	return srmView{
+		Mismatch: r.SRM.Status == analysis.SRMMismatch,
+		Low:      r.SRM.Status == analysis.SRMNotEnoughTraffic,
+		P:        fmtPEq(&p),
+		Observed: strings.Join(obs, " · "),
+		Expected: strings.Join(exp, " · "),
+	}
+}
+
+func metricOf(r *analysis.Report, key string) (analysis.MetricReport, bool) {
+	for _, m := range r.Metrics {
+		if m.Metric == key {
+			return m, true
+		}
+	}
+	return analysis.MetricReport{}, false
+}
+
+func interval(ci *analysis.Interval) *[2]float64 {
+	if ci == nil {
+		return nil
+	}
+	v := [2]float64(*ci)
+	return &v
+}
+
+// surveyZ is the normal quantile of a two-sided interval at alpha.
+func surveyZ(alpha float64) float64 { return distuv.UnitNormal.Quantile(1 - alpha/2) }
+
+// wilson is the Wilson score interval of a share s observed in n
+// respondents: the survey is a sample too, not a constant.
+func wilson(s float64, n int64, z float64) *[2]float64 {
+	if n < 1 {
+		return nil
+	}
+	nf := float64(n)
+	d := 1 + z*z/nf
+	c := (s + z*z/(2*nf)) / d
+	h := z / d * math.Sqrt(s*(1-s)/nf+z*z/(4*nf*nf))
+	return &[2]float64{c - h, c + h}
+}
+
+// buildReport turns a report into what the page shows.
+func buildReport(e *experiments.Experiment, r *analysis.Report, claims []*experiments.Claim, snaps []experiments.Snapshot) reportView {
+	v := reportView{Exp: e, R: r, Level: confidence(r.Alpha), Sequential: r.Sequential != nil, SRM: srmOf(r), Snapshots: len(snaps)}
+	defs := map[string]*experiments.Claim{}
+	for _, c := range claims {
+		defs[c.ID] = c
+	}
+	history := decodeSnapshots(snaps)
+	for i, c := range r.Claims {
+		v.Claims = append(v.Claims, claimViewOf(i, c, defs[c.ID], r))
+		if c.Verdict == analysis.Inconclusive && c.UnitsNeeded != nil {
+			v.Power = append(v.Power, fmt.Sprintf("Claim “%s”: about %s more units to decide it at 80%% power, if the revealed figure holds.", c.ID, fmtInt(*c.UnitsNeeded)))
+		}
+	}
+	for i, m := range r.Metrics {
+		mv := metricViewOf(i, m, r, history)
+		v.Metrics = append(v.Metrics, mv)
+		for _, c := range m.Comparisons {
+			if !c.Significant && c.UnitsNeeded != nil {
+				v.Power = append(v.Power, fmt.Sprintf("%s, %s vs %s: about %s more units for 80%% power to detect the observed effect (%s).",
+					m.Metric, c.Variant, c.Control, fmtInt(*c.UnitsNeeded), formatFor(m.Kind, m.Metric).diff(c.AbsEffect)))
+			}
+		}
+	}
+	v.Segments = segmentsOf(r)
+	return v
+}
+
+func claimViewOf(i int, c analysis.ClaimResult, def *experiments.Claim, r *analysis.Report) claimView {
+	cv := claimView{ID: c.ID, Statement: c.Statement, Summary: c.Summary, Verdict: c.Verdict, Magnitude: c.Magnitude}
+	if c.Revealed == nil {
+		cv.Note = "No data yet: " + c.Reason
+		return cv
+	}
+	level := confidence(r.Alpha)
+	z := surveyZ(r.Alpha)
+	ch := intervalChart{
+		ID:    fmt.Sprintf("claim-chart-%d", i),
+		Title: "Stated versus revealed: " + c.ID,
+		Tick:  fmtPct,
+	}
+	stated := intervalRow{Label: "Stated (survey)", Shape: shapeDiamond, Class: "s-stated"}
+	revealed := intervalRow{Label: fmt.Sprintf("Revealed (%s units)", fmtInt(c.Units)), Point: c.Revealed, CI: interval(c.RevealedCI), Shape: shapeCircle, Class: "s-revealed"}
+	switch c.Kind {
+	case analysis.ShareClaim:
+		ch.Fixed, ch.Ref, ch.RefLabel = &[2]float64{0, 1}, 0.5, "half"
+		ch.AxisLabel = "Share choosing the stated option (%)"
+		stated.Point = c.Stated
+		if def != nil && c.Stated != nil {
+			stated.Label = fmt.Sprintf("Stated (survey, n = %s)", fmtInt(def.SurveyN))
+			stated.CI = wilson(*c.Stated, def.SurveyN, z)
+		}
+		stated.Value = valueText(stated, fmtPct)
+		revealed.Value = valueText(revealed, fmtPct)
+	case analysis.SegmentGapClaim:
+		ch.Ref, ch.RefLabel, ch.Tick = 0, "no gap", fmtPP
+		ch.AxisLabel = "Difference between the segments (percentage points)"
+		stated.Point = c.Stated
+		if def != nil && def.StatedA != nil && def.StatedB != nil {
+			na, nb := def.SurveyNA, def.SurveyNB
+			if na == 0 {
+				na = def.SurveyN / 2
+			}
+			if nb == 0 {
+				nb = def.SurveyN / 2
+			}
+			if na > 0 && nb > 0 && c.Stated != nil {
+				a, b := *def.StatedA, *def.StatedB
+				h := z * math.Sqrt(a*(1-a)/float64(na)+b*(1-b)/float64(nb))
+				stated.CI = &[2]float64{*c.Stated - h, *c.Stated + h}
+			}
+			revealed.Label = fmt.Sprintf("Revealed (%s units)", fmtInt(c.Units))
+		}
+		stated.Value = valueText(stated, fmtPP)
+		revealed.Value = valueText(revealed, fmtPP)
+	default: // effect
+		m, _ := metricOf(r, c.Metric)
+		f := formatFor(m.Kind, m.Metric)
+		ch.Ref, ch.RefLabel, ch.Tick = 0, "no difference", f.diff
+		ch.AxisLabel = fmt.Sprintf("Preferred minus other variant, %s (%s)", c.Metric, f.unit)
+		if m.HigherIsBetter {
+			ch.Better = "+"
+		} else {
+			ch.Better = "-"
+		}
+		stated.Point = c.Stated
+		stated.Label = "Stated effect (survey)"
+		stated.Value = valueText(stated, f.diff)
+		revealed.Value = valueText(revealed, f.diff)
+	}
+	ch.Desc = fmt.Sprintf("%s. Stated: %s. Revealed: %s. Intervals are %s confidence intervals.", c.Statement, stated.Value, revealed.Value, level)
+	rows := []intervalRow{revealed}
+	if stated.Point != nil {
+		rows = []intervalRow{stated, revealed}
+	} else {
+		cv.Note = "The survey states a direction, not a size: only the revealed effect is drawn."
+	}
+	ch.Rows = rows
+	cv.Chart = ch.SVG()
+	return cv
+}
+
+func valueText(r intervalRow, f func(float64) string) string {
+	if r.Point == nil {
+		return "—"
+	}
+	s := f(*r.Point)
+	if r.CI != nil {
+		s += " [" + f(r.CI[0]) + ", " + f(r.CI[1]) + "]"
+	}
+	return s
+}
+
+func metricViewOf(i int, m analysis.MetricReport, r *analysis.Report, history []snapshotReport) metricView {
+	f := formatFor(m.Kind, m.Metric)
+	mv := metricView{Key: m.Metric, Kind: string(m.Kind), EffectUnit: f.unit, Direction: "higher is better"}
+	if !m.HigherIsBetter {
+		mv.Direction = "lower is better"
+	}
+	comps := map[string]analysis.Comparison{}
+	for _, c := range m.Comparisons {
+		comps[c.Variant] = c
+	}
+	for _, vr := range m.Variants {
+		row := armRow{Variant: vr.Variant, Units: fmtInt(vr.Units), Mean: f.value(vr.Mean), MeanCI: fmtInterval(vr.CI, f.value)}
+		c, ok := comps[vr.Variant]
+		if !ok {
+			row.Control = true
+			mv.Rows = append(mv.Rows, row)
+			continue
+		}
+		row.Effect, row.EffectCI = f.diff(c.AbsEffect), fmtInterval(c.AbsCI, f.diff)
+		row.Rel, row.RelCI = "—", fmtInterval(c.RelCI, fmtRel)
+		if c.RelEffect != nil {
+			row.Rel = fmtRel(*c.RelEffect)
+		}
+		row.P, row.PAdj, row.Chance = fmtP(c.PValue), fmtP(c.PAdjusted), fmtChance(c.ChanceToWin)
+		if c.PValue == nil && c.PNullReason != "" {
+			row.P = "— (" + c.PNullReason + ")"
+		}
+		row.Significant = c.Significant
+		switch {
+		case c.Significant:
+			row.Need = "decided"
+		case c.UnitsNeeded != nil:
+			row.Need = fmtInt(*c.UnitsNeeded)
+		default:
+			row.Need = "—"
+		}
+		mv.Rows = append(mv.Rows, row)
+	}
+	ci := "CI"
+	if r.Sequential != nil {
+		ci = "always-valid CI"
+	}
+	forest := intervalChart{
+		ID:        fmt.Sprintf("forest-%d", i),
+		Title:     fmt.Sprintf("Effect on %s of each variant against the control", m.Metric),
+		AxisLabel: fmt.Sprintf("Difference from control, %s (%s)", m.Metric, f.unit),
+		RefLabel:  "no difference",
+		Tick:      f.diff,
+		Better:    "+",
+	}
+	if !m.HigherIsBetter {
+		forest.Better = "-"
+	}
+	var desc []string
+	for _, c := range m.Comparisons {
+		row := intervalRow{Label: c.Variant + " vs " + c.Control, Point: ptr(c.AbsEffect), CI: interval(c.AbsCI), Shape: shapeCircle, Class: "s-effect"}
+		row.Value = valueText(row, f.diff)
+		if c.Significant {
+			row.Value += " *"
+			row.Class += " significant"
+		}
+		forest.Rows = append(forest.Rows, row)
+		desc = append(desc, row.Label+": "+row.Value)
+	}
+	forest.Desc = fmt.Sprintf("Points are effects, lines their %s %s; * marks a significant effect after correction. %s", confidence(r.Alpha), ci, strings.Join(desc, "; "))
+	if len(forest.Rows) > 0 {
+		mv.Forest = forest.SVG()
+	}
+	mv.Over = overTime(i, m, f, r, history)
+	return mv
+}
+
+// snapshotReport is a stored report decoded, oldest first.
+type snapshotReport struct {
+	snap experiments.Snapshot
+	r    *analysis.Report
+}
+
+func decodeSnapshots(snaps []experiments.Snapshot) []snapshotReport {
+	var out []snapshotReport
+	for _, s := range snaps {
+		var r analysis.Report
+		if json.Unmarshal(s.Report, &r) == nil {
+			out = append(out, snapshotReport{s, &r})
+		}
+	}
+	slices.Reverse(out) // the store gives newest first
+	return out
+}
+
+func overTime(i int, m analysis.MetricReport, f valueFormat, r *analysis.Report, history []snapshotReport) template.HTML {
+	if len(history) == 0 {
+		return ""
+	}
+	bound := "confidence interval"
+	if r.Sequential != nil {
+		bound = "always-valid confidence sequence"
+	}
+	ch := timeChart{
+		ID:     fmt.Sprintf("over-time-%d", i),
+		Title:  fmt.Sprintf("Cumulative effect on %s over time", m.Metric),
+		YLabel: fmt.Sprintf("Effect (%s)", f.unit),
+		Tick:   f.diff,
+	}
+	for _, c := range m.Comparisons {
+		s := series{Label: fmt.Sprintf("%s vs %s, with its %s %s", c.Variant, c.Control, confidence(r.Alpha), bound)}
+		for _, h := range history {
+			hm, ok := metricOf(h.r, m.Metric)
+			if !ok {
+				continue
+			}
+			for _, hc := range hm.Comparisons {
+				if hc.Variant == c.Variant {
+					s.Points = append(s.Points, seriesPoint{At: h.snap.ComputedAt, Value: hc.AbsEffect, CI: interval(hc.AbsCI)})
+				}
+			}
+		}
+		if len(s.Points) > 0 {
+			ch.Series = append(ch.Series, s)
+		}
+	}
+	if len(ch.Series) == 0 {
+		return ""
+	}
+	ch.Desc = fmt.Sprintf("The estimated effect at each of %d stored snapshots, with the band of its %s.", len(history), bound)
+	return ch.SVG()
+}
+
+func segmentsOf(r *analysis.Report) []segmentView {
+	var out []segmentView
+	byAttr := map[string]*segmentView{}
+	for _, s := range r.Segments {
+		sv := byAttr[s.Attribute]
+		if sv == nil {
+			out = append(out, segmentView{Attribute: s.Attribute})
+			sv = &out[len(out)-1]
+			byAttr[s.Attribute] = sv
+			for _, m := range r.Metrics {
+				for _, c := range m.Comparisons {
+					sv.Columns = append(sv.Columns, fmt.Sprintf("%s: %s vs %s", m.Metric, c.Variant, c.Control))
+				}
+			}
+		}
+		if s.Report == nil {
+			continue
+		}
+		var units int64
+		for _, v := range s.SRM.Variants {
+			units += v.Observed
+		}
+		row := segmentRow{Value: s.Value, Units: fmtInt(units)}
+		for _, m := range r.Metrics {
+			sm, _ := metricOf(s.Report, m.Metric)
+			f := formatFor(m.Kind, m.Metric)
+			for _, c := range m.Comparisons {
+				cell := "—"
+				for _, sc := range sm.Comparisons {
+					if sc.Variant == c.Variant {
+						cell = f.diff(sc.AbsEffect) + " " + fmtInterval(sc.AbsCI, f.diff) + ", " + fmtPEq(sc.PValue)
+					}
+				}
+				row.Cells = append(row.Cells, cell)
+			}
+		}
+		sv.Rows = append(sv.Rows, row)
+	}
+	// Sections were appended to out; the pointers in byAttr may be stale
+	// after growth, so rows were added through them: rebuild from the map.
+	for i := range out {
+		out[i] = *byAttr[out[i].Attribute]
+	}
+	for _, h := range r.Heterogeneity {
+		sv := byAttr[h.Attribute]
+		if sv == nil {
+			continue
+		}
+		p := h.PValue
+		verdict := "no evidence that the effect differs between segments"
+		if p < r.Alpha {
+			verdict = "the effect differs between segments"
+		}
+		stat := fmt.Sprintf("z = %s", fmtNum(h.Statistic))
+		if h.Method == "cochran_q" {
+			stat = fmt.Sprintf("Cochran’s Q = %s, df = %d", fmtNum(h.Statistic), h.DF)
+			if h.I2 != nil {
+				stat += ", I² = " + fmtPct(*h.I2)
+			}
+		}
+		line := fmt.Sprintf("%s, %s vs control: %s (%s, %s).", h.Metric, h.Variant, verdict, stat, fmtPEq(&p))
+		for i := range out {
+			if out[i].Attribute == h.Attribute {
+				out[i].Heterogeneity = append(out[i].Heterogeneity, line)
+			}
+		}
+	}
+	return out
+}
