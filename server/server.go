@@ -122,3 +122,12 @@ func (s *Server) healthz(c *gin.Context) error {
 	respond(c, http.StatusOK, gin.H{"status": "ok"})
 	return nil
 }
+
+// Routes lists "METHOD /path" for every route, for tests that must cover them all.
+func (s *Server) Routes() []string {
+	var out []string
+	for _, r := range s.engine.Routes() {
+		out = append(out, r.Method+" "+r.Path)
+	}
+	return out
+}

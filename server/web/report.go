@@ -359,19 +359,19 @@ func overTime(i int, m analysis.MetricReport, f valueFormat, r *analysis.Report,
 }
 
 func segmentsOf(r *analysis.Report) []segmentView {
-	var out []segmentView
+	var order []*segmentView
 	byAttr := map[string]*segmentView{}
 	for _, s := range r.Segments {
 		sv := byAttr[s.Attribute]
 		if sv == nil {
-			out = append(out, segmentView{Attribute: s.Attribute})
-			sv = &out[len(out)-1]
-			byAttr[s.Attribute] = sv
+			sv = &segmentView{Attribute: s.Attribute}
 			for _, m := range r.Metrics {
 				for _, c := range m.Comparisons {
 					sv.Columns = append(sv.Columns, fmt.Sprintf("%s: %s vs %s", m.Metric, c.Variant, c.Control))
 				}
 			}
+			byAttr[s.Attribute] = sv
+			order = append(order, sv)
 		}
 		if s.Report == nil {
 			continue
@@ -396,11 +396,6 @@ func segmentsOf(r *analysis.Report) []segmentView {
 		}
 		sv.Rows = append(sv.Rows, row)
 	}
-	// Sections were appended to out; the pointers in byAttr may be stale
-	// after growth, so rows were added through them: rebuild from the map.
-	for i := range out {
-		out[i] = *byAttr[out[i].Attribute]
-	}
 	for _, h := range r.Heterogeneity {
 		sv := byAttr[h.Attribute]
 		if sv == nil {
@@ -411,19 +406,18 @@ func segmentsOf(r *analysis.Report) []segmentView {
 		if p < r.Alpha {
 			verdict = "the effect differs between segments"
 		}
-		stat := fmt.Sprintf("z = %s", fmtNum(h.Statistic))
+		stat := "z = " + fmtNum(h.Statistic)
 		if h.Method == "cochran_q" {
 			stat = fmt.Sprintf("Cochran’s Q = %s, df = %d", fmtNum(h.Statistic), h.DF)
 			if h.I2 != nil {
 				stat += ", I² = " + fmtPct(*h.I2)
 			}
 		}
-		line := fmt.Sprintf("%s, %s vs control: %s (%s, %s).", h.Metric, h.Variant, verdict, stat, fmtPEq(&p))
-		for i := range out {
-			if out[i].Attribute == h.Attribute {
-				out[i].Heterogeneity = append(out[i].Heterogeneity, line)
-			}
-		}
+		sv.Heterogeneity = append(sv.Heterogeneity, fmt.Sprintf("%s, %s vs control: %s (%s, %s).", h.Metric, h.Variant, verdict, stat, fmtPEq(&p)))
+	}
+	out := make([]segmentView, len(order))
+	for i, sv := range order {
+		out[i] = *sv
 	}
 	return out
 }

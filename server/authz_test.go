@@ -1,0 +1,146 @@
+package server_test
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/revealed-ab/revealed/experiments"
+	"github.com/revealed-ab/revealed/server"
+)
+
+var fresh atomic.Int64
+
+// freshExperiment creates a new experiment (started when running) and returns its key.
+func freshExperiment(t testing.TB, e *env, running bool) string {
+	key := fmt.Sprintf("exp-%d", fresh.Add(1))
+	e.mustCreate(t, withField("key", `"`+key+`"`))
+	if running {
+		e.mustStart(t, key)
+	}
+	return key
+}
+
+func freshClaim(t testing.TB, e *env, experiment string) string {
+	id := fmt.Sprintf("claim-%d", fresh.Add(1))
+	r := e.do(t, "POST", "/api/v1/experiments/"+experiment+"/claims", e.adminKey,
+		[]byte(`{"id":"`+id+`","kind":"effect","metric":"csat","preferred":"human","survey_n":10,"statement":"s"}`))
+	if r.status != 201 {
+		t.Fatalf("claim: %d %s", r.status, r.body)
+	}
+	return id
+}
+
+// Every route × every kind of key: 401 without a valid key, 403 with a key
+// of the wrong kind, 2xx with the right one.
+func TestRoutesByKeyKind(t *testing.T) {
+	e := newEnv(t)
+	claim := `{"id":"c","kind":"effect","metric":"csat","preferred":"human","survey_n":10,"statement":"s"}`
+	type request struct{ path, body string }
+	routes := []struct {
+		route   string // as gin names it
+		sdk     bool   // SDK keys allowed
+		request func() request
+	}{
+		{"POST /api/v1/keys", false, func() request { return request{"/api/v1/keys", `{"kind":"sdk","name":"n"}`} }},
+		{"GET /api/v1/keys", false, func() request { return request{"/api/v1/keys", ""} }},
+		{"DELETE /api/v1/keys/:id", false, func() request {
+			k, _ := e.svc.CreateKey(t.Context(), experiments.KeySDK, "doomed")
+			return request{"/api/v1/keys/" + k.ID, ""}
+		}},
+		{"GET /api/v1/audit", false, func() request { return request{"/api/v1/audit", ""} }},
+		{"POST /api/v1/experiments", false, func() request {
+			return request{"/api/v1/experiments", withField("key", fmt.Sprintf(`"new-%d"`, fresh.Add(1)))}
+		}},
+		{"GET /api/v1/experiments", false, func() request { return request{"/api/v1/experiments", ""} }},
+		{"GET /api/v1/experiments/:key", false, func() request { return request{"/api/v1/experiments/" + freshExperiment(t, e, false), ""} }},
+		{"PUT /api/v1/experiments/:key", false, func() request {
+			key := freshExperiment(t, e, false)
+			return request{"/api/v1/experiments/" + key, with(withField("key", `"`+key+`"`), "name", `"Renamed"`)}
+		}},
+		{"POST /api/v1/experiments/:key/start", false, func() request {
+			return request{"/api/v1/experiments/" + freshExperiment(t, e, false) + "/start", ""}
+		}},
+		{"POST /api/v1/experiments/:key/stop", false, func() request {
+			return request{"/api/v1/experiments/" + freshExperiment(t, e, true) + "/stop", ""}
+		}},
+		{"GET /api/v1/experiments/:key/report", false, func() request {
+			return request{"/api/v1/experiments/" + freshExperiment(t, e, true) + "/report", ""}
+		}},
+		{"GET /api/v1/experiments/:key/snapshots", false, func() request {
+			return request{"/api/v1/experiments/" + freshExperiment(t, e, true) + "/snapshots", ""}
+		}},
+		{"POST /api/v1/experiments/:key/claims", false, func() request {
+			return request{"/api/v1/experiments/" + freshExperiment(t, e, false) + "/claims", claim}
+		}},
+		{"GET /api/v1/experiments/:key/claims", false, func() request {
+			return request{"/api/v1/experiments/" + freshExperiment(t, e, false) + "/claims", ""}
+		}},
+		{"GET /api/v1/experiments/:key/claims/:id", false, func() request {
+			x := freshExperiment(t, e, false)
+			return request{"/api/v1/experiments/" + x + "/claims/" + freshClaim(t, e, x), ""}
+		}},
+		{"GET /api/v1/experiments/:key/claims/:id/versions", false, func() request {
+			x := freshExperiment(t, e, false)
+			return request{"/api/v1/experiments/" + x + "/claims/" + freshClaim(t, e, x) + "/versions", ""}
+		}},
+		{"PUT /api/v1/experiments/:key/claims/:id", false, func() request {
+			x := freshExperiment(t, e, false)
+			id := freshClaim(t, e, x)
+			return request{"/api/v1/experiments/" + x + "/claims/" + id, strings.Replace(claim, `"c"`, `"`+id+`"`, 1)}
+		}},
+		{"DELETE /api/v1/experiments/:key/claims/:id", false, func() request {
+			x := freshExperiment(t, e, false)
+			return request{"/api/v1/experiments/" + x + "/claims/" + freshClaim(t, e, x), ""}
+		}},
+		{"POST /api/v1/assign", true, func() request {
+			return request{"/api/v1/assign", `{"experiment":"` + freshExperiment(t, e, true) + `","unit_id":"u1"}`}
+		}},
+		{"POST /api/v1/events", true, func() request {
+			return request{"/api/v1/events", `{"events":[{"type":"outcome","unit_id":"u","metric":"csat","value":1}]}`}
+		}},
+		{"GET /api/v1/sdk/definitions", true, func() request { return request{"/api/v1/sdk/definitions", ""} }},
+	}
+	freshExperiment(t, e, false) // so that "csat" is a known metric for events
+
+	srv := server.New(e.svc, nil)
+	var tested []string
+	for _, rt := range routes {
+		tested = append(tested, rt.route)
+	}
+	for _, r := range srv.Routes() {
+		if strings.HasPrefix(r, "GET /api/v1/sdk/stream") {
+			continue // a stream never ends; TestStreamPushesChanges covers it
+		}
+		if strings.Contains(r, "/api/v1/") && !slices.Contains(tested, r) {
+			t.Errorf("route %s has no row in this table", r)
+		}
+	}
+
+	for _, rt := range routes {
+		method, _, _ := strings.Cut(rt.route, " ")
+		for _, kind := range []string{"none", "invalid", "sdk", "admin"} {
+			t.Run(rt.route+"/"+kind, func(t *testing.T) {
+				key := map[string]string{"none": "", "invalid": "rvl_admin_" + strings.Repeat("x", 43), "sdk": e.sdkKey, "admin": e.adminKey}[kind]
+				req := rt.request()
+				r := e.do(t, method, req.path, key, []byte(req.body))
+				want := "2xx"
+				switch {
+				case kind == "none" || kind == "invalid":
+					want = "401"
+				case kind == "sdk" && !rt.sdk:
+					want = "403"
+				}
+				got := fmt.Sprint(r.status)
+				if want == "2xx" && r.status/100 == 2 {
+					got = "2xx"
+				}
+				if got != want {
+					t.Fatalf("%s %s with %s key: %d %s, want %s", method, req.path, kind, r.status, r.body, want)
+				}
+			})
+		}
+	}
+}
