@@ -3,10 +3,13 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jmoiron/sqlx"
 
 	"github.com/revealed-ab/revealed/experiments"
@@ -86,21 +89,37 @@ func (c *committer) run() {
 	}
 }
 
-// commitGroup writes the group in one transaction. If it fails, each request
-// is retried alone so that one bad request cannot fail its neighbours.
+// commitGroup writes the group in one transaction. Rows are written in a
+// fixed order (each request's events by id, the group's exposures by
+// experiment and unit) so that concurrent transactions on Postgres take
+// their row locks in the same order and do not deadlock; a deadlock or
+// serialization failure that remains (the same ids in flight on two
+// replicas) is retried. If the group still fails, each request is retried
+// alone so that one bad request cannot fail its neighbours.
 func (c *committer) commitGroup(group []*writeRequest) {
 	results := make([]experiments.IngestResult, len(group))
 	start := time.Now()
-	err := c.store.inTx(context.Background(), func(tx *sqlx.Tx) error {
-		for i, r := range group {
-			res, err := c.store.insertEvents(tx, r.events)
-			if err != nil {
-				return err
-			}
-			results[i] = res
+	var err error
+	for attempt := range maxCommitAttempts {
+		if attempt > 0 {
+			time.Sleep(time.Duration(attempt*attempt) * 5 * time.Millisecond)
 		}
-		return nil
-	})
+		err = c.store.inTx(context.Background(), func(tx *sqlx.Tx) error {
+			var all []experiments.StoredEvent
+			for i, r := range group {
+				res, err := c.store.insertEvents(tx, r.events)
+				if err != nil {
+					return err
+				}
+				results[i] = res
+				all = append(all, r.events...)
+			}
+			return c.store.upsertExposures(tx, all)
+		})
+		if !retryable(err) {
+			break
+		}
+	}
 	if err == nil {
 		if fn := c.store.onCommit.Load(); fn != nil {
 			events := 0
@@ -121,6 +140,15 @@ func (c *committer) commitGroup(group []*writeRequest) {
 	for _, r := range group {
 		c.commitGroup([]*writeRequest{r})
 	}
+}
+
+const maxCommitAttempts = 5
+
+// retryable reports whether a failed transaction may simply be run again:
+// a Postgres deadlock (40P01) or serialization failure (40001).
+func retryable(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && (pgErr.Code == "40P01" || pgErr.Code == "40001")
 }
 
 // Ingest hands the events to the group committer and waits for the commit.
@@ -156,6 +184,10 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 // within the batch.
 func (s *Store) insertEvents(tx *sqlx.Tx, events []experiments.StoredEvent) (experiments.IngestResult, error) {
 	var res experiments.IngestResult
+	if s.dialect == Postgres {
+		events = slices.Clone(events)
+		slices.SortStableFunc(events, func(a, b experiments.StoredEvent) int { return strings.Compare(a.ID, b.ID) })
+	}
 	for start := 0; start < len(events); start += rowsPerStatement {
 		chunk := events[start:min(start+rowsPerStatement, len(events))]
 		inserted, err := s.insertEventRows(tx, chunk)
@@ -165,7 +197,7 @@ func (s *Store) insertEvents(tx *sqlx.Tx, events []experiments.StoredEvent) (exp
 		res.Accepted += inserted
 		res.Duplicates += len(chunk) - inserted
 	}
-	return res, s.upsertExposures(tx, events)
+	return res, nil
 }
 
 func (s *Store) insertEventRows(tx *sqlx.Tx, chunk []experiments.StoredEvent) (int, error) {
@@ -190,8 +222,8 @@ func (s *Store) insertEventRows(tx *sqlx.Tx, chunk []experiments.StoredEvent) (i
 }
 
 // upsertExposures keeps each unit's earliest exposure per experiment. Postgres
-// refuses to upsert one row twice in a statement, so the batch is reduced to
-// one exposure per (experiment, unit) first.
+// refuses to upsert one row twice in a statement, so the events are reduced
+// to one exposure per (experiment, unit) first, then written in key order.
 func (s *Store) upsertExposures(tx *sqlx.Tx, events []experiments.StoredEvent) error {
 	type key struct{ experiment, unit string }
 	first := map[key]int{}
@@ -210,6 +242,12 @@ func (s *Store) upsertExposures(tx *sqlx.Tx, events []experiments.StoredEvent) e
 			first[k] = i
 		}
 	}
+	slices.SortFunc(order, func(a, b key) int {
+		if c := strings.Compare(a.experiment, b.experiment); c != 0 {
+			return c
+		}
+		return strings.Compare(a.unit, b.unit)
+	})
 	for start := 0; start < len(order); start += rowsPerStatement {
 		chunk := order[start:min(start+rowsPerStatement, len(order))]
 		var q strings.Builder
