@@ -72,6 +72,11 @@ func newHTTPClient(conns int) *http.Client {
 // call sends one request and returns the status and body; err is a transport
 // failure (no answer), which after a kill is expected.
 func call(ctx context.Context, hc *http.Client, method, url string, body any) (int, []byte, error) {
+	return callWith(ctx, hc, adminKey, method, url, body)
+}
+
+// callWith is call with another API key.
+func callWith(ctx context.Context, hc *http.Client, key, method, url string, body any) (int, []byte, error) {
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -84,7 +89,7 @@ func call(ctx context.Context, hc *http.Client, method, url string, body any) (i
 	if err != nil {
 		return 0, nil, err
 	}
-	req.Header.Set("Authorization", "Bearer "+adminKey)
+	req.Header.Set("Authorization", "Bearer "+key)
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
