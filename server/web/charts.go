@@ -13,12 +13,12 @@ import (
 // never the only cue: each series has its own marker shape and a text label.
 
 const (
-	chartWidth  = 720
-	labelWidth  = 190 // row labels, left of the plot
-	valueWidth  = 190 // value labels, right of the plot
+	chartWidth  = 760
+	labelWidth  = 205 // row labels, left of the plot
+	valueWidth  = 215 // value labels, right of the plot
 	rowHeight   = 44
-	axisHeight  = 58
-	chartTop    = 14
+	axisHeight  = 72
+	chartTop    = 26
 	plotLeft    = labelWidth
 	plotRight   = chartWidth - valueWidth
 	markerSize  = 7.0
@@ -151,16 +151,16 @@ func (c intervalChart) SVG() template.HTML {
 	fmt.Fprintf(&b, `<text class="axis-label" x="%.1f" y="%.1f" text-anchor="middle">%s</text>`, float64(plotLeft+plotRight)/2, plotBottom+40, esc(c.AxisLabel))
 	if c.Better != "" {
 		if c.Better == "+" {
-			fmt.Fprintf(&b, `<text class="better" x="%d" y="%.1f" text-anchor="end">better →</text>`, plotRight, plotBottom+40)
+			fmt.Fprintf(&b, `<text class="better" x="%d" y="%.1f" text-anchor="end">better →</text>`, plotRight, plotBottom+60)
 		} else {
-			fmt.Fprintf(&b, `<text class="better" x="%d" y="%.1f">← better</text>`, plotLeft, plotBottom+40)
+			fmt.Fprintf(&b, `<text class="better" x="%d" y="%.1f">← better</text>`, plotLeft, plotBottom+60)
 		}
 	}
 	// reference line
 	if c.Ref >= dlo && c.Ref <= dhi {
 		rx := x.at(c.Ref)
 		fmt.Fprintf(&b, `<line class="ref" x1="%.1f" y1="%d" x2="%.1f" y2="%.1f"/>`, rx, chartTop-6, rx, plotBottom)
-		fmt.Fprintf(&b, `<text class="ref-label" x="%.1f" y="%d" text-anchor="middle">%s</text>`, rx, chartTop-6+0, esc(c.RefLabel))
+		fmt.Fprintf(&b, `<text class="ref-label" x="%.1f" y="%d" text-anchor="middle">%s</text>`, rx, chartTop-10, esc(c.RefLabel))
 	}
 	for i, r := range c.Rows {
 		cy := chartTop + float64(i)*rowHeight + rowHeight/2
@@ -233,7 +233,7 @@ func (c timeChart) SVG() template.HTML {
 	}
 	ticks, dlo, dhi := niceTicks(lo, hi, 4)
 	y := scale{dlo, dhi, bottom, top}
-	x := scale{0, t1.Sub(t0).Seconds(), left, right}
+	x := scale{0, t1.Sub(t0).Seconds(), left + 16, right - 16}
 	xAt := func(t time.Time) float64 { return x.at(t.Sub(t0).Seconds()) }
 
 	var b strings.Builder

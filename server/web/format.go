@@ -137,15 +137,24 @@ func fmtChance(p *float64) string {
 // valueFormat formats a metric's values (means) and its differences.
 type valueFormat struct {
 	value, diff func(float64) string
-	// unit names the difference's unit for axis labels.
+	// unit names the difference's unit for axis labels; "" for a metric's
+	// own units.
 	unit string
+}
+
+// label appends the unit to an axis label: "Effect (percentage points)".
+func (f valueFormat) label(s string) string {
+	if f.unit == "" {
+		return s
+	}
+	return s + " (" + f.unit + ")"
 }
 
 func formatFor(kind analysis.Kind, metric string) valueFormat {
 	if kind == analysis.Binary {
 		return valueFormat{value: fmtPct, diff: fmtPP, unit: "percentage points"}
 	}
-	return valueFormat{value: fmtNum, diff: fmtSigned, unit: metric}
+	return valueFormat{value: fmtNum, diff: fmtSigned}
 }
 
 // fmtInterval shows [lo, hi] with f, or "—" when undefined.

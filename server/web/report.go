@@ -38,15 +38,15 @@ type claimView struct {
 	ID, Statement, Summary, Verdict, Magnitude string
 	Chart                                      template.HTML
 	Note                                       string
+	HasStated                                  bool
 }
 
 type metricView struct {
-	Key, Kind  string
-	Direction  string
-	Rows       []armRow
-	Forest     template.HTML
-	Over       template.HTML
-	EffectUnit string
+	Key, Kind string
+	Direction string
+	Rows      []armRow
+	Forest    template.HTML
+	Over      template.HTML
 }
 
 type armRow struct {
@@ -65,8 +65,10 @@ type segmentView struct {
 type segmentRow struct {
 	Value string
 	Units string
-	Cells []string
+	Cells []segmentCell
 }
+
+type segmentCell struct{ Effect, CI, P string }
 
 func srmOf(r *analysis.Report) srmView {
 	var obs, exp []string
@@ -135,9 +137,14 @@ func buildReport(e *experiments.Experiment, r *analysis.Report, claims []*experi
 		mv := metricViewOf(i, m, r, history)
 		v.Metrics = append(v.Metrics, mv)
 		for _, c := range m.Comparisons {
-			if !c.Significant && c.UnitsNeeded != nil {
+			switch {
+			case c.Significant || c.PValue == nil:
+			case c.UnitsNeeded != nil:
 				v.Power = append(v.Power, fmt.Sprintf("%s, %s vs %s: about %s more units for 80%% power to detect the observed effect (%s).",
 					m.Metric, c.Variant, c.Control, fmtInt(*c.UnitsNeeded), formatFor(m.Kind, m.Metric).diff(c.AbsEffect)))
+			default:
+				v.Power = append(v.Power, fmt.Sprintf("%s, %s vs %s: not decided, and the observed effect (%s) is too small for a finite estimate of the units needed.",
+					m.Metric, c.Variant, c.Control, formatFor(m.Kind, m.Metric).diff(c.AbsEffect)))
 			}
 		}
 	}
@@ -196,7 +203,7 @@ func claimViewOf(i int, c analysis.ClaimResult, def *experiments.Claim, r *analy
 		m, _ := metricOf(r, c.Metric)
 		f := formatFor(m.Kind, m.Metric)
 		ch.Ref, ch.RefLabel, ch.Tick = 0, "no difference", f.diff
-		ch.AxisLabel = fmt.Sprintf("Preferred minus other variant, %s (%s)", c.Metric, f.unit)
+		ch.AxisLabel = f.label("Preferred minus other variant, " + c.Metric)
 		if m.HigherIsBetter {
 			ch.Better = "+"
 		} else {
@@ -210,7 +217,7 @@ func claimViewOf(i int, c analysis.ClaimResult, def *experiments.Claim, r *analy
 	ch.Desc = fmt.Sprintf("%s. Stated: %s. Revealed: %s. Intervals are %s confidence intervals.", c.Statement, stated.Value, revealed.Value, level)
 	rows := []intervalRow{revealed}
 	if stated.Point != nil {
-		rows = []intervalRow{stated, revealed}
+		rows, cv.HasStated = []intervalRow{stated, revealed}, true
 	} else {
 		cv.Note = "The survey states a direction, not a size: only the revealed effect is drawn."
 	}
@@ -232,7 +239,7 @@ func valueText(r intervalRow, f func(float64) string) string {
 
 func metricViewOf(i int, m analysis.MetricReport, r *analysis.Report, history []snapshotReport) metricView {
 	f := formatFor(m.Kind, m.Metric)
-	mv := metricView{Key: m.Metric, Kind: string(m.Kind), EffectUnit: f.unit, Direction: "higher is better"}
+	mv := metricView{Key: m.Metric, Kind: string(m.Kind), Direction: "higher is better"}
 	if !m.HigherIsBetter {
 		mv.Direction = "lower is better"
 	}
@@ -275,7 +282,7 @@ func metricViewOf(i int, m analysis.MetricReport, r *analysis.Report, history []
 	forest := intervalChart{
 		ID:        fmt.Sprintf("forest-%d", i),
 		Title:     fmt.Sprintf("Effect on %s of each variant against the control", m.Metric),
-		AxisLabel: fmt.Sprintf("Difference from control, %s (%s)", m.Metric, f.unit),
+		AxisLabel: f.label("Difference from control, " + m.Metric),
 		RefLabel:  "no difference",
 		Tick:      f.diff,
 		Better:    "+",
@@ -331,7 +338,7 @@ func overTime(i int, m analysis.MetricReport, f valueFormat, r *analysis.Report,
 	ch := timeChart{
 		ID:     fmt.Sprintf("over-time-%d", i),
 		Title:  fmt.Sprintf("Cumulative effect on %s over time", m.Metric),
-		YLabel: fmt.Sprintf("Effect (%s)", f.unit),
+		YLabel: f.label("Effect on " + m.Metric),
 		Tick:   f.diff,
 	}
 	for _, c := range m.Comparisons {
@@ -385,10 +392,10 @@ func segmentsOf(r *analysis.Report) []segmentView {
 			sm, _ := metricOf(s.Report, m.Metric)
 			f := formatFor(m.Kind, m.Metric)
 			for _, c := range m.Comparisons {
-				cell := "—"
+				cell := segmentCell{Effect: "—"}
 				for _, sc := range sm.Comparisons {
 					if sc.Variant == c.Variant {
-						cell = f.diff(sc.AbsEffect) + " " + fmtInterval(sc.AbsCI, f.diff) + ", " + fmtPEq(sc.PValue)
+						cell = segmentCell{f.diff(sc.AbsEffect), fmtInterval(sc.AbsCI, f.diff), fmtPEq(sc.PValue)}
 					}
 				}
 				row.Cells = append(row.Cells, cell)

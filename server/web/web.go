@@ -112,11 +112,17 @@ func newApp(svc *experiments.Service, log *slog.Logger) *app {
 		"pct":      fmtPct,
 		"verdict":  verdictLabel,
 		"magnitud": magnitudeLabel,
+		"errs":     func(l []errorLink, g []string) errorSummary { return errorSummary{l, g} },
 	}
 	for _, page := range []string{"login", "list", "report", "editor", "claim", "confirm", "error"} {
 		a.pages[page] = template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+page+".html"))
 	}
 	return a
+}
+
+type errorSummary struct {
+	Errors  []errorLink
+	General []string
 }
 
 // page is what every template gets besides its own data.

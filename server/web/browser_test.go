@@ -1,0 +1,356 @@
+package web_test
+
+import (
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	cdplog "github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+
+	"github.com/revealed-ab/revealed/experiments"
+)
+
+var updateScreenshots = flag.Bool("update-screenshots", false, "write the list and report screenshots to testdata/screenshots")
+
+const chromiumPath = "/usr/bin/chromium"
+
+// browser starts Debian's chromium headless with a fresh profile.
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	if _, err := os.Stat(chromiumPath); err != nil {
+		t.Skipf("skipping the browser tests: no chromium at %s (apt-get install chromium); CI installs it", chromiumPath)
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromiumPath),
+		chromedp.NoSandbox, // the tests run as root in CI
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.NoFirstRun,
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+	)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	t.Cleanup(cancel)
+	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
+	t.Cleanup(cancelAlloc)
+	bctx, cancelBrowser := chromedp.NewContext(alloc)
+	t.Cleanup(cancelBrowser)
+	if err := chromedp.Do(bctx); err != nil { // starts the browser
+		t.Fatalf("starting chromium: %v", err)
+	}
+	return bctx
+}
+
+// console collects the page's errors: a CSP violation (an inline script or
+// style) or a script error shows up here.
+type console struct {
+	mu   sync.Mutex
+	msgs []string
+}
+
+func watchConsole(t *testing.T, ctx context.Context) *console {
+	t.Helper()
+	c := &console{}
+	err := chromedp.Listen(ctx, func(ev any) {
+		var msg string
+		switch ev := ev.(type) {
+		case *cdplog.EventEntryAdded:
+			// Network entries are statuses, which the tests assert themselves.
+			if ev.Entry.Source != cdplog.EntrySourceNetwork && (ev.Entry.Level == cdplog.EntryLevelError || ev.Entry.Level == cdplog.EntryLevelWarning) {
+				msg = string(ev.Entry.Source) + ": " + ev.Entry.Text
+			}
+		case *runtime.EventExceptionThrown:
+			msg = "exception: " + ev.ExceptionDetails.Text
+		}
+		if msg != "" {
+			c.mu.Lock()
+			c.msgs = append(c.msgs, msg)
+			c.mu.Unlock()
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, cdplog.Enable, cdp.Empty{})
+		return err
+	})); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func (c *console) check(t *testing.T) {
+	t.Helper()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, m := range c.msgs {
+		t.Errorf("browser console: %s", m)
+	}
+	c.msgs = nil
+}
+
+func do(t *testing.T, ctx context.Context, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// submit clicks a control that submits a form and waits for the next page.
+func submit(t *testing.T, ctx context.Context, sel string) int64 {
+	t.Helper()
+	resp, err := chromedp.RunResponse(ctx, chromedp.Click(chromedp.CSS(sel)))
+	if err != nil {
+		t.Fatalf("clicking %s: %v", sel, err)
+	}
+	return resp.Status
+}
+
+func eval[T any](t *testing.T, ctx context.Context, js string) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](js, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("evaluating %s: %v", js, err)
+	}
+	return v
+}
+
+func location(t *testing.T, ctx context.Context) string {
+	t.Helper()
+	u, err := chromedp.Run(ctx, chromedp.Location())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+func screenshot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := os.Getenv("REVEALED_ARTIFACTS")
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if *updateScreenshots {
+		if err := os.MkdirAll("testdata/screenshots", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join("testdata/screenshots", name), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Logf("screenshot %s: %d bytes in %s", name, len(png), dir)
+}
+
+func loginInBrowser(t *testing.T, ctx context.Context, e *env, key string) {
+	t.Helper()
+	do(t, ctx, chromedp.Navigate(e.url+"/experiments"))
+	if u := location(t, ctx); !strings.Contains(u, "/login?next=") {
+		t.Fatalf("unauthenticated /experiments went to %s, want /login?next=…", u)
+	}
+	do(t, ctx, chromedp.SendKeys(chromedp.ID("key"), key))
+	submit(t, ctx, `button[type=submit]`)
+	if u := location(t, ctx); u != e.url+"/experiments" {
+		t.Fatalf("after log-in at %s, want %s/experiments", u, e.url)
+	}
+}
+
+func TestBrowser(t *testing.T) {
+	start := time.Now()
+	bctx := browser(t)
+	e := newEnv(t, true)
+	e.grow(t, 4, 200)
+	t.Logf("server with demo data ready in %v", time.Since(start))
+
+	t.Run("admin", func(t *testing.T) {
+		ctx, cancel := chromedp.NewContext(bctx, chromedp.WithNewBrowserContext())
+		defer cancel()
+		con := watchConsole(t, ctx)
+		loginInBrowser(t, ctx, e, e.adminKey)
+
+		// The list: a row per experiment, verdict badges with text and icon.
+		if n := eval[int](t, ctx, `document.querySelectorAll('#experiments tbody tr').length`); n != 3 {
+			t.Errorf("list rows = %d, want 3", n)
+		}
+		badges := eval[[]string](t, ctx, `[...document.querySelectorAll('#experiments .badge')].map(b => b.textContent.trim())`)
+		if len(badges) != 7 { // 2 + 2 + 3 demo claims
+			t.Errorf("badges = %q, want 7", badges)
+		}
+		for _, b := range badges {
+			if !strings.HasSuffix(b, "Holds") && !strings.HasSuffix(b, "Contradicted") && !strings.HasSuffix(b, "Inconclusive") {
+				t.Errorf("badge %q has no verdict text", b)
+			}
+		}
+		// The stylesheet loaded under the CSP: the badges have their border.
+		if w := eval[string](t, ctx, `getComputedStyle(document.querySelector('.badge')).borderTopWidth`); w != "2px" {
+			t.Errorf("badge border = %q, want 2px: is style.css applied?", w)
+		}
+		screenshot(t, ctx, "list.png")
+
+		// The report.
+		do(t, ctx, chromedp.Navigate(e.url+"/experiments/human-vs-bot"))
+		do(t, ctx, chromedp.WaitVisible(chromedp.CSS(".forest svg")))
+		counts := eval[map[string]int](t, ctx, `({
+			claimCharts: document.querySelectorAll('.stated-vs-revealed svg').length,
+			claimMarks:  document.querySelectorAll('.stated-vs-revealed svg .mark').length,
+			claimCIs:    document.querySelectorAll('.stated-vs-revealed svg line.ci').length,
+			forests:     document.querySelectorAll('.forest svg').length,
+			forestMarks: document.querySelectorAll('.forest svg .mark').length,
+			forestCIs:   document.querySelectorAll('.forest svg line.ci').length,
+			zeroLines:   document.querySelectorAll('.forest svg line.ref').length,
+			overMarks:   document.querySelectorAll('.over-time svg .mark').length,
+			overBands:   document.querySelectorAll('.over-time svg polygon.band').length,
+			summaries:   document.querySelectorAll('.claim .summary').length,
+			badges:      document.querySelectorAll('.claim .badge').length,
+			width:       Math.round(document.querySelector('.forest svg').getBoundingClientRect().width),
+		})`)
+		want := map[string]int{"claimCharts": 2, "forests": 4, "forestMarks": 4, "zeroLines": 4, "summaries": 2, "badges": 2}
+		for k, n := range want {
+			if counts[k] != n {
+				t.Errorf("%s = %d, want %d (all: %v)", k, counts[k], n, counts)
+			}
+		}
+		// The share claim draws stated and revealed, each with an interval (3 lines each).
+		if counts["claimMarks"] < 3 || counts["claimCIs"] < 6+3 || counts["forestCIs"] != 12 {
+			t.Errorf("chart marks missing: %v", counts)
+		}
+		// 5 snapshots (the first look and 4 days) per metric, 4 metrics.
+		if counts["overMarks"] < 4*5 || counts["overBands"] != 4 {
+			t.Errorf("over-time chart: %v, want ≥ 20 marks and 4 bands", counts)
+		}
+		if counts["width"] < 300 {
+			t.Errorf("forest plot is %dpx wide: not laid out", counts["width"])
+		}
+		summary := eval[string](t, ctx, `document.querySelector('.claim .summary').textContent`)
+		if !strings.Contains(summary, "chose a human") {
+			t.Errorf("first summary %q, want the share claim's sentence", summary)
+		}
+		screenshot(t, ctx, "report.png")
+
+		// Create a draft through the form.
+		do(t, ctx, chromedp.Navigate(e.url+"/experiments/new"))
+		do(t, ctx,
+			chromedp.SendKeys(chromedp.ID("f-key"), "web-created"),
+			chromedp.SendKeys(chromedp.ID("f-name"), "Created in the browser"),
+			chromedp.SendKeys(chromedp.ID("f-metrics-0-key"), "converted"),
+		)
+		submit(t, ctx, "#save")
+		if u := location(t, ctx); u != e.url+"/experiments/web-created/edit?done=created" {
+			body := eval[string](t, ctx, `document.body.innerText`)
+			t.Fatalf("after create at %s:\n%s", u, body)
+		}
+
+		// An invalid weight is reported beside its input.
+		do(t, ctx, chromedp.SetValue(chromedp.ID("f-variants-1-weight"), "-2"))
+		if status := submit(t, ctx, "#save"); status != 400 {
+			t.Errorf("invalid weight: status %d, want 400", status)
+		}
+		errCheck := eval[map[string]any](t, ctx, `(() => {
+			const input = document.getElementById('f-variants-1-weight');
+			const ids = (input.getAttribute('aria-describedby') || '').split(' ');
+			const err = ids.map(id => document.getElementById(id)).find(el => el && el.classList.contains('field-error'));
+			return {
+				described: !!err,
+				text: err ? err.textContent : '',
+				sameField: !!err && input.closest('.field') === err.closest('.field'),
+				invalid: input.getAttribute('aria-invalid'),
+				value: input.value,
+				summaryLink: !!document.querySelector('.error-summary a[href="#f-variants-1-weight"]'),
+			};
+		})()`)
+		if errCheck["described"] != true || errCheck["sameField"] != true || errCheck["invalid"] != "true" || errCheck["summaryLink"] != true ||
+			!strings.Contains(errCheck["text"].(string), "greater than 0") || errCheck["value"] != "-2" {
+			t.Errorf("weight error not beside its field: %v", errCheck)
+		}
+
+		// Start it, through the confirmation page.
+		do(t, ctx, chromedp.Navigate(e.url+"/experiments/web-created/edit"))
+		submit(t, ctx, "#start")
+		if u := location(t, ctx); u != e.url+"/experiments/web-created/start" {
+			t.Fatalf("start link went to %s, want the confirmation page", u)
+		}
+		submit(t, ctx, "#confirm")
+		if u := location(t, ctx); u != e.url+"/experiments/web-created?done=started" {
+			t.Fatalf("after confirming at %s", u)
+		}
+		if got, err := e.svc.GetExperiment(context.Background(), "web-created"); err != nil || got.Status != experiments.StatusRunning {
+			t.Fatalf("web-created: %v, %v; want running", got, err)
+		}
+		// Its locked fields are shown disabled, with the reason.
+		do(t, ctx, chromedp.Navigate(e.url+"/experiments/web-created/edit"))
+		locked := eval[map[string]bool](t, ctx, `({
+			weight: document.getElementById('f-variants-0-weight').disabled,
+			traffic: document.getElementById('f-traffic').disabled,
+			name: document.getElementById('f-name').disabled,
+			note: !!document.getElementById('locked-note'),
+		})`)
+		if !locked["weight"] || !locked["traffic"] || locked["name"] || !locked["note"] {
+			t.Errorf("locked fields of a running experiment: %v", locked)
+		}
+
+		// A POST without the CSRF token is refused, even with the session.
+		status := eval[int](t, ctx, `fetch('/experiments/web-created/stop', {method: 'POST', body: new URLSearchParams({})}).then(r => r.status)`)
+		if status != 403 {
+			t.Errorf("CSRF-less POST: %d, want 403", status)
+		}
+		if got, _ := e.svc.GetExperiment(context.Background(), "web-created"); got.Status != experiments.StatusRunning {
+			t.Errorf("the CSRF-less stop was applied")
+		}
+
+		// Log out ends the session.
+		submit(t, ctx, "#logout")
+		do(t, ctx, chromedp.Navigate(e.url+"/experiments/human-vs-bot"))
+		if u := location(t, ctx); !strings.Contains(u, "/login") {
+			t.Errorf("after log-out, the report went to %s, want /login", u)
+		}
+		con.check(t)
+	})
+
+	t.Run("sdk key reads but cannot edit", func(t *testing.T) {
+		ctx, cancel := chromedp.NewContext(bctx, chromedp.WithNewBrowserContext())
+		defer cancel()
+		con := watchConsole(t, ctx)
+		loginInBrowser(t, ctx, e, e.sdkKey)
+		if n := eval[int](t, ctx, `document.querySelectorAll('a[href="/experiments/new"]').length`); n != 0 {
+			t.Errorf("an SDK session sees %d 'New experiment' links", n)
+		}
+		do(t, ctx, chromedp.Navigate(e.url+"/experiments/human-vs-bot"))
+		edits := eval[int](t, ctx, `document.querySelectorAll('a[href$="/edit"], #stop, #start').length`)
+		if edits != 0 {
+			t.Errorf("an SDK session sees %d edit controls on the report", edits)
+		}
+		if n := eval[int](t, ctx, `document.querySelectorAll('.forest svg').length`); n != 4 {
+			t.Errorf("an SDK session sees %d forest plots, want 4", n)
+		}
+		resp, err := chromedp.Run(ctx, chromedp.NavigateResponse(e.url+"/experiments/human-vs-bot/edit"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		msg := eval[string](t, ctx, `document.querySelector('.error-message').textContent`)
+		if resp.Status != 403 || !strings.Contains(msg, "SDK key") {
+			t.Errorf("SDK key on the editor: %d %q, want 403 with an explanation", resp.Status, msg)
+		}
+		con.check(t)
+	})
+	t.Logf("browser tests took %v", time.Since(start))
+}

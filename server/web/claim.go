@@ -1,0 +1,238 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/revealed-ab/revealed/experiments"
+)
+
+// claimForm holds a claim as typed.
+type claimForm map[string]string
+
+var claimFields = []string{"id", "statement", "source", "survey_n", "kind", "metric", "option", "margin",
+	"stated_share", "variant", "segment", "preferred", "other", "stated_effect",
+	"segment_a", "segment_b", "stated_a", "stated_b", "survey_n_a", "survey_n_b"}
+
+func claimFormOf(c *experiments.Claim) claimForm {
+	f := claimForm{"id": c.ID, "statement": c.Statement, "source": c.Source, "kind": string(c.Kind), "metric": c.Metric,
+		"option": c.Option, "variant": c.Variant, "segment": c.Segment, "preferred": c.Preferred, "other": c.Other,
+		"segment_a": c.SegmentA, "segment_b": c.SegmentB}
+	f["survey_n"] = strconv.FormatInt(c.SurveyN, 10)
+	for k, v := range map[string]*float64{"margin": c.Margin, "stated_share": c.StatedShare, "stated_effect": c.StatedEffect, "stated_a": c.StatedA, "stated_b": c.StatedB} {
+		if v != nil {
+			f[k] = num(*v)
+		}
+	}
+	if c.SurveyNA != 0 {
+		f["survey_n_a"] = strconv.FormatInt(c.SurveyNA, 10)
+	}
+	if c.SurveyNB != 0 {
+		f["survey_n_b"] = strconv.FormatInt(c.SurveyNB, 10)
+	}
+	return f
+}
+
+func claimFormFromPost(v url.Values) claimForm {
+	f := claimForm{}
+	for _, k := range claimFields {
+		f[k] = strings.TrimSpace(v.Get(k))
+	}
+	return f
+}
+
+// claim parses the form; numbers that do not parse are reported, not sent.
+func (f claimForm) claim() (experiments.Claim, []experiments.FieldError) {
+	var errs []experiments.FieldError
+	opt := func(k string) *float64 {
+		if f[k] == "" {
+			return nil
+		}
+		x, err := strconv.ParseFloat(f[k], 64)
+		if err != nil {
+			errs = append(errs, experiments.FieldError{Field: k, Detail: "must be a number"})
+			return nil
+		}
+		return &x
+	}
+	count := func(k string) int64 {
+		if f[k] == "" {
+			return 0
+		}
+		n, err := strconv.ParseInt(f[k], 10, 64)
+		if err != nil {
+			errs = append(errs, experiments.FieldError{Field: k, Detail: "must be a whole number"})
+		}
+		return n
+	}
+	c := experiments.Claim{
+		ID: f["id"], Statement: f["statement"], Source: f["source"], Kind: experiments.ClaimKind(f["kind"]), Metric: f["metric"],
+		Option: f["option"], Variant: f["variant"], Segment: f["segment"], Preferred: f["preferred"], Other: f["other"],
+		SegmentA: f["segment_a"], SegmentB: f["segment_b"],
+		SurveyN: count("survey_n"), SurveyNA: count("survey_n_a"), SurveyNB: count("survey_n_b"),
+		Margin: opt("margin"), StatedShare: opt("stated_share"), StatedEffect: opt("stated_effect"),
+		StatedA: opt("stated_a"), StatedB: opt("stated_b"),
+	}
+	return c, errs
+}
+
+type claimFormView struct {
+	Exp     *experiments.Experiment
+	New     bool
+	Action  string
+	General []string
+	Common  []field
+	Share   []field
+	Effect  []field
+	Gap     []field
+	Errors  []errorLink
+}
+
+func (f claimForm) view(e *experiments.Experiment, isNew bool, errs []experiments.FieldError) claimFormView {
+	v := claimFormView{Exp: e, New: isNew}
+	known := map[string]bool{}
+	mk := func(name, label, hint string) field {
+		known[name] = true
+		return field{Name: name, ID: inputID(name), Label: label, Value: f[name], Hint: hint, Type: "text"}
+	}
+	id := mk("id", "Claim id", "A slug, e.g. human-74. It cannot change later.")
+	id.Disabled = !isNew
+	kind := mk("kind", "Kind", "")
+	kind.Type = "select"
+	kind.Options = options(f["kind"], "share", "share: customers offered both options pick one", "effect", "effect: an A/B comparison of two variants", "segment_gap", "segment gap: a share differs between two segments")
+	var metricKeys []string
+	for _, m := range e.Metrics {
+		metricKeys = append(metricKeys, m.Key, m.Key+" ("+string(m.Kind)+")")
+	}
+	metric := mk("metric", "Metric", "")
+	metric.Type = "select"
+	metric.Options = options(f["metric"], metricKeys...)
+	stmt := mk("statement", "Statement", "What the survey says, e.g. “74% would rather wait 10 minutes for a human”.")
+	stmt.Type = "textarea"
+	v.Common = []field{id, stmt, mk("source", "Source", "Who asked whom, and when."),
+		mk("survey_n", "Survey respondents (n)", "The survey is a sample: its n sets the stated figure’s interval."),
+		kind, metric, mk("margin", "Equivalence margin", "Optional; default 0.05 (5 points) for “matches”."),
+		mk("option", "Stated option, in words", "Optional, for the summary sentence, e.g. “a human”.")}
+	v.Share = []field{mk("stated_share", "Stated share", "From 0 to 1, e.g. 0.74."),
+		mk("variant", "Variant", "Optional; empty pools every variant."),
+		mk("segment", "Segment", "Optional, as attribute=value.")}
+	v.Effect = []field{mk("preferred", "Preferred variant", "The variant the survey favours."),
+		mk("other", "Other variant", "Optional; default the control."),
+		mk("stated_effect", "Stated effect", "Optional: the stated difference, preferred − other, in the metric’s units.")}
+	v.Gap = []field{mk("segment_a", "Segment A", "attribute=value, e.g. generation=gen_z."), mk("stated_a", "Stated share in A", "e.g. 0.76"),
+		mk("survey_n_a", "Respondents in A", "Optional; default half of n."),
+		mk("segment_b", "Segment B", "Another value of the same attribute."), mk("stated_b", "Stated share in B", "e.g. 0.51"),
+		mk("survey_n_b", "Respondents in B", "Optional; default half of n.")}
+	placed, general := place(errs, known)
+	v.General = general
+	for _, group := range [][]field{v.Common, v.Share, v.Effect, v.Gap} {
+		for i := range group {
+			group[i].Errs = placed[group[i].Name]
+			if len(group[i].Errs) > 0 {
+				v.Errors = append(v.Errors, errorLink{"#" + group[i].ID, group[i].Label + ": " + strings.Join(group[i].Errs, "; ")})
+			}
+		}
+	}
+	return v
+}
+
+func (a *app) newClaim(c *gin.Context) error {
+	e, err := a.svc.GetExperiment(c.Request.Context(), c.Param("key"))
+	if err != nil {
+		return err
+	}
+	v := claimForm{"kind": "share"}.view(e, true, nil)
+	v.Action = "/experiments/" + url.PathEscape(e.Key) + "/claims/new"
+	a.render(c, http.StatusOK, "claim", "New claim", v)
+	return nil
+}
+
+func (a *app) editClaim(c *gin.Context) error {
+	ctx := c.Request.Context()
+	e, err := a.svc.GetExperiment(ctx, c.Param("key"))
+	if err != nil {
+		return err
+	}
+	cl, err := a.svc.Claim(ctx, e.Key, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	v := claimFormOf(cl).view(e, false, nil)
+	v.Action = "/experiments/" + url.PathEscape(e.Key) + "/claims/" + url.PathEscape(cl.ID) + "/edit"
+	a.render(c, http.StatusOK, "claim", "Edit claim "+cl.ID, v)
+	return nil
+}
+
+func (a *app) saveClaim(c *gin.Context) error {
+	ctx := c.Request.Context()
+	e, err := a.svc.GetExperiment(ctx, c.Param("key"))
+	if err != nil {
+		return err
+	}
+	id := c.Param("id")
+	f := claimFormFromPost(c.Request.PostForm)
+	if id != "" {
+		f["id"] = id
+	}
+	cl, parseErrs := f.claim()
+	switch {
+	case len(parseErrs) > 0:
+		err = experiments.Invalid("invalid claim", parseErrs)
+	case id == "":
+		_, err = a.svc.CreateClaim(ctx, e.Key, cl)
+	default:
+		_, err = a.svc.UpdateClaim(ctx, e.Key, id, cl)
+	}
+	if err != nil {
+		code := experiments.ErrorCode(err)
+		if code != experiments.CodeInvalid && code != experiments.CodeConflict {
+			return err
+		}
+		var fes []experiments.FieldError
+		var msg string
+		if ee, ok := err.(*experiments.Error); ok {
+			fes, msg = ee.Fields, ee.Message
+		}
+		v := f.view(e, id == "", fes)
+		if len(fes) == 0 || code == experiments.CodeConflict {
+			v.General = append([]string{msg}, v.General...)
+		}
+		v.Action = c.Request.URL.Path
+		status := http.StatusBadRequest
+		if code == experiments.CodeConflict {
+			status = http.StatusConflict
+		}
+		a.render(c, status, "claim", "Claim", v)
+		return nil
+	}
+	c.Redirect(http.StatusSeeOther, "/experiments/"+url.PathEscape(e.Key)+"/edit?done=claim-saved")
+	return nil
+}
+
+func (a *app) confirmDeleteClaim(c *gin.Context) error {
+	ctx := c.Request.Context()
+	cl, err := a.svc.Claim(ctx, c.Param("key"), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	base := "/experiments/" + url.PathEscape(c.Param("key"))
+	a.render(c, http.StatusOK, "confirm", "Delete claim", confirmView{
+		Heading: "Delete the claim “" + cl.ID + "”?",
+		Message: "The report will no longer test it. Its earlier versions stay in the claim’s history.",
+		Action:  base + "/claims/" + url.PathEscape(cl.ID) + "/delete", Button: "Delete the claim", Cancel: base + "/edit", Danger: true,
+	})
+	return nil
+}
+
+func (a *app) deleteClaim(c *gin.Context) error {
+	key := c.Param("key")
+	if err := a.svc.DeleteClaim(c.Request.Context(), key, c.Param("id")); err != nil {
+		return err
+	}
+	c.Redirect(http.StatusSeeOther, "/experiments/"+url.PathEscape(key)+"/edit?done=claim-deleted")
+	return nil
+}

@@ -1,0 +1,700 @@
+package web
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"math"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/revealed-ab/revealed/experiments"
+	"github.com/revealed-ab/revealed/experiments/assign"
+)
+
+func randomHex() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// fieldErrors maps form field names (the service's FieldError paths, e.g.
+// "variants[1].weight") to their messages. Messages whose field has no input
+// move to the nearest enclosing field that has one, and else to the top.
+type fieldErrors map[string][]string
+
+// inputID is the element id of the input for a field path.
+func inputID(name string) string {
+	r := strings.NewReplacer("[", "-", "]", "", ".", "-", "_", "-")
+	return "f-" + r.Replace(name)
+}
+
+var lastPart = regexp.MustCompile(`(\.[^.\[\]]+|\[\d+\])$`)
+
+// place assigns each error to the closest field in known.
+func place(errs []experiments.FieldError, known map[string]bool) (fieldErrors, []string) {
+	out := fieldErrors{}
+	var general []string
+	for _, e := range errs {
+		f := e.Field
+		for !known[f] {
+			parent := lastPart.ReplaceAllString(f, "")
+			if parent == f {
+				f = ""
+				break
+			}
+			f = parent
+		}
+		if f == "" {
+			general = append(general, e.String())
+			continue
+		}
+		msg := e.Detail
+		if f != e.Field { // say which part, e.g. value[1]
+			msg = strings.TrimPrefix(e.Field, f) + ": " + msg
+			msg = strings.TrimLeft(msg, ".")
+		}
+		out[f] = append(out[f], msg)
+	}
+	return out, general
+}
+
+// field is one input as the templates draw it.
+type field struct {
+	Name, ID, Label, Value, Hint, Type string
+	Options                            []option
+	Errs                               []string
+	Checked, Disabled, Required        bool
+	HideLabel                          bool
+}
+
+type option struct {
+	Value, Label string
+	Selected     bool
+}
+
+func (f field) ErrID() string  { return "err-" + f.ID }
+func (f field) HintID() string { return "hint-" + f.ID }
+
+// DescribedBy lists the ids that describe the input: its hint and errors.
+func (f field) DescribedBy() string {
+	var ids []string
+	if f.Hint != "" {
+		ids = append(ids, f.HintID())
+	}
+	if len(f.Errs) > 0 {
+		ids = append(ids, f.ErrID())
+	}
+	return strings.Join(ids, " ")
+}
+
+func options(selected string, values ...string) []option {
+	var out []option
+	for i := 0; i+1 < len(values); i += 2 {
+		out = append(out, option{Value: values[i], Label: values[i+1], Selected: values[i] == selected})
+	}
+	return out
+}
+
+// The experiment form, as strings, so that what was typed comes back as typed.
+
+type experimentForm struct {
+	Key, Name, Hypothesis, Unit, Salt, Traffic string
+	Variants                                   []variantRow
+	Control                                    int
+	Targeting                                  []conditionRow
+	Metrics                                    []metricRow
+	Alpha, Correction, NStar, Lookback, Segs   string
+	Sequential                                 bool
+}
+
+type variantRow struct{ Key, Name, Weight string }
+
+type conditionRow struct{ Attribute, Op, Value string }
+
+type metricRow struct {
+	Key, Kind, Numerator, Denominator string
+	HigherIsBetter                    bool
+}
+
+func num(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
+
+func formFromExperiment(e *experiments.Experiment) experimentForm {
+	s := e.Analysis.WithDefaults()
+	f := experimentForm{
+		Key: e.Key, Name: e.Name, Hypothesis: e.Hypothesis, Unit: e.Unit, Salt: e.Salt, Traffic: num(e.Traffic),
+		Alpha: num(s.Alpha), Correction: s.Correction, NStar: num(s.NStar), Lookback: strconv.Itoa(s.CUPEDLookbackDays),
+		Segs: strings.Join(s.Segments, ", "), Sequential: *s.Sequential, Control: -1,
+	}
+	for i, v := range e.Variants {
+		f.Variants = append(f.Variants, variantRow{Key: v.Key, Name: v.Name, Weight: num(v.Weight)})
+		if v.Control {
+			f.Control = i
+		}
+	}
+	for _, c := range e.Targeting {
+		f.Targeting = append(f.Targeting, conditionRow{Attribute: c.Attribute, Op: string(c.Op), Value: formatValue(c.Value)})
+	}
+	for _, m := range e.Metrics {
+		f.Metrics = append(f.Metrics, metricRow{Key: m.Key, Kind: string(m.Kind), Numerator: m.Numerator, Denominator: m.Denominator, HigherIsBetter: m.HigherIsBetter})
+	}
+	return f
+}
+
+func newForm() experimentForm {
+	d := experiments.AnalysisSettings{}.WithDefaults()
+	return experimentForm{
+		Unit: "customer_id", Traffic: "1", Control: 0,
+		Variants: []variantRow{{Key: "control", Weight: "1"}, {Key: "treatment", Weight: "1"}},
+		Metrics:  []metricRow{{Kind: "binary", HigherIsBetter: true}},
+		Alpha:    num(d.Alpha), Correction: d.Correction, NStar: num(d.NStar), Lookback: strconv.Itoa(d.CUPEDLookbackDays),
+		Sequential: true,
+	}
+}
+
+// formatValue writes a targeting value so that parseScalar reads it back:
+// text that would read as a number or a boolean is quoted.
+func formatValue(v any) string {
+	if list, ok := v.([]any); ok {
+		parts := make([]string, len(list))
+		for i, x := range list {
+			parts[i] = formatValue(x)
+		}
+		return strings.Join(parts, ", ")
+	}
+	switch x := v.(type) {
+	case string:
+		if _, isStr := parseScalar(x).(string); !isStr || strings.Contains(x, ",") {
+			return strconv.Quote(x)
+		}
+		return x
+	case float64:
+		return num(x)
+	}
+	return fmt.Sprint(v)
+}
+
+func parseScalar(s string) any {
+	s = strings.TrimSpace(s)
+	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
+		if u, err := strconv.Unquote(s); err == nil {
+			return u
+		}
+	}
+	switch s {
+	case "true":
+		return true
+	case "false":
+		return false
+	}
+	if f, err := strconv.ParseFloat(s, 64); err == nil && !math.IsInf(f, 0) && !math.IsNaN(f) {
+		return f
+	}
+	return s
+}
+
+// splitList splits "a, b, \"c, d\"" on commas outside quotes.
+func splitList(s string) []string {
+	var out []string
+	var cur strings.Builder
+	quoted := false
+	for _, r := range s {
+		switch {
+		case r == '"':
+			quoted = !quoted
+			cur.WriteRune(r)
+		case r == ',' && !quoted:
+			out = append(out, strings.TrimSpace(cur.String()))
+			cur.Reset()
+		default:
+			cur.WriteRune(r)
+		}
+	}
+	if t := strings.TrimSpace(cur.String()); t != "" || len(out) > 0 {
+		out = append(out, t)
+	}
+	return out
+}
+
+func formFromPost(v url.Values) experimentForm {
+	f := experimentForm{
+		Key: strings.TrimSpace(v.Get("key")), Name: strings.TrimSpace(v.Get("name")), Hypothesis: strings.TrimSpace(v.Get("hypothesis")),
+		Unit: strings.TrimSpace(v.Get("unit")), Salt: v.Get("salt"), Traffic: strings.TrimSpace(v.Get("traffic")),
+		Alpha: strings.TrimSpace(v.Get("analysis.alpha")), Correction: v.Get("analysis.correction"),
+		NStar: strings.TrimSpace(v.Get("analysis.n_star")), Lookback: strings.TrimSpace(v.Get("analysis.cuped_lookback_days")),
+		Segs: v.Get("analysis.segments"), Sequential: v.Get("analysis.sequential") != "", Control: -1,
+	}
+	if c, err := strconv.Atoi(v.Get("control")); err == nil {
+		f.Control = c
+	}
+	for i := 0; i < 50; i++ {
+		p := fmt.Sprintf("variants[%d].", i)
+		if _, ok := v[p+"key"]; !ok {
+			break
+		}
+		f.Variants = append(f.Variants, variantRow{Key: strings.TrimSpace(v.Get(p + "key")), Name: strings.TrimSpace(v.Get(p + "name")), Weight: strings.TrimSpace(v.Get(p + "weight"))})
+	}
+	for i := 0; i < 50; i++ {
+		p := fmt.Sprintf("targeting[%d].", i)
+		if _, ok := v[p+"attribute"]; !ok {
+			break
+		}
+		f.Targeting = append(f.Targeting, conditionRow{Attribute: strings.TrimSpace(v.Get(p + "attribute")), Op: v.Get(p + "op"), Value: strings.TrimSpace(v.Get(p + "value"))})
+	}
+	for i := 0; i < 50; i++ {
+		p := fmt.Sprintf("metrics[%d].", i)
+		if _, ok := v[p+"key"]; !ok {
+			break
+		}
+		f.Metrics = append(f.Metrics, metricRow{Key: strings.TrimSpace(v.Get(p + "key")), Kind: v.Get(p + "kind"),
+			Numerator: strings.TrimSpace(v.Get(p + "numerator")), Denominator: strings.TrimSpace(v.Get(p + "denominator")),
+			HigherIsBetter: v.Get(p+"higher_is_better") != ""})
+	}
+	return f
+}
+
+// lock replaces the fields a started experiment may not change with their
+// current values: the form shows them disabled, and browsers do not send
+// disabled inputs.
+func (f *experimentForm) lock(cur *experiments.Experiment) {
+	c := formFromExperiment(cur)
+	f.Variants, f.Control, f.Salt, f.Traffic, f.Unit = c.Variants, c.Control, c.Salt, c.Traffic, c.Unit
+	f.Sequential, f.NStar = c.Sequential, c.NStar
+}
+
+// rowMap records which form row each parsed list item came from: blank rows
+// are skipped, so "variants[1]" of the input may be row 2 of the form.
+type rowMap map[string][]int
+
+// input turns the form into the service's input. Parse errors (text where a
+// number belongs) are returned instead; the service reports everything else.
+func (f experimentForm) input(existing *experiments.Experiment) (experiments.ExperimentInput, rowMap, []experiments.FieldError) {
+	var errs []experiments.FieldError
+	bad := func(field, detail string) { errs = append(errs, experiments.FieldError{Field: field, Detail: detail}) }
+	number := func(field, s string) float64 {
+		x, err := strconv.ParseFloat(s, 64)
+		if err != nil || math.IsNaN(x) || math.IsInf(x, 0) {
+			bad(field, "must be a number")
+		}
+		return x
+	}
+	in := experiments.ExperimentInput{Key: f.Key, Name: f.Name, Hypothesis: f.Hypothesis, Unit: f.Unit, Salt: f.Salt, Targeting: []assign.Condition{}}
+	rows := rowMap{}
+	if f.Traffic != "" {
+		in.Traffic = ptr(number("traffic", f.Traffic))
+	}
+	for i, r := range f.Variants {
+		if r.Key == "" && r.Name == "" && r.Weight == "" {
+			continue
+		}
+		v := assign.Variant{Key: r.Key, Name: r.Name, Control: i == f.Control}
+		if r.Weight == "" {
+			bad(fmt.Sprintf("variants[%d].weight", i), "is required: a number greater than 0")
+		} else {
+			v.Weight = number(fmt.Sprintf("variants[%d].weight", i), r.Weight)
+		}
+		rows["variants"] = append(rows["variants"], i)
+		in.Variants = append(in.Variants, v)
+	}
+	for i, r := range f.Targeting {
+		if r.Attribute == "" && r.Value == "" {
+			continue
+		}
+		c := assign.Condition{Attribute: r.Attribute, Op: assign.Op(r.Op)}
+		switch c.Op {
+		case assign.OpIn, assign.OpNotIn:
+			var list []any
+			for _, s := range splitList(r.Value) {
+				list = append(list, parseScalar(s))
+			}
+			c.Value = list
+		case assign.OpLt, assign.OpLte, assign.OpGt, assign.OpGte:
+			c.Value = number(fmt.Sprintf("targeting[%d].value", i), r.Value)
+		default:
+			c.Value = parseScalar(r.Value)
+		}
+		rows["targeting"] = append(rows["targeting"], i)
+		in.Targeting = append(in.Targeting, c)
+	}
+	for i, r := range f.Metrics {
+		if r.Key == "" && r.Numerator == "" && r.Denominator == "" {
+			continue
+		}
+		m := experiments.Metric{Key: r.Key, Kind: experiments.MetricKind(r.Kind), HigherIsBetter: r.HigherIsBetter, Numerator: r.Numerator, Denominator: r.Denominator}
+		if existing != nil { // settings the form does not show are kept
+			if old, ok := existing.Metric(r.Key); ok {
+				m.Cap, m.CUPED, m.Prior = old.Cap, old.CUPED, old.Prior
+			}
+		}
+		rows["metrics"] = append(rows["metrics"], i)
+		in.Metrics = append(in.Metrics, m)
+	}
+	s := experiments.AnalysisSettings{Correction: f.Correction, Sequential: ptr(f.Sequential), Segments: []string{}}
+	if existing != nil {
+		s.Segments = existing.Analysis.Segments
+	}
+	s.Alpha = number("analysis.alpha", f.Alpha)
+	s.NStar = number("analysis.n_star", f.NStar)
+	if n, err := strconv.Atoi(f.Lookback); err != nil {
+		bad("analysis.cuped_lookback_days", "must be a whole number of days, or -1 to turn CUPED off")
+	} else {
+		s.CUPEDLookbackDays = n
+	}
+	s.Segments = nil
+	for _, a := range strings.Split(f.Segs, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			s.Segments = append(s.Segments, a)
+		}
+	}
+	in.Analysis = &s
+	return in, rows, errs
+}
+
+var rowPath = regexp.MustCompile(`^(variants|targeting|metrics)\[(\d+)\]`)
+
+// toFormRows rewrites a service field path into the form's row numbering.
+func (r rowMap) toFormRows(field string) string {
+	m := rowPath.FindStringSubmatch(field)
+	if m == nil {
+		return field
+	}
+	i, _ := strconv.Atoi(m[2])
+	if i >= len(r[m[1]]) {
+		return field
+	}
+	return fmt.Sprintf("%s[%d]%s", m[1], r[m[1]][i], field[len(m[0]):])
+}
+
+// editorView is the experiment form drawn as fields.
+type editorView struct {
+	New, Locked             bool
+	Exp                     *experiments.Experiment
+	Action                  string
+	General                 []string
+	Basics                  []field
+	Variants                [][]field
+	VariantsErr, ControlErr []string
+	Targeting               [][]field
+	TargetingErr            []string
+	Metrics                 [][]field
+	MetricsErr              []string
+	Analysis                []field
+	Claims                  []*experiments.Claim
+	ErrorList               []errorLink
+}
+
+type errorLink struct{ Href, Text string }
+
+func (f experimentForm) view(isNew, locked bool, errs []experiments.FieldError) editorView {
+	v := editorView{New: isNew, Locked: locked}
+	known := map[string]bool{"variants": true, "targeting": true, "metrics": true}
+	mk := func(name, label, value string, opts ...func(*field)) field {
+		fl := field{Name: name, ID: inputID(name), Label: label, Value: value, Type: "text"}
+		for _, o := range opts {
+			o(&fl)
+		}
+		known[name] = true
+		return fl
+	}
+	hint := func(h string) func(*field) { return func(f *field) { f.Hint = h } }
+	typ := func(t string) func(*field) { return func(f *field) { f.Type = t } }
+	hide := func(f *field) { f.HideLabel = true }
+	disabledIf := func(b bool) func(*field) { return func(f *field) { f.Disabled = b } }
+	lockedHint := "Locked: the experiment has started, and changing this would re-bucket customers."
+	lockHint := func(h string) func(*field) {
+		if locked {
+			return hint(lockedHint)
+		}
+		return hint(h)
+	}
+
+	key := mk("key", "Key", f.Key, hint("A slug: lower-case letters, digits, '-' and '_'. It cannot change later."), disabledIf(!isNew))
+	key.Required = true
+	v.Basics = []field{
+		key,
+		mk("name", "Name", f.Name),
+		mk("hypothesis", "Hypothesis", f.Hypothesis, typ("textarea"), hint("What the survey says and what you expect customers to do.")),
+		mk("unit", "Randomisation unit", f.Unit, lockHint("The attribute that is randomised, e.g. customer_id."), disabledIf(locked)),
+		mk("traffic", "Traffic share", f.Traffic, lockHint("Share of eligible units that enter, from above 0 to 1 (0.5 = 50%)."), disabledIf(locked)),
+		mk("salt", "Salt", f.Salt, lockHint("Optional; defaults to the key."), disabledIf(locked)),
+	}
+	for i, r := range f.Variants {
+		p := fmt.Sprintf("variants[%d].", i)
+		n := strconv.Itoa(i + 1)
+		ctl := mk("control", "Variant "+n+" is the control", strconv.Itoa(i), typ("radio"), hide, disabledIf(locked))
+		ctl.ID = inputID(p + "control")
+		ctl.Checked = i == f.Control
+		v.Variants = append(v.Variants, []field{
+			mk(p+"key", "Variant "+n+" key", r.Key, hide, disabledIf(locked)),
+			mk(p+"name", "Variant "+n+" name", r.Name, hide, disabledIf(locked)),
+			mk(p+"weight", "Variant "+n+" weight", r.Weight, hide, disabledIf(locked), typ("number")),
+			ctl,
+		})
+		known[fmt.Sprintf("variants[%d]", i)] = true
+	}
+	ops := []string{"eq", "equals", "neq", "does not equal", "in", "is one of", "not_in", "is none of", "lt", "<", "lte", "≤", "gt", ">", "gte", "≥"}
+	for i, r := range f.Targeting {
+		p := fmt.Sprintf("targeting[%d].", i)
+		n := strconv.Itoa(i + 1)
+		op := mk(p+"op", "Condition "+n+" operator", r.Op, typ("select"), hide)
+		op.Options = options(r.Op, ops...)
+		v.Targeting = append(v.Targeting, []field{
+			mk(p+"attribute", "Condition "+n+" attribute", r.Attribute, hide),
+			op,
+			mk(p+"value", "Condition "+n+" value", r.Value, hide),
+		})
+		known[fmt.Sprintf("targeting[%d]", i)] = true
+	}
+	for i, r := range f.Metrics {
+		p := fmt.Sprintf("metrics[%d].", i)
+		n := strconv.Itoa(i + 1)
+		kind := mk(p+"kind", "Metric "+n+" kind", r.Kind, typ("select"), hide)
+		kind.Options = options(r.Kind, "binary", "binary (converted or not)", "mean", "mean (per unit)", "ratio", "ratio (numerator ÷ denominator)")
+		hib := mk(p+"higher_is_better", "Metric "+n+": higher is better", "on", typ("checkbox"), hide)
+		hib.Checked = r.HigherIsBetter
+		v.Metrics = append(v.Metrics, []field{
+			mk(p+"key", "Metric "+n+" key", r.Key, hide),
+			kind,
+			hib,
+			mk(p+"numerator", "Metric "+n+" numerator (ratio only)", r.Numerator, hide),
+			mk(p+"denominator", "Metric "+n+" denominator (ratio only)", r.Denominator, hide),
+		})
+		known[fmt.Sprintf("metrics[%d]", i)] = true
+	}
+	corr := mk("analysis.correction", "Multiple-comparison correction", f.Correction, typ("select"))
+	corr.Options = options(f.Correction, "holm", "Holm", "bh", "Benjamini–Hochberg", "none", "None")
+	seq := mk("analysis.sequential", "Sequential testing (always-valid intervals, safe to peek)", "on", typ("checkbox"), disabledIf(locked))
+	seq.Checked = f.Sequential
+	if locked {
+		seq.Hint = "Locked: fixed once the experiment has started, so peeking stays safe."
+	}
+	nstar := mk("analysis.n_star", "Sequential tuning N*", f.NStar, lockHint("Total units at which the confidence sequence is tightest."), disabledIf(locked))
+	if locked {
+		nstar.Hint = seq.Hint
+	}
+	v.Analysis = []field{
+		mk("analysis.alpha", "Significance level α", f.Alpha, hint("e.g. 0.05 for 95% intervals.")),
+		corr, seq, nstar,
+		mk("analysis.cuped_lookback_days", "CUPED look-back (days)", f.Lookback, hint("1 to 365, or −1 to turn CUPED off.")),
+		mk("analysis.segments", "Segment attributes", f.Segs, hint("Comma-separated exposure attributes; empty means every attribute with 2 to 20 values.")),
+	}
+	known["analysis"] = true
+
+	placed, general := place(errs, known)
+	v.General = general
+	attach := func(fs []field) {
+		for i := range fs {
+			if fs[i].Type == "radio" {
+				continue
+			}
+			fs[i].Errs = placed[fs[i].Name]
+			if len(fs[i].Errs) > 0 {
+				v.ErrorList = append(v.ErrorList, errorLink{"#" + fs[i].ID, fs[i].Label + ": " + strings.Join(fs[i].Errs, "; ")})
+			}
+		}
+	}
+	attach(v.Basics)
+	for _, row := range v.Variants {
+		attach(row)
+	}
+	for _, row := range v.Targeting {
+		attach(row)
+	}
+	for _, row := range v.Metrics {
+		attach(row)
+	}
+	attach(v.Analysis)
+	rowErrs := func(prefix string, n int) []string {
+		out := placed[prefix]
+		for i := 0; i < n; i++ {
+			for _, m := range placed[fmt.Sprintf("%s[%d]", prefix, i)] {
+				out = append(out, fmt.Sprintf("row %d: %s", i+1, m))
+			}
+		}
+		return out
+	}
+	v.VariantsErr = rowErrs("variants", len(f.Variants))
+	v.TargetingErr = rowErrs("targeting", len(f.Targeting))
+	v.MetricsErr = rowErrs("metrics", len(f.Metrics))
+	v.General = append(v.General, placed["analysis"]...)
+	for _, m := range v.VariantsErr {
+		v.ErrorList = append(v.ErrorList, errorLink{"#variants", "Variants: " + m})
+	}
+	for _, m := range v.TargetingErr {
+		v.ErrorList = append(v.ErrorList, errorLink{"#targeting", "Targeting: " + m})
+	}
+	for _, m := range v.MetricsErr {
+		v.ErrorList = append(v.ErrorList, errorLink{"#metrics", "Metrics: " + m})
+	}
+	return v
+}
+
+// withBlankRows adds empty rows to fill in, without JavaScript.
+func (f experimentForm) withBlankRows() experimentForm {
+	if len(f.Variants) < 10 {
+		f.Variants = append(f.Variants, variantRow{})
+	}
+	f.Targeting = append(f.Targeting, conditionRow{Op: "eq"})
+	if len(f.Metrics) < 20 {
+		f.Metrics = append(f.Metrics, metricRow{Kind: "binary", HigherIsBetter: true})
+	}
+	return f
+}
+
+func (a *app) newExperiment(c *gin.Context) error {
+	v := newForm().withBlankRows().view(true, false, nil)
+	v.Action = "/experiments/new"
+	a.render(c, http.StatusOK, "editor", "New experiment", v)
+	return nil
+}
+
+func (a *app) createExperiment(c *gin.Context) error {
+	f := formFromPost(c.Request.PostForm)
+	in, rows, parseErrs := f.input(nil)
+	var err error
+	if len(parseErrs) > 0 {
+		err = experiments.Invalid("invalid experiment", parseErrs)
+	} else {
+		_, err = a.svc.CreateExperiment(c.Request.Context(), in)
+	}
+	if err != nil {
+		return a.formError(c, f, rows, err, true, false, "/experiments/new", nil)
+	}
+	c.Redirect(http.StatusSeeOther, "/experiments/"+url.PathEscape(in.Key)+"/edit?done=created")
+	return nil
+}
+
+// formError shows the form again with each error beside its field, or
+// returns err when it is not about the input.
+func (a *app) formError(c *gin.Context, f experimentForm, rows rowMap, err error, isNew, locked bool, action string, e *experiments.Experiment) error {
+	var e2 *experiments.Error
+	code := experiments.ErrorCode(err)
+	if code != experiments.CodeInvalid && code != experiments.CodeConflict {
+		return err
+	}
+	var fes []experiments.FieldError
+	if ee, ok := err.(*experiments.Error); ok {
+		e2 = ee
+		for _, fe := range ee.Fields {
+			fe.Field = rows.toFormRows(fe.Field)
+			fes = append(fes, fe)
+		}
+	}
+	v := f.view(isNew, locked, fes)
+	if e2 != nil && (len(e2.Fields) == 0 || code == experiments.CodeConflict) {
+		v.General = append([]string{e2.Message}, v.General...)
+	}
+	v.Action, v.Exp = action, e
+	if e != nil {
+		v.Claims, _ = a.svc.Claims(c.Request.Context(), e.Key)
+	}
+	status := http.StatusBadRequest
+	if code == experiments.CodeConflict {
+		status = http.StatusConflict
+	}
+	title := "New experiment"
+	if !isNew {
+		title = "Edit " + f.Key
+	}
+	a.render(c, status, "editor", title, v)
+	return nil
+}
+
+func (a *app) editExperiment(c *gin.Context) error {
+	e, err := a.svc.GetExperiment(c.Request.Context(), c.Param("key"))
+	if err != nil {
+		return err
+	}
+	locked := e.Status != experiments.StatusDraft
+	f := formFromExperiment(e)
+	if !locked {
+		f = f.withBlankRows()
+	} else {
+		f.Targeting = append(f.Targeting, conditionRow{Op: "eq"})
+		f.Metrics = append(f.Metrics, metricRow{Kind: "binary", HigherIsBetter: true})
+	}
+	v := f.view(false, locked, nil)
+	v.Action, v.Exp = "/experiments/"+url.PathEscape(e.Key)+"/edit", e
+	if v.Claims, err = a.svc.Claims(c.Request.Context(), e.Key); err != nil {
+		return err
+	}
+	a.render(c, http.StatusOK, "editor", "Edit "+e.Name, v)
+	return nil
+}
+
+func (a *app) updateExperiment(c *gin.Context) error {
+	ctx := c.Request.Context()
+	e, err := a.svc.GetExperiment(ctx, c.Param("key"))
+	if err != nil {
+		return err
+	}
+	locked := e.Status != experiments.StatusDraft
+	f := formFromPost(c.Request.PostForm)
+	f.Key = e.Key
+	if locked {
+		f.lock(e)
+	}
+	in, rows, parseErrs := f.input(e)
+	action := "/experiments/" + url.PathEscape(e.Key) + "/edit"
+	if len(parseErrs) > 0 {
+		err = experiments.Invalid("invalid experiment", parseErrs)
+	} else {
+		_, err = a.svc.UpdateExperiment(ctx, e.Key, in)
+	}
+	if err != nil {
+		return a.formError(c, f, rows, err, false, locked, action, e)
+	}
+	c.Redirect(http.StatusSeeOther, action+"?done=saved")
+	return nil
+}
+
+// Start and stop, each behind a confirmation page.
+
+type confirmView struct {
+	Heading, Message, Action, Button, Cancel string
+	Danger                                   bool
+}
+
+func (a *app) confirmTransition(to string) func(c *gin.Context) error {
+	return func(c *gin.Context) error {
+		e, err := a.svc.GetExperiment(c.Request.Context(), c.Param("key"))
+		if err != nil {
+			return err
+		}
+		base := "/experiments/" + url.PathEscape(e.Key)
+		v := confirmView{Action: base + "/" + to, Cancel: base}
+		if to == "start" {
+			v.Heading = "Start “" + e.Name + "”?"
+			v.Message = "Customers will be assigned from now on. Once started, the variants, weights, salt, traffic and unit are locked: changing them would re-bucket customers."
+			v.Button = "Start the experiment"
+		} else {
+			v.Heading = "Stop “" + e.Name + "”?"
+			v.Message = "No more customers will enter, and the report keeps the data collected so far. A stopped experiment cannot be restarted."
+			v.Button, v.Danger = "Stop the experiment", true
+		}
+		a.render(c, http.StatusOK, "confirm", v.Heading, v)
+		return nil
+	}
+}
+
+func (a *app) transition(to string) func(c *gin.Context) error {
+	return func(c *gin.Context) error {
+		key := c.Param("key")
+		var err error
+		if to == "start" {
+			_, err = a.svc.Start(c.Request.Context(), key)
+		} else {
+			_, err = a.svc.Stop(c.Request.Context(), key)
+		}
+		if err != nil {
+			return err
+		}
+		c.Redirect(http.StatusSeeOther, "/experiments/"+url.PathEscape(key)+"?done="+map[string]string{"start": "started", "stop": "stopped"}[to])
+		return nil
+	}
+}
