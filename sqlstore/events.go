@@ -200,20 +200,46 @@ func (s *Store) insertEvents(tx *sqlx.Tx, events []experiments.StoredEvent) (exp
 	return res, nil
 }
 
-func (s *Store) insertEventRows(tx *sqlx.Tx, chunk []experiments.StoredEvent) (int, error) {
+// eventsInsertSQL is a multi-row INSERT of n events that skips stored ids.
+func eventsInsertSQL(n int) string {
 	var q strings.Builder
 	q.WriteString(`INSERT INTO events (id, type, unit_id, experiment, variant, metric, value, ts, received_at, attributes) VALUES `)
-	args := make([]any, 0, len(chunk)*10)
-	for i, e := range chunk {
+	for i := range n {
 		if i > 0 {
 			q.WriteByte(',')
 		}
 		q.WriteString(`(?,?,?,?,?,?,?,?,?,?)`)
+	}
+	q.WriteString(` ON CONFLICT (id) DO NOTHING`)
+	return q.String()
+}
+
+// fullChunkInsert is prepared once: parsing a 500-row INSERT costs SQLite
+// about 1.5 ms, a third of the time it then takes to run it.
+func (s *Store) fullChunkInsert() (*sqlx.Stmt, error) {
+	s.prepareOnce.Do(func() {
+		s.fullChunk, s.prepareErr = s.db.Preparex(s.rebind(eventsInsertSQL(rowsPerStatement)))
+	})
+	return s.fullChunk, s.prepareErr
+}
+
+func (s *Store) insertEventRows(tx *sqlx.Tx, chunk []experiments.StoredEvent) (int, error) {
+	args := make([]any, 0, len(chunk)*10)
+	for _, e := range chunk {
 		args = append(args, e.ID, string(e.Type), e.UnitID, nullString(e.Experiment), nullString(e.Variant), nullString(e.Metric),
 			e.Value, e.TS, e.ReceivedAt, e.Attributes)
 	}
-	q.WriteString(` ON CONFLICT (id) DO NOTHING`)
-	r, err := tx.Exec(s.rebind(q.String()), args...)
+	var r sql.Result
+	var err error
+	if len(chunk) == rowsPerStatement {
+		stmt, perr := s.fullChunkInsert()
+		if perr != nil {
+			return 0, fmt.Errorf("preparing the events insert: %w", perr)
+		}
+		r, err = tx.Stmtx(stmt).Exec(args...)
+	} else {
+		r, err = tx.Exec(s.rebind(eventsInsertSQL(len(chunk))), args...)
+	}
 	if err != nil {
 		return 0, fmt.Errorf("inserting events: %w", err)
 	}

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -44,6 +45,10 @@ type Store struct {
 	log     *slog.Logger
 	// onCommit observes each group commit: its latency and events written.
 	onCommit atomic.Pointer[func(time.Duration, int)]
+
+	prepareOnce sync.Once
+	fullChunk   *sqlx.Stmt
+	prepareErr  error
 }
 
 // OnCommit sets a function called after each group commit of events with
@@ -121,6 +126,9 @@ func Open(ctx context.Context, dsn string, log *slog.Logger) (*Store, error) {
 // Close stops the writer after the writes in flight and closes the database.
 func (s *Store) Close() error {
 	s.writer.close()
+	if s.fullChunk != nil {
+		s.fullChunk.Close()
+	}
 	return s.db.Close()
 }
 

@@ -32,50 +32,63 @@ func validSegmentAttribute(a string) bool {
 }
 
 // perUnitQuery is the SQL for each exposed unit's value (v), pre-exposure
-// value (pre) and ratio denominator (d), with its variant and segment. Only
-// outcomes from lookback before the first exposure on are joined; those
-// before the exposure are the pre-exposure values.
+// value (pre) and ratio denominator (d), with its variant and segment.
+// Outcomes are aggregated per unit first, scanning the metric's outcomes by
+// time from the experiment's first exposure (less the lookback) and finding
+// each unit's exposure by primary key; units without outcomes count as 0.
+// Outcomes before a unit's exposure, within the lookback, are its
+// pre-exposure values.
 func (s *Store) perUnitQuery(e *experiments.Experiment, q experiments.StatsQuery) (string, []any, error) {
 	if q.SegmentAttribute != "" && !validSegmentAttribute(q.SegmentAttribute) {
 		return "", nil, experiments.Errorf(experiments.CodeInvalid, "attribute %q cannot be a segment", q.SegmentAttribute)
 	}
+	var v, pre, d, metricCond string
+	var selectArgs, metricArgs []any
+	switch q.Metric.Kind {
+	case experiments.MetricRatio:
+		v = `SUM(CASE WHEN o.ts >= x.ts AND o.metric = ? THEN o.value ELSE 0.0 END)`
+		d = `SUM(CASE WHEN o.ts >= x.ts AND o.metric = ? THEN o.value ELSE 0.0 END)`
+		pre = `0.0`
+		metricCond = `o.metric IN (?, ?)`
+		selectArgs = []any{q.Numerator, q.Denominator}
+		metricArgs = []any{q.Numerator, q.Denominator}
+	case experiments.MetricBinary:
+		v = `MAX(CASE WHEN o.ts >= x.ts AND o.value > 0 THEN 1.0 ELSE 0.0 END)`
+		pre = `MAX(CASE WHEN o.ts < x.ts AND o.value > 0 THEN 1.0 ELSE 0.0 END)`
+		d = `0.0`
+		metricCond = `o.metric = ?`
+		metricArgs = []any{q.Metric.Key}
+	default:
+		v = `SUM(CASE WHEN o.ts >= x.ts THEN o.value ELSE 0.0 END)`
+		pre = `SUM(CASE WHEN o.ts < x.ts THEN o.value ELSE 0.0 END)`
+		d = `0.0`
+		metricCond = `o.metric = ?`
+		metricArgs = []any{q.Metric.Key}
+	}
+	lookback := max(q.Lookback.Microseconds(), 0)
+	// In the order of the placeholders in the text below.
+	innerArgs := append(append(append(selectArgs, e.Key), metricArgs...), e.Key, lookback, lookback)
+	outcomes := `SELECT x.unit_id AS unit_id, ` + v + ` AS v, ` + pre + ` AS pre, ` + d + ` AS d
+		FROM events o
+		JOIN exposures x ON x.experiment = ? AND x.unit_id = o.unit_id
+		WHERE o.type = 'outcome' AND ` + metricCond + `
+			AND o.ts >= (SELECT MIN(f.ts) FROM exposures f WHERE f.experiment = ?) - ?
+			AND o.ts >= x.ts - ?
+			AND (o.experiment IS NULL OR o.experiment = x.experiment)
+		GROUP BY x.unit_id`
+
 	segment, args := `''`, []any{}
 	if q.SegmentAttribute != "" {
 		segment = s.segmentExpr()
 		args = append(args, s.segmentArg(q.SegmentAttribute))
 	}
-	var v, pre, d, metricCond string
-	switch q.Metric.Kind {
-	case experiments.MetricRatio:
-		v = `COALESCE(SUM(CASE WHEN o.ts >= x.ts AND o.metric = ? THEN o.value END), 0.0)`
-		d = `COALESCE(SUM(CASE WHEN o.ts >= x.ts AND o.metric = ? THEN o.value END), 0.0)`
-		pre = `0.0`
-		args = append(args, q.Numerator, q.Denominator)
-		metricCond = `o.metric IN (?, ?)`
-	case experiments.MetricBinary:
-		v = `COALESCE(MAX(CASE WHEN o.ts >= x.ts AND o.value > 0 THEN 1.0 ELSE 0.0 END), 0.0)`
-		pre = `COALESCE(MAX(CASE WHEN o.ts < x.ts AND o.value > 0 THEN 1.0 ELSE 0.0 END), 0.0)`
-		d = `0.0`
-		metricCond = `o.metric = ?`
-	default:
-		v = `COALESCE(SUM(CASE WHEN o.ts >= x.ts THEN o.value END), 0.0)`
-		pre = `COALESCE(SUM(CASE WHEN o.ts < x.ts THEN o.value END), 0.0)`
-		d = `0.0`
-		metricCond = `o.metric = ?`
-	}
-	if q.Metric.Kind == experiments.MetricRatio {
-		args = append(args, q.Numerator, q.Denominator)
-	} else {
-		args = append(args, q.Metric.Key)
-	}
-	lookback := max(q.Lookback.Microseconds(), 0)
-	args = append(args, lookback, e.Key)
-	query := `SELECT x.variant AS variant, ` + segment + ` AS segment, ` + v + ` AS v, ` + pre + ` AS pre, ` + d + ` AS d
+	args = append(args, innerArgs...)
+	args = append(args, e.Key)
+	query := `SELECT x.variant AS variant, ` + segment + ` AS segment,
+			COALESCE(u.v, 0.0) AS v, COALESCE(u.pre, 0.0) AS pre, COALESCE(u.d, 0.0) AS d
 		FROM exposures x
-		LEFT JOIN events o ON o.type = 'outcome' AND ` + metricCond + ` AND o.unit_id = x.unit_id
-			AND o.ts >= x.ts - ? AND (o.experiment IS NULL OR o.experiment = x.experiment)
-		WHERE x.experiment = ?
-		GROUP BY x.unit_id, x.variant, x.attributes`
+		LEFT JOIN (` + outcomes + `) u ON u.unit_id = x.unit_id
+		WHERE x.experiment = ?`
 	if q.Cap != nil {
 		query = `SELECT variant, segment, CASE WHEN v > ? THEN ? ELSE v END AS v, CASE WHEN pre > ? THEN ? ELSE pre END AS pre, d
 			FROM (` + query + `) uncapped`
