@@ -220,10 +220,10 @@ func (s *Service) Assign(ctx context.Context, req AssignRequest) (Assignment, er
 	}
 	now := s.nowUTC()
 	ev := StoredEvent{
-		ID: NewEventID(now), Type: EventExposure, UnitID: req.UnitID, Experiment: req.Experiment,
+		Type: EventExposure, UnitID: req.UnitID, Experiment: req.Experiment,
 		Variant: r.Variant, TS: now.UnixMicro(), ReceivedAt: now.UnixMicro(), Attributes: attributesJSON(req.Attributes),
 	}
-	if _, err := s.store.Ingest(ctx, []StoredEvent{ev}); err != nil {
+	if err := s.store.RecordExposures(ctx, []StoredEvent{ev}); err != nil {
 		return Assignment{}, err
 	}
 	s.exposed.add(req.Experiment, req.UnitID)

@@ -65,6 +65,9 @@ type Store interface {
 	// Ingest stores events whose ids are new and counts the others as
 	// duplicates. It returns only once the events are durable.
 	Ingest(ctx context.Context, events []StoredEvent) (IngestResult, error)
+	// RecordExposures durably keeps each unit's earliest exposure per
+	// experiment, without adding to the events log.
+	RecordExposures(ctx context.Context, exposures []StoredEvent) error
 	// MetricStats aggregates a metric over each variant's exposed units,
 	// counting outcomes from each unit's first exposure on.
 	MetricStats(ctx context.Context, e *Experiment, q StatsQuery) ([]ArmStats, error)

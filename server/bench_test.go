@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/revealed-ab/revealed/experiments"
+	"github.com/revealed-ab/revealed/server"
 )
 
 func eventBatch(start, n int) []byte {
@@ -42,7 +43,7 @@ func post(b *testing.B, client *http.Client, url, key string, body []byte, want 
 func BenchmarkIngestHTTP(b *testing.B) {
 	for _, clients := range []int{1, 4} {
 		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) {
-			e := newEnv(b)
+			e := newEnv(b, server.WithRateLimit(0, 1))
 			e.mustCreate(b, validExperiment)
 			const batch = 1000
 			bodies := make([][]byte, 64)
@@ -75,7 +76,7 @@ func BenchmarkIngestHTTP(b *testing.B) {
 func BenchmarkAssignHTTP(b *testing.B) {
 	for _, clients := range []int{1, 16} {
 		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) {
-			e := newEnv(b)
+			e := newEnv(b, server.WithRateLimit(0, 1))
 			e.mustCreate(b, validExperiment)
 			e.mustStart(b, "human-vs-bot")
 			var next atomic.Int64

@@ -26,7 +26,7 @@ type env struct {
 	svc      *experiments.Service
 }
 
-func newEnv(t testing.TB) *env {
+func newEnv(t testing.TB, opts ...server.Option) *env {
 	t.Helper()
 	ctx := context.Background()
 	store, err := sqlstore.Open(ctx, testdb.SQLite(t), nil)
@@ -50,7 +50,7 @@ func newEnv(t testing.TB) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := server.New(svc, log)
+	srv := server.New(svc, log, opts...)
 	store.OnCommit(srv.ObserveCommit)
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)

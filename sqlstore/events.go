@@ -25,7 +25,10 @@ const maxGroupEvents = 20000
 
 type writeRequest struct {
 	events []experiments.StoredEvent
-	done   chan writeResult
+	// exposuresOnly requests record first exposures without an events-log
+	// row: assignments, which carry no client id to deduplicate.
+	exposuresOnly bool
+	done          chan writeResult
 }
 
 type writeResult struct {
@@ -107,12 +110,16 @@ func (c *committer) commitGroup(group []*writeRequest) {
 		err = c.store.inTx(context.Background(), func(tx *sqlx.Tx) error {
 			var all []experiments.StoredEvent
 			for i, r := range group {
+				all = append(all, r.events...)
+				if r.exposuresOnly {
+					results[i] = experiments.IngestResult{Accepted: len(r.events)}
+					continue
+				}
 				res, err := c.store.insertEvents(tx, r.events)
 				if err != nil {
 					return err
 				}
 				results[i] = res
-				all = append(all, r.events...)
 			}
 			return c.store.upsertExposures(tx, all)
 		})
@@ -153,7 +160,17 @@ func retryable(err error) bool {
 
 // Ingest hands the events to the group committer and waits for the commit.
 func (s *Store) Ingest(ctx context.Context, events []experiments.StoredEvent) (experiments.IngestResult, error) {
-	req := &writeRequest{events: events, done: make(chan writeResult, 1)}
+	return s.write(ctx, &writeRequest{events: events, done: make(chan writeResult, 1)})
+}
+
+// RecordExposures keeps each unit's earliest exposure, durably, without
+// adding to the events log.
+func (s *Store) RecordExposures(ctx context.Context, exposures []experiments.StoredEvent) error {
+	_, err := s.write(ctx, &writeRequest{events: exposures, exposuresOnly: true, done: make(chan writeResult, 1)})
+	return err
+}
+
+func (s *Store) write(ctx context.Context, req *writeRequest) (experiments.IngestResult, error) {
 	select {
 	case s.writer.reqs <- req:
 	case <-s.writer.closing:
