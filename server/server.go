@@ -1,6 +1,8 @@
 // Package server is Revealed's HTTP layer: the REST API under /api/v1, the
-// SDK definitions and stream, and health checks. It is the only package that
-// imports gin; handlers decode, call the experiments service and encode.
+// SDK definitions and stream, health checks and metrics; the web pages are
+// its subpackage web. Only these two packages import gin (and the load
+// harness, whose yardstick is a bare gin handler); handlers decode, call
+// the experiments service and encode.
 package server
 
 import (
@@ -12,6 +14,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/revealed-ab/revealed/experiments"
+	"github.com/revealed-ab/revealed/server/web"
 )
 
 // Server routes HTTP requests to the experiments service.
@@ -63,6 +66,7 @@ func New(svc *experiments.Service, log *slog.Logger, opts ...Option) *Server {
 
 	e.GET("/healthz", handler(s.healthz))
 	e.GET("/metrics", s.metrics.handler())
+	web.Register(e, svc, log)
 
 	admin := s.auth.require(experiments.KeyAdmin)
 	client := s.auth.require(experiments.KeySDK, experiments.KeyAdmin)

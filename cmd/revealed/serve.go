@@ -82,7 +82,8 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "Admin API key (shown once; store it): %s\n", adminKey)
 	}
 	if *withDemo {
-		fmt.Fprintf(stderr, "Demo: try  curl -H 'Authorization: Bearer KEY' %s/api/v1/experiments/human-vs-bot/report\n", url)
+		fmt.Fprintf(stderr, "Demo: open %s/ in a browser and log in with the admin key above,\n", url)
+		fmt.Fprintf(stderr, "      or try  curl -H 'Authorization: Bearer KEY' %s/api/v1/experiments/human-vs-bot/report\n", url)
 	}
 	// Last, so that whoever waits for this line knows all of the above.
 	fmt.Fprintf(stderr, "Revealed %s listening on %s\n", buildVersion(), url)
