@@ -165,6 +165,16 @@ func (s *Store) Migrate(ctx context.Context) error {
 	})
 }
 
+// MigrateTo moves the schema up or down to version, for staged upgrades.
+func (s *Store) MigrateTo(ctx context.Context, version uint) error {
+	return s.withMigrate(func(m *migrate.Migrate, _ uint) error {
+		if err := m.Migrate(version); err != nil && !errors.Is(err, migrate.ErrNoChange) {
+			return err
+		}
+		return nil
+	})
+}
+
 // withMigrate runs fn with a migrator on its own connection: the migration
 // drivers close the database they are given.
 func (s *Store) withMigrate(fn func(m *migrate.Migrate, latest uint) error) error {

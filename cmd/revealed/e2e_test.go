@@ -16,6 +16,7 @@ import (
 
 	"github.com/revealed-ab/revealed/internal/testbin"
 	"github.com/revealed-ab/revealed/internal/testdb"
+	"github.com/revealed-ab/revealed/sqlstore"
 )
 
 const e2eAdminKey = "rvl_admin_e2e-test-key-with-enough-entropy-0123456789"
@@ -271,5 +272,31 @@ func TestAnalyzeCommand(t *testing.T) {
 	}
 	if code := run(context.Background(), []string{"analyze", "no-such-file.csv"}, &out, &errOut); code != 2 {
 		t.Fatalf("analyze of a missing file: exit %d, want 2", code)
+	}
+}
+
+// A database with pending migrations is left alone: serve refuses it and
+// asks for `revealed migrate`, which then brings it up to date.
+func TestServeRefusesPendingMigrations(t *testing.T) {
+	path := testdb.SQLite(t)
+	ctx := context.Background()
+	store, err := sqlstore.Open(ctx, path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.MigrateTo(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	store.Close()
+
+	var out, errOut strings.Builder
+	runCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	code := run(runCtx, []string{"serve", "--db", path, "--addr", "127.0.0.1:0"}, &out, &errOut)
+	if code != 1 || !strings.Contains(errOut.String(), "schema version 1") || !strings.Contains(errOut.String(), "revealed migrate") {
+		t.Fatalf("serve on a version-1 database: exit %d, stderr %q", code, errOut.String())
+	}
+	if code := run(ctx, []string{"migrate", "--db", path}, &out, &errOut); code != 0 || !strings.Contains(out.String(), "(was 1)") {
+		t.Fatalf("migrate: exit %d, %q %q", code, out.String(), errOut.String())
 	}
 }
