@@ -1,30 +1,10 @@
 package experiments
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"time"
+
+	"github.com/revealed-ab/revealed/internal/eventid"
 )
 
-// NewEventID returns a UUIDv7 (RFC 9562). Its time-ordered prefix keeps the
-// events' unique index appending at its right edge instead of scattering
-// inserts across the B-tree, which is what keeps idempotency cheap.
-func NewEventID(now time.Time) string {
-	var b [16]byte
-	rand.Read(b[6:])
-	ms := uint64(now.UnixMilli())
-	b[0], b[1], b[2], b[3], b[4], b[5] = byte(ms>>40), byte(ms>>32), byte(ms>>24), byte(ms>>16), byte(ms>>8), byte(ms)
-	b[6] = 0x70 | b[6]&0x0f
-	b[8] = 0x80 | b[8]&0x3f
-	var s [36]byte
-	hex.Encode(s[0:8], b[0:4])
-	s[8] = '-'
-	hex.Encode(s[9:13], b[4:6])
-	s[13] = '-'
-	hex.Encode(s[14:18], b[6:8])
-	s[18] = '-'
-	hex.Encode(s[19:23], b[8:10])
-	s[23] = '-'
-	hex.Encode(s[24:], b[10:])
-	return string(s[:])
-}
+// NewEventID returns a time-ordered event id (UUIDv7).
+func NewEventID(now time.Time) string { return eventid.New(now) }

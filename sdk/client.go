@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/revealed-ab/revealed/experiments/assign"
+	"github.com/revealed-ab/revealed/internal/eventid"
 )
 
 // Reasons reported in Assignment.Reason. The first four come from the
@@ -355,7 +356,7 @@ func (c *Client) queueExposure(ctx context.Context, h uint64, experiment, unitID
 	}
 	now := time.Now()
 	ev := event{
-		ID: newUUIDv7(now), Type: "exposure", UnitID: unitID,
+		ID: eventid.New(now), Type: "exposure", UnitID: unitID,
 		Experiment: experiment, Variant: variant, TS: now, Attributes: copied,
 	}
 	if !c.enqueue(ctx, ev) {
@@ -377,7 +378,7 @@ func (c *Client) Track(ctx context.Context, unitID, metric string, value float64
 	}
 	now := time.Now()
 	v := value
-	c.enqueue(ctx, event{ID: newUUIDv7(now), Type: "outcome", UnitID: unitID, Metric: metric, Value: &v, TS: now})
+	c.enqueue(ctx, event{ID: eventid.New(now), Type: "outcome", UnitID: unitID, Metric: metric, Value: &v, TS: now})
 }
 
 // enqueue adds ev to the queue without blocking. It reports false, and

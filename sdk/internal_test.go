@@ -3,11 +3,9 @@ package sdk
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"sort"
 	"strings"
@@ -82,6 +80,7 @@ func TestImportClosure(t *testing.T) {
 	allowed := map[string]bool{
 		"github.com/revealed-ab/revealed/sdk":                true,
 		"github.com/revealed-ab/revealed/experiments/assign": true,
+		"github.com/revealed-ab/revealed/internal/eventid":   true,
 	}
 	var extra []string
 	for _, p := range strings.Fields(string(out)) {
@@ -92,33 +91,6 @@ func TestImportClosure(t *testing.T) {
 	sort.Strings(extra)
 	if len(extra) > 0 {
 		t.Fatalf("the sdk package imports non-standard packages beyond the assignment package: %v", extra)
-	}
-}
-
-var uuidV7 = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
-
-func TestUUIDv7(t *testing.T) {
-	t0 := time.UnixMilli(1_700_000_000_123)
-	seen := map[string]bool{}
-	prev := ""
-	for i := range 1000 {
-		id := newUUIDv7(t0.Add(time.Duration(i) * time.Millisecond))
-		if !uuidV7.MatchString(id) {
-			t.Fatalf("%q is not a version 7, variant 10 UUID", id)
-		}
-		if seen[id] {
-			t.Fatalf("duplicate id %q", id)
-		}
-		seen[id] = true
-		if id <= prev {
-			t.Fatalf("ids not time-ordered: %q after %q", id, prev)
-		}
-		prev = id
-	}
-	// The first 48 bits are the Unix milliseconds.
-	id := newUUIDv7(t0)
-	if got, want := strings.ReplaceAll(id[:13], "-", ""), fmt.Sprintf("%012x", t0.UnixMilli()); got != want {
-		t.Fatalf("timestamp bits %s, want %s", got, want)
 	}
 }
 

@@ -1,44 +1,23 @@
 package server_test
 
 import (
-	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
-	"github.com/revealed-ab/revealed/experiments"
-	"github.com/revealed-ab/revealed/internal/testdb"
 	"github.com/revealed-ab/revealed/server"
-	"github.com/revealed-ab/revealed/sqlstore"
 )
 
-// fuzzServer is a real server over SQLite, called in-process (no sockets)
-// so that the fuzzer spends its time in decoding and validation.
+// fuzzServer is a real server over SQLite with a running experiment, called
+// in-process (no sockets) so that the fuzzer spends its time in decoding
+// and validation.
 func fuzzServer(f *testing.F) (http.Handler, string) {
-	ctx := context.Background()
-	store, err := sqlstore.Open(ctx, testdb.SQLite(f), nil)
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Cleanup(func() { store.Close() })
-	if err := store.Migrate(ctx); err != nil {
-		f.Fatal(err)
-	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	svc, err := experiments.NewService(ctx, store, experiments.WithLogger(log))
-	if err != nil {
-		f.Fatal(err)
-	}
-	key, _ := svc.CreateKey(ctx, experiments.KeyAdmin, "fuzz")
-	var in experiments.ExperimentInput
-	json.Unmarshal([]byte(validExperiment), &in)
-	svc.CreateExperiment(ctx, in)
-	svc.Start(ctx, "human-vs-bot")
-	return server.New(svc, log, server.WithRateLimit(0, 1)), key.Secret
+	e := newEnv(f, server.WithRateLimit(0, 1))
+	e.mustCreate(f, validExperiment)
+	e.mustStart(f, "human-vs-bot")
+	return e.handler, e.adminKey
 }
 
 // checkAnswer fails on a 5xx, and on a 4xx that is not a problem document.

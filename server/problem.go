@@ -8,20 +8,8 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/revealed-ab/revealed/experiments"
+	"github.com/revealed-ab/revealed/server/httpstatus"
 )
-
-// statusOf is the one table from domain error codes to HTTP statuses.
-var statusOf = map[experiments.Code]int{
-	experiments.CodeInvalid:      http.StatusBadRequest,
-	experiments.CodeNotFound:     http.StatusNotFound,
-	experiments.CodeConflict:     http.StatusConflict,
-	experiments.CodeUnauthorized: http.StatusUnauthorized,
-	experiments.CodeForbidden:    http.StatusForbidden,
-	experiments.CodeTooLarge:     http.StatusRequestEntityTooLarge,
-	experiments.CodeRateLimited:  http.StatusTooManyRequests,
-	experiments.CodeUnavailable:  http.StatusServiceUnavailable,
-	experiments.CodeInternal:     http.StatusInternalServerError,
-}
 
 // Problem is an RFC 9457 problem details body.
 type Problem struct {
@@ -42,10 +30,7 @@ func writeProblem(c *gin.Context, err error) {
 	if !errors.As(err, &e) {
 		e = experiments.Internal(err)
 	}
-	status, ok := statusOf[e.Code]
-	if !ok {
-		status = http.StatusInternalServerError
-	}
+	status := httpstatus.Of(e.Code)
 	p := Problem{
 		Type:      "urn:revealed:problem:" + string(e.Code),
 		Title:     http.StatusText(status),

@@ -20,6 +20,7 @@ import (
 )
 
 type env struct {
+	handler  http.Handler // the server itself, for in-process calls
 	url      string
 	adminKey string
 	sdkKey   string
@@ -54,7 +55,7 @@ func newEnv(t testing.TB, opts ...server.Option) *env {
 	store.OnCommit(srv.ObserveCommit)
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
-	return &env{url: ts.URL, adminKey: admin.Secret, sdkKey: sdk.Secret, svc: svc}
+	return &env{handler: srv, url: ts.URL, adminKey: admin.Secret, sdkKey: sdk.Secret, svc: svc}
 }
 
 type response struct {

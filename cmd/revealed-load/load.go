@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"github.com/revealed-ab/revealed/experiments/assign"
+	"github.com/revealed-ab/revealed/internal/eventid"
 )
 
 const (
@@ -249,33 +249,8 @@ func (w *worker) events() {
 	}
 }
 
-// appendID writes a UUIDv7: the millisecond clock first, as the server's
-// unique index likes, then a per-worker counter and random bits.
-func (w *worker) appendID(b []byte) []byte {
-	var u [16]byte
-	ms := uint64(time.Now().UnixMilli())
-	u[0], u[1], u[2], u[3], u[4], u[5] = byte(ms>>40), byte(ms>>32), byte(ms>>24), byte(ms>>16), byte(ms>>8), byte(ms)
-	w.idSeq++
-	r := w.rng.Uint64()
-	u[6], u[7] = 0x70|byte(w.idSeq>>8)&0x0f, byte(w.idSeq)
-	u[8] = 0x80 | byte(r)&0x3f
-	for i := 9; i < 16; i++ {
-		r >>= 8
-		u[i] = byte(r)
-	}
-	u[9] ^= byte(w.idSeq >> 16) // keeps ids apart within a millisecond even if r repeats
-	var s [36]byte
-	hex.Encode(s[0:8], u[0:4])
-	s[8] = '-'
-	hex.Encode(s[9:13], u[4:6])
-	s[13] = '-'
-	hex.Encode(s[14:18], u[6:8])
-	s[18] = '-'
-	hex.Encode(s[19:23], u[8:10])
-	s[23] = '-'
-	hex.Encode(s[24:], u[10:])
-	return append(b, s[:]...)
-}
+// appendID writes a time-ordered event id, as the SDK sends.
+func (w *worker) appendID(b []byte) []byte { return append(b, eventid.New(time.Now())...) }
 
 // drive runs the load and, with --verify, the check.
 func drive(ctx context.Context, cfg config, log io.Writer) (*result, error) {

@@ -29,6 +29,7 @@ import (
 	"github.com/revealed-ab/revealed/analysis"
 	"github.com/revealed-ab/revealed/analysis/cli"
 	"github.com/revealed-ab/revealed/experiments"
+	"github.com/revealed-ab/revealed/server/httpstatus"
 )
 
 //go:embed templates/*.html
@@ -177,17 +178,6 @@ func (a *app) handle(fn func(c *gin.Context) error) gin.HandlerFunc {
 	}
 }
 
-var statusOf = map[experiments.Code]int{
-	experiments.CodeInvalid:      http.StatusBadRequest,
-	experiments.CodeNotFound:     http.StatusNotFound,
-	experiments.CodeConflict:     http.StatusConflict,
-	experiments.CodeUnauthorized: http.StatusUnauthorized,
-	experiments.CodeForbidden:    http.StatusForbidden,
-	experiments.CodeTooLarge:     http.StatusRequestEntityTooLarge,
-	experiments.CodeUnavailable:  http.StatusServiceUnavailable,
-	experiments.CodeInternal:     http.StatusInternalServerError,
-}
-
 type errorView struct {
 	Status    int
 	Message   string
@@ -200,10 +190,7 @@ func (a *app) fail(c *gin.Context, err error) {
 		a.toLogin(c)
 		return
 	}
-	status, ok := statusOf[code]
-	if !ok {
-		status = http.StatusInternalServerError
-	}
+	status := httpstatus.Of(code)
 	msg := "Internal error."
 	var e *experiments.Error
 	if status >= 500 {
