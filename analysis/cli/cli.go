@@ -63,6 +63,8 @@ Flags:
   --cap metric=VALUE|pNN   cap each unit's value at VALUE or at the NNth percentile
                            of all units' values (per-unit input; repeatable)
   --lower-is-better METRIC a decrease is an improvement (repeatable)
+  --prior metric=MEAN:VAR  a proper Gaussian prior N(MEAN, VAR) on the metric's relative
+                           effect for chance_to_win (default: flat; repeatable)
   --claims FILE.json       claims to test (a JSON array; see README)
   --experiment NAME        experiment name in the report (default: the file name)
 
@@ -81,6 +83,7 @@ type options struct {
 	kinds       map[string]analysis.Kind
 	caps        map[string]capSpec
 	lowerBetter map[string]bool
+	priors      map[string]analysis.Prior
 	claims      string
 	experiment  string
 }
@@ -122,6 +125,7 @@ func parseArgs(args []string) (options, error) {
 		kinds:       map[string]analysis.Kind{},
 		caps:        map[string]capSpec{},
 		lowerBetter: map[string]bool{},
+		priors:      map[string]analysis.Prior{},
 	}
 	fs := flag.NewFlagSet("analyze", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -156,6 +160,18 @@ func parseArgs(args []string) (options, error) {
 				return err
 			}
 			o.caps[k] = capSpec{at: c}
+			return nil
+		})
+	})
+	fs.Func("prior", "", func(s string) error {
+		return eachPair(s, func(k, v string) error {
+			mean, variance, ok := strings.Cut(v, ":")
+			m, err1 := parseFinite(mean)
+			va, err2 := parseFinite(variance)
+			if !ok || err1 != nil || err2 != nil || va <= 0 {
+				return fmt.Errorf("prior %q: want MEAN:VARIANCE with a variance > 0, e.g. 0:0.09", v)
+			}
+			o.priors[k] = analysis.Prior{Mean: m, Variance: va}
 			return nil
 		})
 	})
@@ -368,13 +384,15 @@ func buildInput(d *data, o options, name string) (analysis.Input, error) {
 		m := &in.Metrics[i]
 		metrics[m.Metric] = true
 		m.HigherIsBetter = !o.lowerBetter[m.Metric]
+		m.Prior = o.prior(m.Metric)
 	}
 	for _, s := range in.Segments {
 		for i := range s.Metrics {
 			s.Metrics[i].HigherIsBetter = !o.lowerBetter[s.Metrics[i].Metric]
+			s.Metrics[i].Prior = o.prior(s.Metrics[i].Metric)
 		}
 	}
-	for _, flagged := range []map[string]bool{o.lowerBetter, keys(o.kinds), keys(o.caps)} {
+	for _, flagged := range []map[string]bool{o.lowerBetter, keys(o.kinds), keys(o.caps), keys(o.priors)} {
 		for _, m := range sortedKeys(flagged) {
 			if !metrics[m] {
 				return in, usagef("unknown metric %q in a flag (metrics: %s)", m, strings.Join(sortedKeys(metrics), ", "))
@@ -428,4 +446,13 @@ func sortedKeys(m map[string]bool) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// prior returns the metric's --prior, or nil for the flat prior.
+func (o *options) prior(metric string) *analysis.Prior {
+	p, ok := o.priors[metric]
+	if !ok {
+		return nil
+	}
+	return &p
 }

@@ -726,3 +726,37 @@ func TestFmtNum(t *testing.T) {
 		t.Errorf("pText(1e-300) = %q", got)
 	}
 }
+
+// TestPrior: --prior sets a metric's proper prior for chance_to_win, and
+// only that metric's.
+func TestPrior(t *testing.T) {
+	chance := func(args ...string) map[string]float64 {
+		t.Helper()
+		code, out, errs := runCLI(t, "", append([]string{"--format", "json"}, append(args, "testdata/perunit.csv")...)...)
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, errs)
+		}
+		var r analysis.Report
+		if err := json.Unmarshal([]byte(out), &r); err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]float64{}
+		for _, m := range r.Metrics {
+			if c := m.Comparisons[0].ChanceToWin; c != nil {
+				got[m.Metric] = *c
+			}
+		}
+		return got
+	}
+	flat := chance()
+	// A tight prior that the relative effect is −50% pulls chance_to_win down.
+	skeptical := chance("--prior", "resolved=-0.5:0.0001")
+	if !(skeptical["resolved"] < flat["resolved"]) || skeptical["chose_human"] != flat["chose_human"] {
+		t.Fatalf("flat %v, with a prior on resolved %v", flat, skeptical)
+	}
+	for _, bad := range []string{"resolved=0", "resolved=0:-1", "resolved=a:b", "nps=0:0.1"} {
+		if code, _, _ := runCLI(t, "", "--prior", bad, "testdata/perunit.csv"); code != 2 {
+			t.Errorf("--prior %s: exit %d, want 2", bad, code)
+		}
+	}
+}
