@@ -85,12 +85,12 @@ func (a *analysis) effectSummary(w *claimWork) string {
 		return fmt.Sprintf("%s vs %s on %s cannot be tested yet (%s).", c.Preferred, other, c.Metric, w.res.Reason)
 	}
 	ci := w.res.RevealedCI
-	s := fmt.Sprintf("%s minus %s on %s: %+.4g (%s CI %.4g to %.4g, %s); %s",
+	s := fmt.Sprintf("%s minus %s on %s: %+.3g (%s CI %.3g to %.3g, %s); %s",
 		c.Preferred, other, c.Metric, *w.res.Revealed, a.level(), ci[0], ci[1], fmtP(*w.res.PValue),
 		verdictText(w, "the claim that "+c.Preferred+" does better"))
 	if w.res.Stated != nil {
-		s += fmt.Sprintf("; consistent with the stated %+.4g? %s", *w.res.Stated,
-			magnitudeText(w, func(x float64) string { return fmt.Sprintf("%.4g", math.Abs(x)) }))
+		s += fmt.Sprintf("; consistent with the stated %+.3g? %s", *w.res.Stated,
+			magnitudeText(w, func(x float64) string { return fmt.Sprintf("%.3g", math.Abs(x)) }))
 	}
 	return s + "."
 }
