@@ -260,8 +260,15 @@ func (a *app) editor(c *gin.Context) {
 func (a *app) setCookie(c *gin.Context, name, value, path string, maxAge int) {
 	http.SetCookie(c.Writer, &http.Cookie{
 		Name: name, Value: value, Path: path, MaxAge: maxAge,
-		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: c.Request.TLS != nil,
+		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: overTLS(c.Request),
 	})
+}
+
+// overTLS reports whether the browser reached us over HTTPS, directly or
+// through a TLS-terminating proxy. Trusting X-Forwarded-Proto needs no
+// configuration here: a client that lies only gets a stricter cookie.
+func overTLS(r *http.Request) bool {
+	return r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
 }
 
 func (a *app) clearCookie(c *gin.Context, name, path string) { a.setCookie(c, name, "", path, -1) }
