@@ -18,9 +18,9 @@ type AuditEntry struct {
 	After  json.RawMessage `json:"after"`
 }
 
-// AuditStore persists the audit log.
+// AuditStore reads the audit log; entries are written by the store's
+// changing methods, in the same transaction as the change.
 type AuditStore interface {
-	AppendAudit(ctx context.Context, e *AuditEntry) error
 	// Audit returns entries newest first, optionally for one target, with
 	// Seq below before (0 means from the newest).
 	Audit(ctx context.Context, target string, before int64, limit int) ([]AuditEntry, error)
@@ -41,13 +41,9 @@ func ActorOf(ctx context.Context) string {
 	return "system"
 }
 
-// audit appends an entry for a change that has been made. The change is
-// already stored, so a failure here is logged loudly rather than undoing it.
-func (s *Service) audit(ctx context.Context, action, target string, before, after any) {
-	entry := &AuditEntry{At: s.nowUTC(), Actor: ActorOf(ctx), Action: action, Target: target, Before: toJSON(before), After: toJSON(after)}
-	if err := s.store.AppendAudit(context.WithoutCancel(ctx), entry); err != nil {
-		s.log.Error("AUDIT LOG WRITE FAILED: a change is not recorded", "action", action, "target", target, "actor", entry.Actor, "err", err)
-	}
+// auditEntry describes a change about to be stored, made by the actor of ctx.
+func (s *Service) auditEntry(ctx context.Context, action, target string, before, after any) *AuditEntry {
+	return &AuditEntry{At: s.nowUTC(), Actor: ActorOf(ctx), Action: action, Target: target, Before: toJSON(before), After: toJSON(after)}
 }
 
 func toJSON(v any) json.RawMessage {

@@ -206,10 +206,9 @@ func (s *Service) CreateClaim(ctx context.Context, experiment string, c Claim) (
 		return nil, err
 	}
 	c.Version, c.CreatedAt = 1, s.nowUTC()
-	if err := s.store.SaveClaim(ctx, experiment, &c, false); err != nil {
+	if err := s.store.SaveClaim(ctx, experiment, &c, false, s.auditEntry(ctx, "claim.create", "claim:"+experiment+"/"+c.ID, nil, c)); err != nil {
 		return nil, err
 	}
-	s.audit(ctx, "claim.create", "claim:"+experiment+"/"+c.ID, nil, c)
 	return &c, nil
 }
 
@@ -271,10 +270,9 @@ func (s *Service) UpdateClaim(ctx context.Context, experiment, id string, c Clai
 		return nil, Invalid("invalid claim", errs)
 	}
 	c.Version, c.CreatedAt = current.Version+1, s.nowUTC()
-	if err := s.store.SaveClaim(ctx, experiment, &c, false); err != nil {
+	if err := s.store.SaveClaim(ctx, experiment, &c, false, s.auditEntry(ctx, "claim.update", "claim:"+experiment+"/"+id, current, c)); err != nil {
 		return nil, err
 	}
-	s.audit(ctx, "claim.update", "claim:"+experiment+"/"+id, current, c)
 	return &c, nil
 }
 
@@ -286,9 +284,5 @@ func (s *Service) DeleteClaim(ctx context.Context, experiment, id string) error 
 	}
 	tomb := *current
 	tomb.Version, tomb.CreatedAt = current.Version+1, s.nowUTC()
-	if err := s.store.SaveClaim(ctx, experiment, &tomb, true); err != nil {
-		return err
-	}
-	s.audit(ctx, "claim.delete", "claim:"+experiment+"/"+id, current, nil)
-	return nil
+	return s.store.SaveClaim(ctx, experiment, &tomb, true, s.auditEntry(ctx, "claim.delete", "claim:"+experiment+"/"+id, current, nil))
 }

@@ -77,10 +77,9 @@ func (s *Service) CreateExperiment(ctx context.Context, in ExperimentInput) (*Ex
 	}
 	now := s.nowUTC()
 	e.CreatedAt, e.UpdatedAt, e.Version = now, now, 1
-	if err := s.store.CreateExperiment(ctx, e); err != nil {
+	if err := s.store.CreateExperiment(ctx, e, s.auditEntry(ctx, "experiment.create", "experiment:"+e.Key, nil, e)); err != nil {
 		return nil, err
 	}
-	s.audit(ctx, "experiment.create", "experiment:"+e.Key, nil, e)
 	return e, s.catalog.Refresh(ctx)
 }
 
@@ -130,10 +129,9 @@ func (s *Service) UpdateExperiment(ctx context.Context, key string, in Experimen
 	}
 	next.Status, next.CreatedAt, next.StartedAt, next.StoppedAt = cur.Status, cur.CreatedAt, cur.StartedAt, cur.StoppedAt
 	next.UpdatedAt, next.Version = s.nowUTC(), cur.Version+1
-	if err := s.store.UpdateExperiment(ctx, next); err != nil {
+	if err := s.store.UpdateExperiment(ctx, next, s.auditEntry(ctx, "experiment.update", "experiment:"+key, cur, next)); err != nil {
 		return nil, err
 	}
-	s.audit(ctx, "experiment.update", "experiment:"+key, cur, next)
 	return next, s.catalog.Refresh(ctx)
 }
 
@@ -163,14 +161,13 @@ func (s *Service) transition(ctx context.Context, key string, from, to Status) (
 	} else {
 		e.StoppedAt = &now
 	}
-	if err := s.store.UpdateExperiment(ctx, e); err != nil {
-		return nil, err
-	}
 	action := "experiment.start"
 	if to == StatusStopped {
 		action = "experiment.stop"
 	}
-	s.audit(ctx, action, "experiment:"+key, &before, e)
+	if err := s.store.UpdateExperiment(ctx, e, s.auditEntry(ctx, action, "experiment:"+key, &before, e)); err != nil {
+		return nil, err
+	}
 	return e, s.catalog.Refresh(ctx)
 }
 
@@ -361,10 +358,9 @@ func (s *Service) CreateKey(ctx context.Context, kind KeyKind, name string) (New
 		return NewAPIKey{}, Invalid("invalid key", errs)
 	}
 	k := generateKey(kind, name, s.nowUTC())
-	if err := s.store.CreateKey(ctx, &k.APIKey); err != nil {
+	if err := s.store.CreateKey(ctx, &k.APIKey, s.auditEntry(ctx, "key.create", "key:"+k.ID, nil, k.APIKey)); err != nil {
 		return NewAPIKey{}, err
 	}
-	s.audit(ctx, "key.create", "key:"+k.ID, nil, k.APIKey)
 	return k, nil
 }
 
@@ -374,11 +370,7 @@ func (s *Service) ListKeys(ctx context.Context) ([]*APIKey, error) { return s.st
 // RevokeKey makes a key unusable from now on.
 func (s *Service) RevokeKey(ctx context.Context, id string) error {
 	now := s.nowUTC()
-	if err := s.store.RevokeKey(ctx, id, now); err != nil {
-		return err
-	}
-	s.audit(ctx, "key.revoke", "key:"+id, nil, map[string]any{"revoked_at": now})
-	return nil
+	return s.store.RevokeKey(ctx, id, now, s.auditEntry(ctx, "key.revoke", "key:"+id, nil, map[string]any{"revoked_at": now}))
 }
 
 // EnsureAdminKey makes secret a valid admin key if it is not one already.
@@ -394,11 +386,7 @@ func (s *Service) EnsureAdminKey(ctx context.Context, secret string) error {
 	}
 	key := generateKey(KeyAdmin, "REVEALED_ADMIN_KEY", s.nowUTC())
 	key.Hash = HashSecret(secret)
-	if err := s.store.CreateKey(ctx, &key.APIKey); err != nil {
-		return err
-	}
-	s.audit(ctx, "key.create", "key:"+key.ID, nil, key.APIKey)
-	return nil
+	return s.store.CreateKey(ctx, &key.APIKey, s.auditEntry(ctx, "key.create", "key:"+key.ID, nil, key.APIKey))
 }
 
 // BootstrapAdminKey creates an admin key on a database that has none and

@@ -51,14 +51,17 @@ type Store interface {
 	SessionStore
 	AuditStore
 
+	// The methods that change something take the change's audit entry,
+	// which they store in the same transaction (nil stores none).
+
 	// CreateExperiment returns CodeConflict if the key exists.
-	CreateExperiment(ctx context.Context, e *Experiment) error
+	CreateExperiment(ctx context.Context, e *Experiment, audit *AuditEntry) error
 	// GetExperiment returns CodeNotFound if there is no such experiment.
 	GetExperiment(ctx context.Context, key string) (*Experiment, error)
 	ListExperiments(ctx context.Context) ([]*Experiment, error)
 	// UpdateExperiment replaces the stored experiment if its version is still
 	// e.Version-1, and returns CodeConflict if another writer got there first.
-	UpdateExperiment(ctx context.Context, e *Experiment) error
+	UpdateExperiment(ctx context.Context, e *Experiment, audit *AuditEntry) error
 	// CatalogVersion changes whenever any experiment is created or changed.
 	CatalogVersion(ctx context.Context) (int64, error)
 
@@ -82,7 +85,7 @@ type Store interface {
 
 	// SaveClaim stores a claim version (a tombstone when deleted); it returns
 	// CodeConflict if that version exists.
-	SaveClaim(ctx context.Context, experiment string, c *Claim, deleted bool) error
+	SaveClaim(ctx context.Context, experiment string, c *Claim, deleted bool, audit *AuditEntry) error
 	// Claims returns the latest version of each live claim.
 	Claims(ctx context.Context, experiment string) ([]*Claim, error)
 	// ClaimHistory returns every version of a claim, oldest first, with
@@ -93,12 +96,12 @@ type Store interface {
 	// Snapshots returns up to limit stored reports, newest first.
 	Snapshots(ctx context.Context, experiment string, limit int) ([]Snapshot, error)
 
-	CreateKey(ctx context.Context, k *APIKey) error
+	CreateKey(ctx context.Context, k *APIKey, audit *AuditEntry) error
 	// KeyByHash returns CodeNotFound for unknown or revoked keys.
 	KeyByHash(ctx context.Context, hash string) (*APIKey, error)
 	ListKeys(ctx context.Context) ([]*APIKey, error)
 	// RevokeKey returns CodeNotFound if there is no such active key.
-	RevokeKey(ctx context.Context, id string, at time.Time) error
+	RevokeKey(ctx context.Context, id string, at time.Time, audit *AuditEntry) error
 	TouchKey(ctx context.Context, id string, at time.Time) error
 	CountKeys(ctx context.Context) (int, error)
 	Ping(ctx context.Context) error

@@ -5,13 +5,25 @@ import (
 	"database/sql"
 	"encoding/json"
 
+	"github.com/jmoiron/sqlx"
+
 	"github.com/revealed-ab/revealed/experiments"
 )
 
-func (s *Store) AppendAudit(ctx context.Context, e *experiments.AuditEntry) error {
-	_, err := s.db.ExecContext(ctx, s.rebind(`INSERT INTO audit_log (at, actor, action, target, before, after) VALUES (?, ?, ?, ?, ?, ?)`),
-		e.At.UnixMicro(), e.Actor, e.Action, e.Target, nullJSON(e.Before), nullJSON(e.After))
-	return adaptError(err, "")
+// withAudit runs change and, when e is not nil, appends e in the same
+// transaction: a change is never stored without its audit entry.
+func (s *Store) withAudit(ctx context.Context, e *experiments.AuditEntry, change func(tx *sqlx.Tx) error) error {
+	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+		if err := change(tx); err != nil {
+			return err
+		}
+		if e == nil {
+			return nil
+		}
+		_, err := tx.ExecContext(ctx, s.rebind(`INSERT INTO audit_log (at, actor, action, target, before, after) VALUES (?, ?, ?, ?, ?, ?)`),
+			e.At.UnixMicro(), e.Actor, e.Action, e.Target, nullJSON(e.Before), nullJSON(e.After))
+		return err
+	})
 }
 
 func nullJSON(b json.RawMessage) sql.NullString {

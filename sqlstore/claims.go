@@ -6,16 +6,21 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jmoiron/sqlx"
+
 	"github.com/revealed-ab/revealed/experiments"
 )
 
-func (s *Store) SaveClaim(ctx context.Context, experiment string, c *experiments.Claim, deleted bool) error {
+func (s *Store) SaveClaim(ctx context.Context, experiment string, c *experiments.Claim, deleted bool, audit *experiments.AuditEntry) error {
 	body, err := json.Marshal(c)
 	if err != nil {
 		return experiments.Internal(err)
 	}
-	_, err = s.db.ExecContext(ctx, s.rebind(`INSERT INTO claims (experiment, id, version, body, deleted, created_at) VALUES (?, ?, ?, ?, ?, ?)`),
-		experiment, c.ID, c.Version, string(body), boolInt(deleted), c.CreatedAt.UnixMicro())
+	err = s.withAudit(ctx, audit, func(tx *sqlx.Tx) error {
+		_, err := tx.ExecContext(ctx, s.rebind(`INSERT INTO claims (experiment, id, version, body, deleted, created_at) VALUES (?, ?, ?, ?, ?, ?)`),
+			experiment, c.ID, c.Version, string(body), boolInt(deleted), c.CreatedAt.UnixMicro())
+		return err
+	})
 	return adaptError(err, fmt.Sprintf("claim %q was changed by another request (version %d exists); reload it and try again", c.ID, c.Version))
 }
 

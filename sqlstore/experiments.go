@@ -4,8 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
+
+	"github.com/jmoiron/sqlx"
 
 	"github.com/revealed-ab/revealed/experiments"
 )
@@ -91,13 +94,16 @@ func timePtr(v sql.NullInt64) *time.Time {
 	return &t
 }
 
-func (s *Store) CreateExperiment(ctx context.Context, e *experiments.Experiment) error {
+func (s *Store) CreateExperiment(ctx context.Context, e *experiments.Experiment, audit *experiments.AuditEntry) error {
 	row, err := toRow(e)
 	if err != nil {
 		return experiments.Internal(err)
 	}
-	_, err = s.db.NamedExecContext(ctx, `INSERT INTO experiments (`+experimentColumns+`) VALUES
-		(:key, :name, :hypothesis, :unit, :salt, :traffic, :status, :variants, :targeting, :metrics, :analysis, :created_at, :updated_at, :started_at, :stopped_at, :version)`, row)
+	err = s.withAudit(ctx, audit, func(tx *sqlx.Tx) error {
+		_, err := tx.NamedExecContext(ctx, `INSERT INTO experiments (`+experimentColumns+`) VALUES
+			(:key, :name, :hypothesis, :unit, :salt, :traffic, :status, :variants, :targeting, :metrics, :analysis, :created_at, :updated_at, :started_at, :stopped_at, :version)`, row)
+		return err
+	})
 	return adaptError(err, fmt.Sprintf("an experiment with key %q already exists", e.Key))
 }
 
@@ -129,26 +135,37 @@ func (s *Store) ListExperiments(ctx context.Context) ([]*experiments.Experiment,
 	return out, nil
 }
 
-func (s *Store) UpdateExperiment(ctx context.Context, e *experiments.Experiment) error {
+func (s *Store) UpdateExperiment(ctx context.Context, e *experiments.Experiment, audit *experiments.AuditEntry) error {
 	row, err := toRow(e)
 	if err != nil {
 		return experiments.Internal(err)
 	}
-	res, err := s.db.NamedExecContext(ctx, `UPDATE experiments SET name = :name, hypothesis = :hypothesis, unit = :unit,
-		salt = :salt, traffic = :traffic, status = :status, variants = :variants, targeting = :targeting, metrics = :metrics, analysis = :analysis,
-		updated_at = :updated_at, started_at = :started_at, stopped_at = :stopped_at, version = :version
-		WHERE key = :key AND version = :version - 1`, row)
-	if err != nil {
-		return adaptError(err, "conflicting update")
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	stale := false
+	err = s.withAudit(ctx, audit, func(tx *sqlx.Tx) error {
+		res, err := tx.NamedExecContext(ctx, `UPDATE experiments SET name = :name, hypothesis = :hypothesis, unit = :unit,
+			salt = :salt, traffic = :traffic, status = :status, variants = :variants, targeting = :targeting, metrics = :metrics, analysis = :analysis,
+			updated_at = :updated_at, started_at = :started_at, stopped_at = :stopped_at, version = :version
+			WHERE key = :key AND version = :version - 1`, row)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			stale = true
+			return errStale
+		}
+		return nil
+	})
+	if stale {
 		if _, err := s.GetExperiment(ctx, e.Key); err != nil {
 			return err
 		}
 		return experiments.Errorf(experiments.CodeConflict, "experiment %q was changed by another request; reload it and try again", e.Key)
 	}
-	return nil
+	return adaptError(err, "conflicting update")
 }
+
+// errStale rolls back an update that found no row at the expected version.
+var errStale = errors.New("stale version")
 
 // CatalogVersion sums the experiments' versions: every create or change adds
 // one, and experiments are never deleted, so the sum only grows.

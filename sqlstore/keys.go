@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"time"
 
+	"github.com/jmoiron/sqlx"
+
 	"github.com/revealed-ab/revealed/experiments"
 )
 
@@ -25,9 +27,12 @@ func (r *keyRow) key() *experiments.APIKey {
 
 const keyColumns = `id, kind, name, hash, created_at, last_used_at, revoked_at`
 
-func (s *Store) CreateKey(ctx context.Context, k *experiments.APIKey) error {
-	_, err := s.db.ExecContext(ctx, s.rebind(`INSERT INTO api_keys (id, kind, name, hash, created_at) VALUES (?, ?, ?, ?, ?)`),
-		k.ID, string(k.Kind), k.Name, k.Hash, k.CreatedAt.UnixMicro())
+func (s *Store) CreateKey(ctx context.Context, k *experiments.APIKey, audit *experiments.AuditEntry) error {
+	err := s.withAudit(ctx, audit, func(tx *sqlx.Tx) error {
+		_, err := tx.ExecContext(ctx, s.rebind(`INSERT INTO api_keys (id, kind, name, hash, created_at) VALUES (?, ?, ?, ?, ?)`),
+			k.ID, string(k.Kind), k.Name, k.Hash, k.CreatedAt.UnixMicro())
+		return err
+	})
 	return adaptError(err, "a key with this id or secret already exists")
 }
 
@@ -55,15 +60,23 @@ func (s *Store) ListKeys(ctx context.Context) ([]*experiments.APIKey, error) {
 	return out, nil
 }
 
-func (s *Store) RevokeKey(ctx context.Context, id string, at time.Time) error {
-	res, err := s.db.ExecContext(ctx, s.rebind(`UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`), at.UnixMicro(), id)
-	if err != nil {
-		return experiments.Internal(err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
+func (s *Store) RevokeKey(ctx context.Context, id string, at time.Time, audit *experiments.AuditEntry) error {
+	missing := false
+	err := s.withAudit(ctx, audit, func(tx *sqlx.Tx) error {
+		res, err := tx.ExecContext(ctx, s.rebind(`UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`), at.UnixMicro(), id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			missing = true
+			return errStale
+		}
+		return nil
+	})
+	if missing {
 		return experiments.Errorf(experiments.CodeNotFound, "no active key %q", id)
 	}
-	return nil
+	return adaptError(err, "")
 }
 
 func (s *Store) TouchKey(ctx context.Context, id string, at time.Time) error {

@@ -2,6 +2,7 @@ package sqlstore_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sync"
 	"testing"
@@ -70,10 +71,10 @@ func TestExperiments(t *testing.T) {
 		ctx := context.Background()
 		s := openStore(t, dsn)
 		e := testExperiment("human-vs-bot")
-		if err := s.CreateExperiment(ctx, e); err != nil {
+		if err := s.CreateExperiment(ctx, e, nil); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.CreateExperiment(ctx, e); experiments.ErrorCode(err) != experiments.CodeConflict {
+		if err := s.CreateExperiment(ctx, e, nil); experiments.ErrorCode(err) != experiments.CodeConflict {
 			t.Fatalf("duplicate create: %v, want conflict", err)
 		}
 		got, err := s.GetExperiment(ctx, e.Key)
@@ -91,7 +92,7 @@ func TestExperiments(t *testing.T) {
 		before, _ := s.CatalogVersion(ctx)
 		next := *got
 		next.Name, next.Version = "Renamed", got.Version+1
-		if err := s.UpdateExperiment(ctx, &next); err != nil {
+		if err := s.UpdateExperiment(ctx, &next, nil); err != nil {
 			t.Fatal(err)
 		}
 		after, _ := s.CatalogVersion(ctx)
@@ -100,7 +101,7 @@ func TestExperiments(t *testing.T) {
 		}
 		stale := *got
 		stale.Name, stale.Version = "Lost update", got.Version+1
-		if err := s.UpdateExperiment(ctx, &stale); experiments.ErrorCode(err) != experiments.CodeConflict {
+		if err := s.UpdateExperiment(ctx, &stale, nil); experiments.ErrorCode(err) != experiments.CodeConflict {
 			t.Fatalf("stale update: %v, want conflict", err)
 		}
 		list, err := s.ListExperiments(ctx)
@@ -200,7 +201,7 @@ func statsFixture(t *testing.T, s *sqlstore.Store) *experiments.Experiment {
 	t.Helper()
 	ctx := context.Background()
 	e := testExperiment("exp")
-	if err := s.CreateExperiment(ctx, e); err != nil {
+	if err := s.CreateExperiment(ctx, e, nil); err != nil {
 		t.Fatal(err)
 	}
 	exposed := func(id, unit, variant, generation string, ts int64) experiments.StoredEvent {
@@ -307,15 +308,15 @@ func TestClaimsAndSnapshots(t *testing.T) {
 		share := 0.74
 		c := &experiments.Claim{ID: "human", Version: 1, Statement: "74% prefer a human", Kind: experiments.ClaimShare,
 			Metric: "resolved", StatedShare: &share, SurveyN: 2128, CreatedAt: time.Unix(100, 0).UTC()}
-		if err := s.SaveClaim(ctx, "exp", c, false); err != nil {
+		if err := s.SaveClaim(ctx, "exp", c, false, nil); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.SaveClaim(ctx, "exp", c, false); experiments.ErrorCode(err) != experiments.CodeConflict {
+		if err := s.SaveClaim(ctx, "exp", c, false, nil); experiments.ErrorCode(err) != experiments.CodeConflict {
 			t.Fatalf("saving version 1 twice: %v, want conflict", err)
 		}
 		v2 := *c
 		v2.Version, v2.Statement = 2, "74% would wait for a human"
-		if err := s.SaveClaim(ctx, "exp", &v2, false); err != nil {
+		if err := s.SaveClaim(ctx, "exp", &v2, false, nil); err != nil {
 			t.Fatal(err)
 		}
 		list, err := s.Claims(ctx, "exp")
@@ -324,7 +325,7 @@ func TestClaimsAndSnapshots(t *testing.T) {
 		}
 		v3 := v2
 		v3.Version = 3
-		if err := s.SaveClaim(ctx, "exp", &v3, true); err != nil {
+		if err := s.SaveClaim(ctx, "exp", &v3, true, nil); err != nil {
 			t.Fatal(err)
 		}
 		if list, _ := s.Claims(ctx, "exp"); len(list) != 0 {
@@ -356,10 +357,10 @@ func TestKeys(t *testing.T) {
 		s := openStore(t, dsn)
 		now := time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
 		k := &experiments.APIKey{ID: "key_1", Kind: experiments.KeySDK, Name: "web", Hash: experiments.HashSecret("secret"), CreatedAt: now}
-		if err := s.CreateKey(ctx, k); err != nil {
+		if err := s.CreateKey(ctx, k, nil); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.CreateKey(ctx, k); experiments.ErrorCode(err) != experiments.CodeConflict {
+		if err := s.CreateKey(ctx, k, nil); experiments.ErrorCode(err) != experiments.CodeConflict {
 			t.Fatalf("duplicate key: %v, want conflict", err)
 		}
 		if err := s.TouchKey(ctx, k.ID, now.Add(time.Hour)); err != nil {
@@ -369,13 +370,13 @@ func TestKeys(t *testing.T) {
 		if err != nil || got.Kind != experiments.KeySDK || got.LastUsedAt == nil || !got.LastUsedAt.Equal(now.Add(time.Hour)) {
 			t.Fatalf("KeyByHash: %+v %v", got, err)
 		}
-		if err := s.RevokeKey(ctx, k.ID, now); err != nil {
+		if err := s.RevokeKey(ctx, k.ID, now, nil); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := s.KeyByHash(ctx, k.Hash); experiments.ErrorCode(err) != experiments.CodeNotFound {
 			t.Fatalf("revoked key still found: %v", err)
 		}
-		if err := s.RevokeKey(ctx, k.ID, now); experiments.ErrorCode(err) != experiments.CodeNotFound {
+		if err := s.RevokeKey(ctx, k.ID, now, nil); experiments.ErrorCode(err) != experiments.CodeNotFound {
 			t.Fatalf("second revoke: %v, want not_found", err)
 		}
 		if n, err := s.CountKeys(ctx); err != nil || n != 1 {
@@ -390,7 +391,7 @@ func TestSessions(t *testing.T) {
 		s := openStore(t, dsn)
 		now := time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
 		k := &experiments.APIKey{ID: "key_1", Kind: experiments.KeyAdmin, Name: "a", Hash: "h", CreatedAt: now}
-		if err := s.CreateKey(ctx, k); err != nil {
+		if err := s.CreateKey(ctx, k, nil); err != nil {
 			t.Fatal(err)
 		}
 		sess := &experiments.Session{TokenHash: "t1", KeyID: k.ID, CSRF: "c", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
@@ -404,7 +405,7 @@ func TestSessions(t *testing.T) {
 		if _, _, err := s.SessionByHash(ctx, "t1", now.Add(2*time.Hour)); experiments.ErrorCode(err) != experiments.CodeNotFound {
 			t.Fatalf("expired session: %v, want not_found", err)
 		}
-		if err := s.RevokeKey(ctx, k.ID, now); err != nil {
+		if err := s.RevokeKey(ctx, k.ID, now, nil); err != nil {
 			t.Fatal(err)
 		}
 		if _, _, err := s.SessionByHash(ctx, "t1", now.Add(time.Minute)); experiments.ErrorCode(err) != experiments.CodeNotFound {
@@ -412,6 +413,41 @@ func TestSessions(t *testing.T) {
 		}
 		if err := s.DeleteSession(ctx, "t1"); err != nil {
 			t.Fatal(err)
+		}
+	})
+}
+
+// A change and its audit entry are one transaction: a refused change leaves
+// no entry, and a stored change always has one.
+func TestAuditEntriesCommitWithTheirChange(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		s := openStore(t, dsn)
+		entry := func(action string) *experiments.AuditEntry {
+			return &experiments.AuditEntry{At: time.Unix(1, 0), Actor: "key_1", Action: action, Target: "experiment:exp",
+				After: json.RawMessage(`{"status":"draft"}`)}
+		}
+		e := testExperiment("exp")
+		if err := s.CreateExperiment(ctx, e, entry("experiment.create")); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.CreateExperiment(ctx, e, entry("duplicate create")); experiments.ErrorCode(err) != experiments.CodeConflict {
+			t.Fatalf("duplicate: %v", err)
+		}
+		stale := *e
+		stale.Version = e.Version + 5 // not the next version: refused
+		if err := s.UpdateExperiment(ctx, &stale, entry("stale update")); experiments.ErrorCode(err) != experiments.CodeConflict {
+			t.Fatalf("stale update: %v", err)
+		}
+		if err := s.RevokeKey(ctx, "key_nope", time.Unix(2, 0), entry("revoke nothing")); experiments.ErrorCode(err) != experiments.CodeNotFound {
+			t.Fatalf("revoking an unknown key: %v", err)
+		}
+		log, err := s.Audit(ctx, "", 0, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(log) != 1 || log[0].Action != "experiment.create" || log[0].Actor != "key_1" || string(log[0].After) != `{"status":"draft"}` {
+			t.Fatalf("audit log %+v, want only the create", log)
 		}
 	})
 }
