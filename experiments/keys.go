@@ -63,11 +63,3 @@ func generateKey(kind KeyKind, name string, now time.Time) NewAPIKey {
 		Secret: s,
 	}
 }
-
-// MaskSecret shows enough of a secret to recognise it in a log, never enough to use it.
-func MaskSecret(secret string) string {
-	if len(secret) <= 12 {
-		return "****"
-	}
-	return secret[:12] + "****"
-}

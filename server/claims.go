@@ -1,6 +1,7 @@
 package server
 
 import (
+	"encoding/json"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -71,8 +72,8 @@ func (s *Server) deleteClaim(c *gin.Context) error {
 }
 
 type snapshotJSON struct {
-	ComputedAt string `json:"computed_at"`
-	Report     any    `json:"report"`
+	ComputedAt string          `json:"computed_at"`
+	Report     json.RawMessage `json:"report"`
 }
 
 func (s *Server) snapshots(c *gin.Context) error {
@@ -86,13 +87,8 @@ func (s *Server) snapshots(c *gin.Context) error {
 	}
 	out := make([]snapshotJSON, len(snaps))
 	for i, sn := range snaps {
-		out[i] = snapshotJSON{ComputedAt: sn.ComputedAt.Format("2006-01-02T15:04:05.000000Z07:00"), Report: rawJSON(sn.Report)}
+		out[i] = snapshotJSON{ComputedAt: sn.ComputedAt.Format("2006-01-02T15:04:05.000000Z07:00"), Report: sn.Report}
 	}
 	respond(c, http.StatusOK, gin.H{"snapshots": out})
 	return nil
 }
-
-// rawJSON embeds stored JSON as it is.
-type rawJSON []byte
-
-func (r rawJSON) MarshalJSON() ([]byte, error) { return r, nil }

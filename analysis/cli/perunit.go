@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"io"
 	"math/bits"
 
 	"github.com/revealed-ab/revealed/analysis"
@@ -110,29 +109,10 @@ func readPerUnit(ctx context.Context, c *csvReader, cols map[string]int, o readO
 		held:  map[int][]heldValue{},
 	}
 	d := &data{perUnit: true, lastLine: c.line}
-	for {
-		rec, err := c.read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
-		d.rows++
-		d.lastLine = c.line
-		if d.rows%ctxEvery == 0 {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-		}
-		if err := p.row(rec); err != nil {
-			return nil, err
-		}
+	if err := eachRow(ctx, c, d, p.row); err != nil {
+		return nil, err
 	}
 	p.flush()
-	if d.rows == 0 {
-		return nil, &lineError{File: c.name, Line: d.lastLine + 1, Msg: "no data rows after the header"}
-	}
 	return p.finish(d)
 }
 

@@ -275,3 +275,31 @@ func checkSegment(c *csvReader, rec []string, i int) error {
 
 // ctxEvery is how many rows are read between checks of the context.
 const ctxEvery = 1 << 13
+
+// eachRow calls fn with every data row, counting rows and lines in d and
+// checking ctx every ctxEvery rows. A file without data rows is an error.
+func eachRow(ctx context.Context, c *csvReader, d *data, fn func(rec []string) error) error {
+	for {
+		rec, err := c.read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		d.rows++
+		d.lastLine = c.line
+		if d.rows%ctxEvery == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		if err := fn(rec); err != nil {
+			return err
+		}
+	}
+	if d.rows == 0 {
+		return &lineError{File: c.name, Line: d.lastLine + 1, Msg: "no data rows after the header"}
+	}
+	return nil
+}

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"io"
 	"math"
 	"strconv"
 	"strings"
@@ -43,36 +42,22 @@ func readSummary(ctx context.Context, c *csvReader, cols map[string]int, o readO
 			}
 		}
 	}
-	for {
-		rec, err := c.read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
-		d.rows++
-		d.lastLine = c.line
-		if d.rows%ctxEvery == 0 {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-		}
+	if err := eachRow(ctx, c, d, func(rec []string) error {
 		iMetric, iVariant, iKind := cols[colMetric], cols[colVariant], cols[colKind]
 		if rec[iMetric] == "" {
-			return nil, c.errAt(iMetric, "empty metric")
+			return c.errAt(iMetric, "empty metric")
 		}
 		if rec[iVariant] == "" {
-			return nil, c.errAt(iVariant, "empty variant")
+			return c.errAt(iVariant, "empty variant")
 		}
 		fileKind := analysis.Kind(strings.ToLower(strings.TrimSpace(rec[iKind])))
 		switch fileKind {
 		case analysis.Binary, analysis.Mean, analysis.Ratio:
 		default:
-			return nil, c.errAt(iKind, "%q: want binary, mean or ratio", clip(rec[iKind]))
+			return c.errAt(iKind, "%q: want binary, mean or ratio", clip(rec[iKind]))
 		}
 		if err := checkSegment(c, rec, iSeg); err != nil {
-			return nil, err
+			return err
 		}
 		m, isNew := metrics.id(rec[iMetric])
 		if isNew {
@@ -80,14 +65,14 @@ func readSummary(ctx context.Context, c *csvReader, cols map[string]int, o readO
 		}
 		sm := ms[m]
 		if fileKind != sm.kind {
-			return nil, c.errAt(iKind, "%q, but line %d says metric %q is %s", fileKind, sm.line, metrics.list[m], sm.kind)
+			return c.errAt(iKind, "%q, but line %d says metric %q is %s", fileKind, sm.line, metrics.list[m], sm.kind)
 		}
 		kind := fileKind
 		if k, ok := o.kinds[metrics.list[m]]; ok {
 			kind = k
 		}
 		if kind == analysis.Ratio && !hasDen {
-			return nil, c.errAt(iKind, "a ratio metric needs the columns %s, %s and %s", colDenSum, colDenSumSq, colDenCross)
+			return c.errAt(iKind, "a ratio metric needs the columns %s, %s and %s", colDenSum, colDenSumSq, colDenCross)
 		}
 		v, _ := variants.id(rec[iVariant])
 		seg := -1
@@ -96,14 +81,14 @@ func readSummary(ctx context.Context, c *csvReader, cols map[string]int, o readO
 		}
 		key := [3]int{seg + 1, m, v}
 		if prev, dup := seen[key]; dup {
-			return nil, c.errAt(iVariant, "a second row for metric %q, variant %q%s (the first is on line %d)",
+			return c.errAt(iVariant, "a second row for metric %q, variant %q%s (the first is on line %d)",
 				metrics.list[m], variants.list[v], inSegment(rec, iSeg), prev)
 		}
 		seen[key] = c.line
 
 		s, cuped, err := summaryStats(c, rec, cols, kind)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		sm.cuped = sm.cuped || cuped && hasPre
 		arm := analysis.Arm{Variant: variants.list[v], Stats: s}
@@ -113,9 +98,9 @@ func readSummary(ctx context.Context, c *csvReader, cols map[string]int, o readO
 		} else {
 			sm.segments[seg] = append(sm.segments[seg], arm)
 		}
-	}
-	if d.rows == 0 {
-		return nil, &lineError{File: c.name, Line: d.lastLine + 1, Msg: "no data rows after the header"}
+		return nil
+	}); err != nil {
+		return nil, err
 	}
 	d.variants = variants.list
 	kindOf := func(m int) analysis.Kind {
