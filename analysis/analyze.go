@@ -1,133 +1,10 @@
 package analysis
 
 import (
+	"errors"
 	"fmt"
 	"math"
 )
-
-// DefaultAlpha is the significance level when Input.Alpha is 0.
-const DefaultAlpha = 0.05
-
-// Interval is a confidence interval [lo, hi]. A nil *Interval marshals to
-// null, which is what the report uses where an interval is undefined.
-type Interval [2]float64
-
-// Report is the analysis of one experiment. Its JSON shape only grows:
-// fields are added, never renamed or removed.
-type Report struct {
-	Experiment string         `json:"experiment"`
-	Alpha      float64        `json:"alpha"`
-	SRM        SRM            `json:"srm"`
-	Metrics    []MetricReport `json:"metrics"`
-	// Correction is the multiple-comparison method applied to the family:
-	// every comparison with a p-value plus every claim's direction test.
-	Correction Correction `json:"correction"`
-	FamilySize int        `json:"family_size"`
-	// PowerAlpha is the level at which MDEs and units needed are computed:
-	// alpha/family_size under a correction (conservative), else alpha.
-	PowerAlpha float64 `json:"power_alpha"`
-	// Sequential is set when always-valid inference is on.
-	Sequential *SequentialInfo `json:"sequential,omitempty"`
-	Claims     []ClaimResult   `json:"claims"`
-	// Segments are per-segment reports of the same shape; each is corrected
-	// within itself and is exploratory.
-	Segments      []SegmentReport `json:"segments,omitempty"`
-	Heterogeneity []Heterogeneity `json:"heterogeneity,omitempty"`
-	// Warnings are facts an analyst should see, e.g. metrics that disagree
-	// on the number of units per variant.
-	Warnings []string `json:"warnings,omitempty"`
-}
-
-// SRM status values.
-const (
-	SRMOK               = "ok"
-	SRMMismatch         = "mismatch"
-	SRMNotEnoughTraffic = "not_enough_traffic"
-)
-
-// SRMThreshold is the p-value below which a sample-ratio mismatch is flagged.
-const SRMThreshold = 0.001
-
-// SRM is the sample-ratio-mismatch check: a chi-square goodness-of-fit test
-// of the units per variant against the configured weights.
-type SRM struct {
-	PValue float64 `json:"p_value"`
-	// OK is false only for a mismatch; "not_enough_traffic" is OK but says so
-	// in Status.
-	OK       bool         `json:"ok"`
-	Status   string       `json:"status"`
-	ChiSq    float64      `json:"chi_sq"`
-	DF       int          `json:"df"`
-	Variants []SRMVariant `json:"variants"`
-}
-
-// SRMVariant is one variant's observed and expected units in the SRM check.
-type SRMVariant struct {
-	Variant  string  `json:"variant"`
-	Weight   float64 `json:"weight"` // normalised
-	Observed int64   `json:"observed"`
-	Expected float64 `json:"expected"`
-}
-
-// MetricReport is the analysis of one metric.
-type MetricReport struct {
-	Metric         string          `json:"metric"`
-	Kind           Kind            `json:"kind"`
-	HigherIsBetter bool            `json:"higher_is_better"`
-	Variants       []VariantReport `json:"variants"`
-	Comparisons    []Comparison    `json:"comparisons"`
-}
-
-// VariantReport is one variant's estimate for one metric. Mean is 0 and CI
-// null when the variant has no units.
-type VariantReport struct {
-	Variant string    `json:"variant"`
-	Units   int64     `json:"units"`
-	Mean    float64   `json:"mean"`
-	CI      *Interval `json:"ci"`
-	// SD is the per-unit standard deviation used in the tests (√(p(1−p))
-	// for binary metrics); null when undefined (mean metric with n < 2).
-	SD *float64 `json:"sd"`
-}
-
-// Comparison is a non-control variant against the control on one metric.
-type Comparison struct {
-	Variant   string    `json:"variant"`
-	Control   string    `json:"control"`
-	AbsEffect float64   `json:"abs_effect"`
-	AbsCI     *Interval `json:"abs_ci"`
-	// RelEffect is (μT − μC)/|μC|; null with RelNullReason when undefined.
-	RelEffect     *float64  `json:"rel_effect"`
-	RelCI         *Interval `json:"rel_ci"`
-	RelNullReason string    `json:"rel_null_reason,omitempty"`
-	// PValue is two-sided; null with PNullReason when the test is undefined.
-	// Under sequential testing it is the running minimum over snapshots.
-	PValue      *float64 `json:"p_value"`
-	PNullReason string   `json:"p_null_reason,omitempty"`
-	// PAdjusted is PValue after the report's multiple-comparison correction;
-	// Significant is PAdjusted < alpha.
-	PAdjusted   *float64 `json:"p_adjusted"`
-	Significant bool     `json:"significant"`
-	// SE is the standard error of AbsEffect and DF its Welch–Satterthwaite
-	// degrees of freedom (null when infinite or undefined).
-	SE *float64 `json:"se"`
-	DF *float64 `json:"df"`
-	// PValueSnapshot is this snapshot's own sequential p-value.
-	PValueSnapshot *float64 `json:"p_value_snapshot,omitempty"`
-	// ChanceToWin is the posterior probability that the variant is better
-	// than the control (respecting higher_is_better); null when the
-	// relative effect is.
-	ChanceToWin *float64 `json:"chance_to_win"`
-	// MDE is the absolute effect detectable with 80% power at the current
-	// sample and MDERel the same relative to |μC|.
-	MDE    *float64 `json:"mde"`
-	MDERel *float64 `json:"mde_rel"`
-	// UnitsNeeded is, for a comparison not yet significant, how many more
-	// units (all arms compared, current allocation) give 80% power to
-	// detect the observed effect; null when decided or the effect is 0.
-	UnitsNeeded *int64     `json:"units_needed"`
-	CUPED       *CUPEDInfo `json:"cuped,omitempty"`
-}
 
 // InputError is returned for input that cannot be analysed. Field is a path
 // into Input, e.g. "metrics[1].arms[0].variant".
@@ -144,32 +21,54 @@ func inputErr(reason, field string) *InputError {
 	return &InputError{Field: field, Reason: reason}
 }
 
-// Analyze computes the report for in. It returns an *InputError for input
-// that cannot be analysed; the report itself never holds NaN or ±Inf.
+// Analyze computes the report for in. It returns an *InputError only for a
+// configuration that cannot be analysed at all (alpha, variants, correction,
+// sequential settings). Whatever the data, it returns a report: a metric
+// whose statistics are unusable, or a claim that does not fit the design,
+// is reported as null with a reason and a warning, and the rest stands. The
+// report never holds NaN or ±Inf.
 func Analyze(in Input) (*Report, error) {
-	a, err := newAnalysis(in)
+	a, err := newReportBuilder(in)
 	if err != nil {
 		return nil, err
 	}
 	return a.run(), nil
 }
 
-// analysis is one run of Analyze over validated input.
-type analysis struct {
+// reportBuilder computes one report from validated input.
+type reportBuilder struct {
 	segment string // "attribute=value" in a segment's sub-analysis, which has no claims and no segments
 	in      Input
 	alpha   float64
 	control string
 	weights map[string]float64 // normalised
+	// unusable holds why a metric cannot be analysed, by segment and
+	// metric (see unusableKey); its arms are dropped from the input.
+	unusable map[string]string
+	// badClaims holds why a claim cannot be tested, by its index.
+	badClaims map[int]string
+	// warnings found while validating the input, for the top-level report.
+	warnings []string
 }
 
-func newAnalysis(in Input) (*analysis, error) {
-	a := &analysis{in: in, alpha: in.Alpha, weights: map[string]float64{}}
+func unusableKey(segment, metric string) string { return segment + "\x00" + metric }
+
+// CheckAlpha says what is wrong with a significance level, or "" when it
+// is usable: the one rule for alpha, shared by the API and the CLI.
+func CheckAlpha(alpha float64) string {
+	if !(alpha > 0 && alpha < 0.5) {
+		return "must be between 0 and 0.5, e.g. 0.05"
+	}
+	return ""
+}
+
+func newReportBuilder(in Input) (*reportBuilder, error) {
+	a := &reportBuilder{in: in, alpha: in.Alpha, weights: map[string]float64{}, unusable: map[string]string{}, badClaims: map[int]string{}}
 	if a.alpha == 0 {
 		a.alpha = DefaultAlpha
 	}
-	if !(a.alpha > 0 && a.alpha < 0.5) {
-		return nil, inputErr("must be in (0, 0.5)", "alpha")
+	if why := CheckAlpha(a.alpha); why != "" {
+		return nil, inputErr(why, "alpha")
 	}
 	if len(in.Variants) < 2 {
 		return nil, inputErr("at least 2 variants are needed", "variants")
@@ -200,26 +99,6 @@ func newAnalysis(in Input) (*analysis, error) {
 	for k := range a.weights {
 		a.weights[k] /= total
 	}
-	for i, m := range in.Metrics {
-		if err := a.validateMetric(m, fmt.Sprintf("metrics[%d]", i)); err != nil {
-			return nil, err
-		}
-	}
-	for i, s := range in.Segments {
-		if s.Attribute == "" || s.Value == "" {
-			return nil, inputErr("attribute and value are required", fmt.Sprintf("segments[%d]", i))
-		}
-		for j, m := range s.Metrics {
-			if err := a.validateMetric(m, fmt.Sprintf("segments[%d].metrics[%d]", i, j)); err != nil {
-				return nil, err
-			}
-		}
-	}
-	for i, c := range in.Claims {
-		if err := a.validateClaim(c, fmt.Sprintf("claims[%d]", i)); err != nil {
-			return nil, err
-		}
-	}
 	switch in.Correction {
 	case "", Holm, BH, NoCorrection:
 	default:
@@ -235,18 +114,74 @@ func newAnalysis(in Input) (*analysis, error) {
 			}
 		}
 	}
+
+	// From here on, problems are the data's: they degrade the report.
+	a.in.Metrics = a.usableMetrics("", in.Metrics, "metrics")
+	a.in.Segments = make([]Segment, 0, len(in.Segments))
+	for i, s := range in.Segments {
+		if s.Attribute == "" || s.Value == "" {
+			a.warnings = append(a.warnings, fmt.Sprintf("segments[%d] is left out: its attribute and value are required", i))
+			continue
+		}
+		s.Metrics = a.usableMetrics(s.Attribute+"="+s.Value, s.Metrics, fmt.Sprintf("segments[%d].metrics", i))
+		a.in.Segments = append(a.in.Segments, s)
+	}
+	design := a.in.Design()
+	for i, c := range in.Claims {
+		if problems := c.Validate(design); len(problems) > 0 {
+			p := problems[0]
+			a.badClaims[i] = fmt.Sprintf("%s %s", p.Field, p.Detail)
+			a.warnings = append(a.warnings, fmt.Sprintf("claim %q cannot be tested: %s", c.ID, a.badClaims[i]))
+		}
+	}
+	a.in.Assigned = nil
 	for _, v := range in.Assigned {
-		if _, ok := a.weights[v.Variant]; !ok {
-			return nil, inputErr(fmt.Sprintf("unknown variant %q", v.Variant), "assigned")
+		if _, ok := a.weights[v.Variant]; !ok || v.Units < 0 {
+			a.warnings = append(a.warnings, fmt.Sprintf("the exposed units of %q (%d) are left out of the sample-ratio check: not a variant with a count ≥ 0", v.Variant, v.Units))
+			continue
 		}
-		if v.Units < 0 {
-			return nil, inputErr("must not be negative", "assigned")
-		}
+		a.in.Assigned = append(a.in.Assigned, v)
 	}
 	return a, nil
 }
 
-func (a *analysis) validateMetric(m MetricInput, path string) error {
+// usableMetrics returns metrics with the arms of each unusable one dropped,
+// recording why, so that every later step sees only valid statistics.
+func (a *reportBuilder) usableMetrics(segment string, metrics []MetricInput, path string) []MetricInput {
+	out := make([]MetricInput, len(metrics))
+	for i, m := range metrics {
+		out[i] = m
+		err := a.validateMetric(m, fmt.Sprintf("%s[%d]", path, i))
+		if err == nil {
+			continue
+		}
+		var ie *InputError
+		why := err.Error()
+		if errors.As(err, &ie) {
+			why = ie.Field + ": " + ie.Reason
+		}
+		out[i].Arms, out[i].Prior = nil, nil
+		a.unusable[unusableKey(segment, m.Metric)] = why
+		where := ""
+		if segment != "" {
+			where = " in segment " + segment
+		}
+		a.warnings = append(a.warnings, fmt.Sprintf("metric %q%s cannot be analysed: %s", m.Metric, where, why))
+	}
+	return out
+}
+
+// Design is what claims are checked against: the input's variants and its
+// metrics with their kinds.
+func (in Input) Design() Design {
+	d := Design{Variants: in.Variants}
+	for _, m := range in.Metrics {
+		d.Metrics = append(d.Metrics, MetricDesign{Key: m.Metric, Kind: m.Kind})
+	}
+	return d
+}
+
+func (a *reportBuilder) validateMetric(m MetricInput, path string) error {
 	switch m.Kind {
 	case Binary, Mean, Ratio:
 	default:
@@ -306,7 +241,7 @@ func validateStats(kind Kind, s Stats, path string) error {
 	return nil
 }
 
-func (a *analysis) run() *Report {
+func (a *reportBuilder) run() *Report {
 	r := &Report{
 		Experiment: a.in.Experiment,
 		Alpha:      a.alpha,
@@ -316,6 +251,9 @@ func (a *analysis) run() *Report {
 	}
 	if a.in.Sequential != nil {
 		r.Sequential = &SequentialInfo{NStar: a.nStar(), Snapshots: len(a.in.Sequential.Prior)}
+	}
+	if a.segment == "" {
+		r.Warnings = append(r.Warnings, a.warnings...)
 	}
 	r.SRM = a.srm(&r.Warnings)
 	var diffs [][]diff
@@ -344,7 +282,7 @@ func (a *analysis) run() *Report {
 	return r
 }
 
-func (a *analysis) nStar() float64 {
+func (a *reportBuilder) nStar() float64 {
 	if a.in.Sequential == nil || a.in.Sequential.NStar == 0 {
 		return DefaultNStar
 	}
@@ -353,7 +291,7 @@ func (a *analysis) nStar() float64 {
 
 // arms returns m's stats in the configured variant order, with a missing
 // arm as zero units.
-func (a *analysis) arms(m MetricInput) []Arm {
+func (a *reportBuilder) arms(m MetricInput) []Arm {
 	by := map[string]Stats{}
 	for _, arm := range m.Arms {
 		by[arm.Variant] = arm.Stats
@@ -365,7 +303,7 @@ func (a *analysis) arms(m MetricInput) []Arm {
 	return out
 }
 
-func (a *analysis) stats(m MetricInput, variant string) Stats {
+func (a *reportBuilder) stats(m MetricInput, variant string) Stats {
 	for _, arm := range m.Arms {
 		if arm.Variant == variant {
 			return arm.Stats
@@ -376,13 +314,17 @@ func (a *analysis) stats(m MetricInput, variant string) Stats {
 
 // metric reports m, whose priors for the running minimum are looked up
 // under segment.
-func (a *analysis) metric(m MetricInput, segment string) (MetricReport, []diff) {
+func (a *reportBuilder) metric(m MetricInput, segment string) (MetricReport, []diff) {
 	mr := MetricReport{
 		Metric:         m.Metric,
 		Kind:           m.Kind,
 		HigherIsBetter: m.HigherIsBetter,
 		Variants:       []VariantReport{},
 		Comparisons:    []Comparison{},
+	}
+	if why, ok := a.unusable[unusableKey(segment, m.Metric)]; ok {
+		mr.NullReason = why
+		return mr, nil
 	}
 	var diffs []diff
 	arms := a.arms(m)
@@ -405,7 +347,7 @@ func (a *analysis) metric(m MetricInput, segment string) (MetricReport, []diff) 
 type priorKey struct{ segment, metric, variant string }
 
 // compare tests treatment stats ts against control stats cs on metric m.
-func (a *analysis) compare(m MetricInput, cs, ts Stats, key priorKey) (Comparison, diff) {
+func (a *reportBuilder) compare(m MetricInput, cs, ts Stats, key priorKey) (Comparison, diff) {
 	c, t := estimateArm(m.Kind, cs), estimateArm(m.Kind, ts)
 	var dd diff
 	if m.CUPED && m.Kind != Ratio {
@@ -456,7 +398,7 @@ func (a *analysis) compare(m MetricInput, cs, ts Stats, key priorKey) (Compariso
 }
 
 // power fills the MDE and, for an undecided comparison, the units needed.
-func (a *analysis) power(c *Comparison, dd diff, alpha float64) {
+func (a *reportBuilder) power(c *Comparison, dd diff, alpha float64) {
 	if !dd.ok {
 		return
 	}

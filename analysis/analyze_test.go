@@ -8,6 +8,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/revealed-ab/revealed/analysis"
@@ -24,7 +25,7 @@ func twoArms(kind analysis.Kind, c, t analysis.Stats) analysis.Input {
 	}
 }
 
-func TestAnalyzeInputErrors(t *testing.T) {
+func TestAnalyzeConfigErrors(t *testing.T) {
 	ok := twoArms(analysis.Mean, analysis.Stats{Units: 10, Sum: 10, SumSq: 20}, analysis.Stats{Units: 10, Sum: 12, SumSq: 25})
 	tests := []struct {
 		name  string
@@ -37,43 +38,14 @@ func TestAnalyzeInputErrors(t *testing.T) {
 		{"zero weight", func(in *analysis.Input) { in.Variants[1].Weight = 0 }, "variants[1].weight"},
 		{"duplicate variant", func(in *analysis.Input) { in.Variants[1].Key = "c" }, "variants[1].key"},
 		{"alpha too big", func(in *analysis.Input) { in.Alpha = 0.5 }, "alpha"},
-		{"unknown arm variant", func(in *analysis.Input) { in.Metrics[0].Arms[1].Variant = "x" }, "metrics[0].arms[1].variant"},
-		{"duplicate arm", func(in *analysis.Input) { in.Metrics[0].Arms[1].Variant = "c" }, "metrics[0].arms[1].variant"},
-		{"unknown kind", func(in *analysis.Input) { in.Metrics[0].Kind = "median" }, "metrics[0].kind"},
-		{"negative units", func(in *analysis.Input) { in.Metrics[0].Arms[0].Stats.Units = -1 }, "metrics[0].arms[0].stats.units"},
-		{"sum_sq too small", func(in *analysis.Input) { in.Metrics[0].Arms[0].Stats.SumSq = 1 }, "metrics[0].arms[0].stats.sum_sq"},
-		{"NaN sum", func(in *analysis.Input) { in.Metrics[0].Arms[0].Stats.Sum = math.NaN() }, "metrics[0].arms[0].stats.sum"},
-		{"binary sum above units", func(in *analysis.Input) {
-			in.Metrics[0].Kind = analysis.Binary
-			in.Metrics[0].Arms[0].Stats.Sum = 11
-		}, "metrics[0].arms[0].stats.sum"},
 		{"unknown correction", func(in *analysis.Input) { in.Correction = "bonferroni" }, "correction"},
-		{"prior variance 0", func(in *analysis.Input) { in.Metrics[0].Prior = &analysis.Prior{} }, "metrics[0].prior.variance"},
 		{"prior p-value above 1", func(in *analysis.Input) {
 			in.Sequential = &analysis.Sequential{Prior: []analysis.PriorPValue{{Metric: "m", Variant: "t", PValue: 2}}}
 		}, "sequential.prior[0].p_value"},
-		{"claim on unknown metric", func(in *analysis.Input) {
-			in.Claims = []analysis.Claim{{Kind: analysis.ShareClaim, Metric: "x", StatedShare: 0.5, SurveyN: 10}}
-		}, "claims[0].metric"},
-		{"share claim on a mean metric", func(in *analysis.Input) {
-			in.Claims = []analysis.Claim{{Kind: analysis.ShareClaim, Metric: "m", StatedShare: 0.5, SurveyN: 10}}
-		}, "claims[0].metric"},
-		{"effect claim on one variant", func(in *analysis.Input) {
-			in.Claims = []analysis.Claim{{Kind: analysis.EffectClaim, Metric: "m", Preferred: "c"}}
-		}, "claims[0].other"},
-		{"segment_gap across attributes", func(in *analysis.Input) {
-			in.Claims = []analysis.Claim{{Kind: analysis.SegmentGapClaim, Metric: "m", SegmentA: "a=1", SegmentB: "b=2"}}
-		}, "claims[0].segment_b"},
-		{"unknown claim kind", func(in *analysis.Input) {
-			in.Claims = []analysis.Claim{{Kind: "vibe", Metric: "m"}}
-		}, "claims[0].kind"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			in := ok
-			in.Variants = append([]analysis.Variant(nil), ok.Variants...)
-			in.Metrics = []analysis.MetricInput{ok.Metrics[0]}
-			in.Metrics[0].Arms = append([]analysis.Arm(nil), ok.Metrics[0].Arms...)
+			in := cloneInput(ok)
 			tc.edit(&in)
 			_, err := analysis.Analyze(in)
 			var ie *analysis.InputError
@@ -84,10 +56,104 @@ func TestAnalyzeInputErrors(t *testing.T) {
 	}
 }
 
+func cloneInput(in analysis.Input) analysis.Input {
+	in.Variants = append([]analysis.Variant(nil), in.Variants...)
+	in.Metrics = append([]analysis.MetricInput(nil), in.Metrics...)
+	for i := range in.Metrics {
+		in.Metrics[i].Arms = append([]analysis.Arm(nil), in.Metrics[i].Arms...)
+	}
+	return in
+}
+
+// TestAnalyzeDegrades: data that cannot be analysed never fails the report.
+// The metric (or claim) at fault is null with a reason and a warning says
+// why, while every other metric and claim is still computed.
+func TestAnalyzeDegrades(t *testing.T) {
+	half := 0.5
+	base := twoArms(analysis.Mean, analysis.Stats{Units: 10, Sum: 10, SumSq: 20}, analysis.Stats{Units: 10, Sum: 12, SumSq: 25})
+	base.Metrics = append(base.Metrics, analysis.MetricInput{Metric: "ok", Kind: analysis.Binary, HigherIsBetter: true,
+		Arms: []analysis.Arm{{Variant: "c", Stats: analysis.Stats{Units: 100, Sum: 40, SumSq: 40}}, {Variant: "t", Stats: analysis.Stats{Units: 100, Sum: 60, SumSq: 60}}}})
+	shareOn := func(metric string) analysis.Claim {
+		return analysis.Claim{ID: "s-" + metric, Statement: "s", Kind: analysis.ClaimShare, Metric: metric, StatedShare: &half, SurveyN: 10}
+	}
+	tests := []struct {
+		name string
+		edit func(in *analysis.Input)
+		// metricNull is the metric expected null ("" for none); claimNull
+		// the claim expected untestable.
+		metricNull, claimNull string
+	}{
+		{"unknown arm variant", func(in *analysis.Input) { in.Metrics[0].Arms[1].Variant = "x" }, "m", ""},
+		{"duplicate arm", func(in *analysis.Input) { in.Metrics[0].Arms[1].Variant = "c" }, "m", ""},
+		{"unknown kind", func(in *analysis.Input) { in.Metrics[0].Kind = "median" }, "m", ""},
+		{"negative units", func(in *analysis.Input) { in.Metrics[0].Arms[0].Stats.Units = -1 }, "m", ""},
+		{"sum_sq too small", func(in *analysis.Input) { in.Metrics[0].Arms[0].Stats.SumSq = 1 }, "m", ""},
+		{"NaN sum", func(in *analysis.Input) { in.Metrics[0].Arms[0].Stats.Sum = math.NaN() }, "m", ""},
+		{"infinite sum of squares", func(in *analysis.Input) { in.Metrics[0].Arms[0].Stats.SumSq = math.Inf(1) }, "m", ""},
+		{"binary sum above units", func(in *analysis.Input) {
+			in.Metrics[1].Arms[0].Stats.Sum = 101
+			in.Claims = []analysis.Claim{shareOn("ok")}
+		}, "ok", "s-ok"},
+		{"prior variance 0", func(in *analysis.Input) { in.Metrics[0].Prior = &analysis.Prior{} }, "m", ""},
+		{"claim on unknown metric", func(in *analysis.Input) { in.Claims = []analysis.Claim{shareOn("x")} }, "", "s-x"},
+		{"share claim on a mean metric", func(in *analysis.Input) { in.Claims = []analysis.Claim{shareOn("m")} }, "", "s-m"},
+		{"effect claim on one variant", func(in *analysis.Input) {
+			in.Claims = []analysis.Claim{{ID: "e", Statement: "e", SurveyN: 1, Kind: analysis.ClaimEffect, Metric: "m", Preferred: "c"}}
+		}, "", "e"},
+		{"segment_gap across attributes", func(in *analysis.Input) {
+			in.Claims = []analysis.Claim{{ID: "g", Statement: "g", SurveyN: 10, Kind: analysis.ClaimSegmentGap, Metric: "ok",
+				SegmentA: "a=1", SegmentB: "b=2", StatedA: &half, StatedB: &half}}
+		}, "", "g"},
+		{"segment_gap with one respondent", func(in *analysis.Input) {
+			in.Claims = []analysis.Claim{{ID: "g", Statement: "g", SurveyN: 1, Kind: analysis.ClaimSegmentGap, Metric: "ok",
+				SegmentA: "a=1", SegmentB: "a=2", StatedA: &half, StatedB: &half}}
+		}, "", "g"},
+		{"unknown claim kind", func(in *analysis.Input) {
+			in.Claims = []analysis.Claim{{ID: "v", Statement: "v", SurveyN: 1, Kind: "vibe", Metric: "m"}}
+		}, "", "v"},
+		{"unknown variant in assigned", func(in *analysis.Input) {
+			in.Assigned = []analysis.VariantUnits{{Variant: "x", Units: 3}}
+		}, "", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			in := cloneInput(base)
+			tc.edit(&in)
+			r, err := analysis.Analyze(in)
+			if err != nil {
+				t.Fatalf("Analyze failed on bad data: %v", err)
+			}
+			if _, err := json.Marshal(r); err != nil {
+				t.Fatal(err)
+			}
+			if len(r.Warnings) == 0 {
+				t.Error("no warning says what was left out")
+			}
+			for _, m := range r.Metrics {
+				null := m.NullReason != ""
+				if null != (m.Metric == tc.metricNull) {
+					t.Errorf("metric %s: null_reason %q, want null only for %q", m.Metric, m.NullReason, tc.metricNull)
+				}
+				if !null && len(m.Comparisons) != 1 {
+					t.Errorf("metric %s: %d comparisons, want 1", m.Metric, len(m.Comparisons))
+				}
+			}
+			for _, c := range r.Claims {
+				if c.ID != tc.claimNull {
+					continue
+				}
+				if c.Reason == "" || c.PValue != nil || c.Verdict != analysis.Inconclusive || !strings.Contains(c.Summary, "cannot be tested") {
+					t.Errorf("claim %s: %+v, want untestable with a reason", c.ID, c)
+				}
+			}
+		})
+	}
+}
+
 // TestReportJSON pins the report's JSON shape (issue 2's fields and those
 // added since); run with -update after an intended change.
 func TestReportJSON(t *testing.T) {
-	stated := 0.05
+	stated, share74 := 0.05, 0.74
 	tests := []struct {
 		name string
 		in   analysis.Input
@@ -105,8 +171,8 @@ func TestReportJSON(t *testing.T) {
 			},
 			Claims: []analysis.Claim{
 				{ID: "human-74", Statement: "74% prefer a human in 10 minutes to a bot in 5", Source: "ignite80/Front 2019",
-					Kind: analysis.ShareClaim, Metric: "chose_human", StatedShare: 0.74, SurveyN: 2128, Option: "a human"},
-				{ID: "human-resolves", Kind: analysis.EffectClaim, Metric: "resolved", Preferred: "human", StatedEffect: &stated},
+					Kind: analysis.ClaimShare, Metric: "chose_human", StatedShare: &share74, SurveyN: 2128, Option: "a human"},
+				{ID: "human-resolves", Statement: "a human resolves more", SurveyN: 2128, Kind: analysis.ClaimEffect, Metric: "resolved", Preferred: "human", StatedEffect: &stated},
 			},
 		}},
 		{"edge_cases", analysis.Input{
@@ -181,12 +247,13 @@ func TestNoNaN(t *testing.T) {
 			in.Sequential = &analysis.Sequential{NStar: float64(rng.IntN(10000))}
 		}
 		if kind == analysis.Binary {
-			in.Claims = []analysis.Claim{{ID: "s", Kind: analysis.ShareClaim, Metric: "m",
-				StatedShare: values[rng.IntN(len(values))] * 0.2, SurveyN: 1 + int64(rng.IntN(3000))}}
+			stated := values[rng.IntN(len(values))] * 0.2
+			in.Claims = []analysis.Claim{{ID: "s", Statement: "s", Kind: analysis.ClaimShare, Metric: "m",
+				StatedShare: &stated, SurveyN: 1 + int64(rng.IntN(3000))}}
 		}
 		r, err := analysis.Analyze(in)
 		if err != nil {
-			continue // inconsistent random sums are rejected, which is fine
+			t.Fatalf("input %+v: %v", in, err)
 		}
 		if _, err := json.Marshal(r); err != nil {
 			t.Fatalf("input %+v: %v", in, err)

@@ -3,7 +3,6 @@ package analysis
 import (
 	"fmt"
 	"math"
-	"strings"
 
 	"gonum.org/v1/gonum/mathext"
 )
@@ -43,6 +42,10 @@ type ClaimResult struct {
 	Revealed   *float64  `json:"revealed"`
 	RevealedCI *Interval `json:"revealed_ci"`
 	Stated     *float64  `json:"stated"`
+	// StatedCI is the stated figure's own interval at 1−α: the survey is a
+	// sample of survey_n respondents too (Wilson for a share; Wald for a
+	// difference of shares). Null when the claim states no size.
+	StatedCI *Interval `json:"stated_ci"`
 	// Gap is Revealed − Stated, with its CI at 1−α, its two-sided p-value
 	// (not in the family) and the (1−2α) CI of the equivalence test.
 	Gap           *float64  `json:"gap"`
@@ -78,83 +81,8 @@ type claimWork struct {
 	summary func(w *claimWork) string
 }
 
-func (a *analysis) validateClaim(c Claim, path string) error {
-	if c.Margin < 0 || c.Margin >= 1 {
-		return inputErr("must be in [0, 1)", path+".margin")
-	}
-	switch c.Kind {
-	case ShareClaim:
-		if err := a.validateClaimMetric(c.Metric, c.Segment, true, path); err != nil {
-			return err
-		}
-		if c.Variant != "" {
-			if _, ok := a.weights[c.Variant]; !ok {
-				return inputErr(fmt.Sprintf("unknown variant %q", c.Variant), path+".variant")
-			}
-		}
-		if !(c.StatedShare >= 0 && c.StatedShare <= 1) {
-			return inputErr("must be in [0, 1]", path+".stated_share")
-		}
-		if c.SurveyN < 1 {
-			return inputErr("must be positive", path+".survey_n")
-		}
-	case EffectClaim:
-		if err := a.validateClaimMetric(c.Metric, c.Segment, false, path); err != nil {
-			return err
-		}
-		if _, ok := a.weights[c.Preferred]; !ok {
-			return inputErr(fmt.Sprintf("unknown variant %q", c.Preferred), path+".preferred")
-		}
-		if c.Other != "" {
-			if _, ok := a.weights[c.Other]; !ok {
-				return inputErr(fmt.Sprintf("unknown variant %q", c.Other), path+".other")
-			}
-		}
-		if c.Preferred == a.otherOf(c) {
-			return inputErr("preferred and other are the same variant", path+".other")
-		}
-	case SegmentGapClaim:
-		attrA, _, okA := strings.Cut(c.SegmentA, "=")
-		attrB, _, okB := strings.Cut(c.SegmentB, "=")
-		if !okA || !okB || attrA != attrB || c.SegmentA == c.SegmentB {
-			return inputErr("segment_a and segment_b must be two values of one attribute, as attribute=value", path+".segment_b")
-		}
-		for _, s := range []string{c.SegmentA, c.SegmentB} {
-			if err := a.validateClaimMetric(c.Metric, s, true, path); err != nil {
-				return err
-			}
-		}
-		if !(c.StatedA >= 0 && c.StatedA <= 1 && c.StatedB >= 0 && c.StatedB <= 1) {
-			return inputErr("stated shares must be in [0, 1]", path+".stated_a")
-		}
-		if c.SurveyN < 2 && (c.SurveyNA < 1 || c.SurveyNB < 1) {
-			return inputErr("must be at least 2, or give survey_n_a and survey_n_b", path+".survey_n")
-		}
-	default:
-		return inputErr(fmt.Sprintf("unknown kind %q", c.Kind), path+".kind")
-	}
-	return nil
-}
-
-// validateClaimMetric checks that the claim's metric exists, at the top
-// level; a segment with no data yet is not an error (the claim is then
-// inconclusive), but its metric kind must fit.
-func (a *analysis) validateClaimMetric(metric, segment string, binary bool, path string) error {
-	m, ok := a.findMetric(metric, "")
-	if !ok {
-		return inputErr(fmt.Sprintf("unknown metric %q", metric), path+".metric")
-	}
-	if binary && m.Kind != Binary {
-		return inputErr(fmt.Sprintf("metric %q is %s; this claim needs a binary metric", metric, m.Kind), path+".metric")
-	}
-	if segment != "" && !strings.Contains(segment, "=") {
-		return inputErr("must be attribute=value", path+".segment")
-	}
-	return nil
-}
-
 // findMetric returns metric within segment ("" for the whole experiment).
-func (a *analysis) findMetric(metric, segment string) (MetricInput, bool) {
+func (a *reportBuilder) findMetric(metric, segment string) (MetricInput, bool) {
 	metrics := a.in.Metrics
 	if segment != "" {
 		metrics = nil
@@ -172,34 +100,33 @@ func (a *analysis) findMetric(metric, segment string) (MetricInput, bool) {
 	return MetricInput{}, false
 }
 
-func (a *analysis) otherOf(c Claim) string {
+func (a *reportBuilder) otherOf(c Claim) string {
 	if c.Other == "" {
 		return a.control
 	}
 	return c.Other
 }
 
-func (a *analysis) margin(c Claim) float64 {
-	if c.Margin == 0 {
-		return DefaultMargin
-	}
-	return c.Margin
-}
-
 // claims runs every claim's tests, before the correction.
-func (a *analysis) claims(r *Report) []*claimWork {
+func (a *reportBuilder) claims(r *Report) []*claimWork {
 	var out []*claimWork
-	for _, c := range a.in.Claims {
+	for i, c := range a.in.Claims {
 		w := &claimWork{in: c, res: ClaimResult{
 			ID: c.ID, Kind: c.Kind, Metric: c.Metric, Statement: c.Statement, Source: c.Source,
-			Margin: a.margin(c),
+			Margin: c.margin(),
 		}}
+		if why := a.untestable(i, c); why != "" {
+			w.res.Reason = why
+			w.summary = func(*claimWork) string { return "This claim cannot be tested: " + why + "." }
+			out = append(out, w)
+			continue
+		}
 		switch c.Kind {
-		case ShareClaim:
+		case ClaimShare:
 			a.shareClaim(w)
-		case EffectClaim:
+		case ClaimEffect:
 			a.effectClaim(w)
-		case SegmentGapClaim:
+		case ClaimSegmentGap:
 			a.segmentGapClaim(w)
 		}
 		out = append(out, w)
@@ -207,9 +134,30 @@ func (a *analysis) claims(r *Report) []*claimWork {
 	return out
 }
 
+// untestable says why claim i cannot be tested, or "": it does not fit the
+// design, or a metric it reads could not be analysed.
+func (a *reportBuilder) untestable(i int, c Claim) string {
+	if why, ok := a.badClaims[i]; ok {
+		return why
+	}
+	segments := []string{""}
+	switch c.Kind {
+	case ClaimSegmentGap:
+		segments = []string{c.SegmentA, c.SegmentB}
+	case ClaimShare, ClaimEffect:
+		segments = append(segments, c.Segment)
+	}
+	for _, s := range segments {
+		if why, ok := a.unusable[unusableKey(s, c.Metric)]; ok {
+			return fmt.Sprintf("metric %q cannot be analysed (%s)", c.Metric, why)
+		}
+	}
+	return ""
+}
+
 // pooled sums a binary metric's converted units and units over variant
 // ("" pools all variants).
-func (a *analysis) pooled(metric, segment, variant string) (k, n float64) {
+func (a *reportBuilder) pooled(metric, segment, variant string) (k, n float64) {
 	m, _ := a.findMetric(metric, segment)
 	for _, arm := range m.Arms {
 		if variant == "" || arm.Variant == variant {
@@ -235,7 +183,7 @@ func binomTestHalf(k, n float64) float64 {
 // gapTest fills the gap fields for a revealed figure minus a stated one with
 // standard error se, and the magnitude against margin; df is the t
 // distribution's (+Inf for the normal).
-func (a *analysis) gapTest(w *claimWork, gap, se, df float64) {
+func (a *reportBuilder) gapTest(w *claimWork, gap, se, df float64) {
 	w.res.Gap = num(gap)
 	margin := w.res.Margin
 	if se == 0 {
@@ -269,11 +217,13 @@ func (a *analysis) gapTest(w *claimWork, gap, se, df float64) {
 	}
 }
 
-func (a *analysis) shareClaim(w *claimWork) {
+func (a *reportBuilder) shareClaim(w *claimWork) {
 	c := w.in
 	k, n := a.pooled(c.Metric, c.Segment, c.Variant)
 	w.res.Units = int64(n)
-	w.res.Stated = num(c.StatedShare)
+	stated := *c.StatedShare
+	w.res.Stated = num(stated)
+	w.res.StatedCI = wilson(stated, float64(c.SurveyN), a.alpha)
 	w.summary = a.shareSummary
 	if n == 0 {
 		w.res.Reason = "no units"
@@ -283,13 +233,13 @@ func (a *analysis) shareClaim(w *claimWork) {
 	w.res.Revealed = num(p)
 	w.res.RevealedCI = wilson(p, n, a.alpha)
 	sN := float64(c.SurveyN)
-	a.gapTest(w, p-c.StatedShare, math.Sqrt(p*(1-p)/n+c.StatedShare*(1-c.StatedShare)/sN), math.Inf(1))
-	if c.StatedShare == 0.5 {
+	a.gapTest(w, p-stated, math.Sqrt(p*(1-p)/n+stated*(1-stated)/sN), math.Inf(1))
+	if stated == 0.5 {
 		w.res.Reason = "the stated share is 0.5: it states no majority"
 		return
 	}
 	w.res.PValue = num(binomTestHalf(k, n))
-	w.side = sideOf(p-0.5, c.StatedShare-0.5)
+	w.side = sideOf(p-0.5, stated-0.5)
 	w.need = func(alpha float64) (int64, bool) {
 		if p == 0.5 {
 			return 0, false
@@ -312,7 +262,7 @@ func sideOf(revealed, stated float64) int {
 	}
 }
 
-func (a *analysis) effectClaim(w *claimWork) {
+func (a *reportBuilder) effectClaim(w *claimWork) {
 	c := w.in
 	m, _ := a.findMetric(c.Metric, c.Segment)
 	other := a.otherOf(c)
@@ -346,13 +296,18 @@ func (a *analysis) effectClaim(w *claimWork) {
 	}
 }
 
-func (a *analysis) segmentGapClaim(w *claimWork) {
+func (a *reportBuilder) segmentGapClaim(w *claimWork) {
 	c := w.in
 	kA, nA := a.pooled(c.Metric, c.SegmentA, c.Variant)
 	kB, nB := a.pooled(c.Metric, c.SegmentB, c.Variant)
 	w.res.Units = int64(nA + nB)
-	w.res.Stated = num(c.StatedA - c.StatedB)
+	sA, sB := *c.StatedA, *c.StatedB
+	w.res.Stated = num(sA - sB)
 	w.summary = a.segmentGapSummary
+	sNA, sNB := c.surveySizes()
+	statedSE := math.Sqrt(sA*(1-sA)/sNA + sB*(1-sB)/sNB)
+	z := normQuantile(1 - a.alpha/2)
+	w.res.StatedCI = interval(sA-sB-z*statedSE, sA-sB+z*statedSE)
 	if nA == 0 || nB == 0 {
 		w.res.Reason = "a segment has no units"
 		return
@@ -361,18 +316,12 @@ func (a *analysis) segmentGapClaim(w *claimWork) {
 	d := pA - pB
 	se := math.Sqrt(pA*(1-pA)/nA + pB*(1-pB)/nB)
 	w.res.Revealed = num(d)
-	sNA, sNB := float64(c.SurveyNA), float64(c.SurveyNB)
-	if sNA == 0 || sNB == 0 {
-		sNA, sNB = float64(c.SurveyN)/2, float64(c.SurveyN)/2
-	}
-	sA, sB := c.StatedA, c.StatedB
-	a.gapTest(w, d-(sA-sB), math.Sqrt(se*se+sA*(1-sA)/sNA+sB*(1-sB)/sNB), math.Inf(1))
+	a.gapTest(w, d-(sA-sB), math.Sqrt(se*se+statedSE*statedSE), math.Inf(1))
 	if se == 0 {
 		w.res.RevealedCI = interval(d, d)
 		w.res.Reason = "both segments' shares are 0 or 1"
 		return
 	}
-	z := normQuantile(1 - a.alpha/2)
 	w.res.RevealedCI = interval(d-z*se, d+z*se)
 	w.res.PValue = num(math.Min(1, 2*normCDF(-math.Abs(d/se))))
 	w.side = sideOf(d, sA-sB)
@@ -392,7 +341,7 @@ func (a *analysis) segmentGapClaim(w *claimWork) {
 
 // finishClaim sets the verdict, the units needed and the summary once the
 // family's correction is known.
-func (a *analysis) finishClaim(w *claimWork, r *Report) ClaimResult {
+func (a *reportBuilder) finishClaim(w *claimWork, r *Report) ClaimResult {
 	w.res.Verdict = Inconclusive
 	if w.res.PAdjusted != nil && *w.res.PAdjusted < a.alpha {
 		switch w.side {

@@ -85,16 +85,16 @@ func cupedDiff(cs, ts Stats, c, t estimate) diff {
 	sx, sy := cs.PreSum+ts.PreSum, cs.Sum+ts.Sum
 	varX := cs.PreSumSq + ts.PreSumSq - sx*sx/n
 	covXY := cs.PreCross + ts.PreCross - sx*sy/n
+	varY := cs.SumSq + ts.SumSq - sy*sy/n
 	theta := 0.0
-	if varX > 0 {
+	if varX > 0 && varY > 0 {
 		theta = covXY / varX
 	}
 	if !finite(theta) {
 		return plain
 	}
 	adj := func(s Stats, e estimate) (vAdj, xbar, vx, cxy float64) {
-		vx, _ = sampleVar(s.PreSum, s.PreSumSq, e.n)
-		cxy, _ = sampleCov(s.Sum, s.PreSum, s.PreCross, e.n)
+		vx, cxy = preMoments(e.kind, s, e.n)
 		return math.Max(0, e.v+theta*theta*vx-2*theta*cxy), s.PreSum / e.n, vx, cxy
 	}
 	vAdjT, xT, _, _ := adj(ts, t)
@@ -112,6 +112,21 @@ func cupedDiff(cs, ts Stats, c, t estimate) diff {
 	}
 	out.cuped = info
 	return out
+}
+
+// preMoments are one arm's variance of the pre-exposure value X and its
+// covariance with Y, in the convention of the metric's own variance, as
+// gbstats computes them: for a binary metric (X is binary too) the
+// proportion's p(1−p) and Σxy/n − x̄ȳ, denominator n; otherwise the sample
+// moments, denominator n − 1. Mixing the two would misstate θ's effect.
+func preMoments(kind Kind, s Stats, n float64) (vx, cxy float64) {
+	if kind == Binary {
+		xbar, ybar := s.PreSum/n, s.Sum/n
+		return math.Max(0, s.PreSumSq/n-xbar*xbar), s.PreCross/n - xbar*ybar
+	}
+	vx, _ = sampleVar(s.PreSum, s.PreSumSq, n)
+	cxy, _ = sampleCov(s.Sum, s.PreSum, s.PreCross, n)
+	return vx, cxy
 }
 
 // CUPEDInfo reports the CUPED adjustment of a comparison.

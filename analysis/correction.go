@@ -17,7 +17,7 @@ const (
 	NoCorrection Correction = "none"
 )
 
-func (a *analysis) correction() Correction {
+func (a *reportBuilder) correction() Correction {
 	if a.in.Correction == "" {
 		return Holm
 	}
@@ -27,7 +27,7 @@ func (a *analysis) correction() Correction {
 // adjust applies the correction to every p-value in the report's family
 // (comparisons, then claims) and sets p_adjusted and significant; it returns
 // the family size. Null p-values are not tested and stay out of the family.
-func (a *analysis) adjust(r *Report, claims []*claimWork) int {
+func (a *reportBuilder) adjust(r *Report, claims []*claimWork) int {
 	var ps []*float64
 	var outs []**float64
 	var sigs []*bool

@@ -9,7 +9,7 @@ const Power = 0.8
 // standard error se/√k after k times the current n units: z₁₋α/₂ for the
 // fixed-horizon test, the confidence-sequence half-width over the standard
 // error for the sequential one.
-func (a *analysis) critical(alpha, n, k float64) float64 {
+func (a *reportBuilder) critical(alpha, n, k float64) float64 {
 	if a.in.Sequential == nil {
 		return normQuantile(1 - alpha/2)
 	}
@@ -18,14 +18,14 @@ func (a *analysis) critical(alpha, n, k float64) float64 {
 
 // mde is the smallest absolute effect detected with 80% power at the current
 // sample: (critical + z₀.₈)·se.
-func (a *analysis) mde(se, n, alpha float64) float64 {
+func (a *reportBuilder) mde(se, n, alpha float64) float64 {
 	return (a.critical(alpha, n, 1) + normQuantile(Power)) * se
 }
 
 // unitsNeeded is how many more units (both arms together, at the current
 // allocation) give 80% power to detect an effect of size |d| when the
 // standard error is se at n units. It returns false for d = 0.
-func (a *analysis) unitsNeeded(d, se, n, alpha float64) (int64, bool) {
+func (a *reportBuilder) unitsNeeded(d, se, n, alpha float64) (int64, bool) {
 	if d == 0 || se == 0 {
 		return 0, false
 	}

@@ -1,168 +1,128 @@
 package analysis
 
-// Kind is how a metric's per-unit value is formed and its variance estimated.
-type Kind string
+// DefaultAlpha is the significance level when Input.Alpha is 0.
+const DefaultAlpha = 0.05
 
+// Interval is a confidence interval [lo, hi]. A nil *Interval marshals to
+// null, which is what the report uses where an interval is undefined.
+type Interval [2]float64
+
+// Report is the analysis of one experiment. Its JSON shape only grows:
+// fields are added, never renamed or removed.
+type Report struct {
+	Experiment string         `json:"experiment"`
+	Alpha      float64        `json:"alpha"`
+	SRM        SRM            `json:"srm"`
+	Metrics    []MetricReport `json:"metrics"`
+	// Correction is the multiple-comparison method applied to the family:
+	// every comparison with a p-value plus every claim's direction test.
+	Correction Correction `json:"correction"`
+	FamilySize int        `json:"family_size"`
+	// PowerAlpha is the level at which MDEs and units needed are computed:
+	// alpha/family_size under a correction (conservative), else alpha.
+	PowerAlpha float64 `json:"power_alpha"`
+	// Sequential is set when always-valid inference is on.
+	Sequential *SequentialInfo `json:"sequential,omitempty"`
+	Claims     []ClaimResult   `json:"claims"`
+	// Segments are per-segment reports of the same shape; each is corrected
+	// within itself and is exploratory.
+	Segments      []SegmentReport `json:"segments,omitempty"`
+	Heterogeneity []Heterogeneity `json:"heterogeneity,omitempty"`
+	// Warnings are facts an analyst should see, e.g. metrics that disagree
+	// on the number of units per variant.
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// SRM status values.
 const (
-	// Binary metrics are 1 for a unit with any positive outcome, else 0; variance p(1−p).
-	Binary Kind = "binary"
-	// Mean metrics are the sum of a unit's outcome values; sample variance.
-	Mean Kind = "mean"
-	// Ratio metrics divide a numerator sum by a denominator sum (delta method).
-	Ratio Kind = "ratio"
+	SRMOK               = "ok"
+	SRMMismatch         = "mismatch"
+	SRMNotEnoughTraffic = "not_enough_traffic"
 )
 
-// Stats are the sufficient statistics of one arm (a variant, optionally
-// within a segment) for one metric.
-type Stats struct {
-	Units int64   `json:"units"`
-	Sum   float64 `json:"sum"`
-	SumSq float64 `json:"sum_sq"`
+// SRMThreshold is the p-value below which a sample-ratio mismatch is flagged.
+const SRMThreshold = 0.001
 
-	// CUPED: sums over units of the pre-exposure value X, of X², and of
-	// value × X. Used when MetricInput.CUPED is set.
-	PreSum   float64 `json:"pre_sum,omitempty"`
-	PreSumSq float64 `json:"pre_sum_sq,omitempty"`
-	PreCross float64 `json:"pre_cross,omitempty"`
-
-	// Ratio metrics: Sum and SumSq are the numerator's; these are the sums
-	// of the denominator D, of D², and of numerator × D.
-	DenSum   float64 `json:"den_sum,omitempty"`
-	DenSumSq float64 `json:"den_sum_sq,omitempty"`
-	DenCross float64 `json:"den_cross,omitempty"`
+// SRM is the sample-ratio-mismatch check: a chi-square goodness-of-fit test
+// of the units per variant against the configured weights.
+type SRM struct {
+	PValue float64 `json:"p_value"`
+	// OK is false only for a mismatch; "not_enough_traffic" is OK but says so
+	// in Status.
+	OK       bool         `json:"ok"`
+	Status   string       `json:"status"`
+	ChiSq    float64      `json:"chi_sq"`
+	DF       int          `json:"df"`
+	Variants []SRMVariant `json:"variants"`
 }
 
-// Arm is one variant's statistics for one metric.
-type Arm struct {
-	Variant string
-	Stats   Stats
+// SRMVariant is one variant's observed and expected units in the SRM check.
+type SRMVariant struct {
+	Variant  string  `json:"variant"`
+	Weight   float64 `json:"weight"` // normalised
+	Observed int64   `json:"observed"`
+	Expected float64 `json:"expected"`
 }
 
-// Variant describes one arm of the experiment as configured.
-type Variant struct {
-	Key     string
-	Weight  float64
-	Control bool
+// MetricReport is the analysis of one metric.
+type MetricReport struct {
+	Metric         string          `json:"metric"`
+	Kind           Kind            `json:"kind"`
+	HigherIsBetter bool            `json:"higher_is_better"`
+	Variants       []VariantReport `json:"variants"`
+	Comparisons    []Comparison    `json:"comparisons"`
+	// NullReason says why the metric could not be analysed (its variants
+	// and comparisons are then empty); the rest of the report stands.
+	NullReason string `json:"null_reason,omitempty"`
 }
 
-// MetricInput is everything known about one metric.
-type MetricInput struct {
-	Metric         string
-	Kind           Kind
-	HigherIsBetter bool
-	Arms           []Arm
-
-	// CUPED adjusts the metric with the pre-exposure sums in Stats.
-	CUPED bool
-	// Prior is an optional proper Gaussian prior on the relative effect for
-	// chance_to_win; nil means the improper (flat) prior.
-	Prior *Prior
+// VariantReport is one variant's estimate for one metric. Mean is 0 and CI
+// null when the variant has no units.
+type VariantReport struct {
+	Variant string    `json:"variant"`
+	Units   int64     `json:"units"`
+	Mean    float64   `json:"mean"`
+	CI      *Interval `json:"ci"`
+	// SD is the per-unit standard deviation used in the tests (√(p(1−p))
+	// for binary metrics); null when undefined (mean metric with n < 2).
+	SD *float64 `json:"sd"`
 }
 
-// Prior is a Gaussian prior N(Mean, Variance) on the relative effect.
-type Prior struct {
-	Mean     float64
-	Variance float64
-}
-
-// Input is the whole input of one report.
-type Input struct {
-	Experiment string
-	Alpha      float64 // 0 means 0.05
-	Variants   []Variant
-	Metrics    []MetricInput
-
-	// Correction is the multiple-comparison method; "" means Holm.
-	Correction Correction
-	// Assigned, when given, are the units per variant for the SRM check
-	// (distinct units exposed); otherwise the first metric's units are used.
-	Assigned []VariantUnits
-
-	// Sequential turns on always-valid confidence sequences; nil means a
-	// fixed-horizon analysis.
-	Sequential *Sequential
-	// Claims are the stated preferences to test.
-	Claims []Claim
-	// Segments are breakdowns of the metrics by an exposure attribute.
-	Segments []Segment
-}
-
-// Sequential configures always-valid inference.
-type Sequential struct {
-	// NStar is the total sample size (both arms of a comparison) at which
-	// the confidence sequence is tightest; 0 means 5000.
-	NStar float64
-	// Prior holds the p-values already reported for this experiment; each
-	// comparison's p-value is the running minimum over them and this one.
-	Prior []PriorPValue
-}
-
-// PriorPValue is a p-value reported by an earlier snapshot.
-type PriorPValue struct {
-	Segment string // "attribute=value", or "" for the whole experiment
-	Metric  string
-	Variant string
-	PValue  float64
-}
-
-// Segment is the metrics of the units whose exposure attribute Attribute
-// had value Value.
-type Segment struct {
-	Attribute string
-	Value     string
-	Metrics   []MetricInput
-}
-
-// ClaimKind is the design a claim is tested by.
-type ClaimKind string
-
-const (
-	// ShareClaim: each customer is offered both options and picks one.
-	ShareClaim ClaimKind = "share"
-	// EffectClaim: an A/B comparison of two variants.
-	EffectClaim ClaimKind = "effect"
-	// SegmentGapClaim: the difference of a share between two segments.
-	SegmentGapClaim ClaimKind = "segment_gap"
-)
-
-// Claim is a stated preference, e.g. "74% prefer talking to a human".
-type Claim struct {
-	ID        string
-	Statement string
-	Source    string
-	Kind      ClaimKind
-	Metric    string
-	// SurveyN is the number of survey respondents behind the stated figure.
-	SurveyN int64
-	// Margin is the equivalence margin for "matches"; 0 means 0.05.
-	Margin float64
-	// Option names the stated option in the summary, e.g. "a human".
-	Option string
-
-	// share: StatedShare of respondents chose the option; the metric is 1
-	// when a customer picked it. Variant restricts to one variant ("" pools
-	// all); Segment ("attribute=value") restricts to one segment.
-	StatedShare float64
-	Variant     string
-	Segment     string
-
-	// effect: Preferred is the variant the survey favours, Other the one it
-	// does not ("" means the control). StatedEffect, if set, is the stated
-	// absolute difference Preferred − Other in the metric's units.
-	Preferred    string
-	Other        string
-	StatedEffect *float64
-
-	// segment_gap: two segments ("attribute=value") of one attribute and
-	// their stated shares, with the respondents behind each (0 means
-	// SurveyN/2).
-	SegmentA, SegmentB string
-	StatedA, StatedB   float64
-	SurveyNA, SurveyNB int64
-}
-
-// VariantUnits is the number of units seen in one variant.
-type VariantUnits struct {
-	Variant string
-	Units   int64
+// Comparison is a non-control variant against the control on one metric.
+type Comparison struct {
+	Variant   string    `json:"variant"`
+	Control   string    `json:"control"`
+	AbsEffect float64   `json:"abs_effect"`
+	AbsCI     *Interval `json:"abs_ci"`
+	// RelEffect is (μT − μC)/|μC|; null with RelNullReason when undefined.
+	RelEffect     *float64  `json:"rel_effect"`
+	RelCI         *Interval `json:"rel_ci"`
+	RelNullReason string    `json:"rel_null_reason,omitempty"`
+	// PValue is two-sided; null with PNullReason when the test is undefined.
+	// Under sequential testing it is the running minimum over snapshots.
+	PValue      *float64 `json:"p_value"`
+	PNullReason string   `json:"p_null_reason,omitempty"`
+	// PAdjusted is PValue after the report's multiple-comparison correction;
+	// Significant is PAdjusted < alpha.
+	PAdjusted   *float64 `json:"p_adjusted"`
+	Significant bool     `json:"significant"`
+	// SE is the standard error of AbsEffect and DF its Welch–Satterthwaite
+	// degrees of freedom (null when infinite or undefined).
+	SE *float64 `json:"se"`
+	DF *float64 `json:"df"`
+	// PValueSnapshot is this snapshot's own sequential p-value.
+	PValueSnapshot *float64 `json:"p_value_snapshot,omitempty"`
+	// ChanceToWin is the posterior probability that the variant is better
+	// than the control (respecting higher_is_better); null when the
+	// relative effect is.
+	ChanceToWin *float64 `json:"chance_to_win"`
+	// MDE is the absolute effect detectable with 80% power at the current
+	// sample and MDERel the same relative to |μC|.
+	MDE    *float64 `json:"mde"`
+	MDERel *float64 `json:"mde_rel"`
+	// UnitsNeeded is, for a comparison not yet significant, how many more
+	// units (all arms compared, current allocation) give 80% power to
+	// detect the observed effect; null when decided or the effect is 0.
+	UnitsNeeded *int64     `json:"units_needed"`
+	CUPED       *CUPEDInfo `json:"cuped,omitempty"`
 }

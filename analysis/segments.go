@@ -27,13 +27,13 @@ type Heterogeneity struct {
 	I2 *float64 `json:"i2,omitempty"`
 }
 
-func (a *analysis) segments(r *Report) ([]SegmentReport, []Heterogeneity) {
+func (a *reportBuilder) segments(r *Report) ([]SegmentReport, []Heterogeneity) {
 	var out []SegmentReport
 	var attrs []string
 	byAttr := map[string][]int{}
 	for _, s := range a.in.Segments {
 		sub := *a
-		sub.segment = s.Attribute + "=" + s.Value
+		sub.segment, sub.warnings, sub.badClaims = s.Attribute+"="+s.Value, nil, nil
 		sub.in = Input{
 			Experiment: a.in.Experiment,
 			Alpha:      a.in.Alpha,

@@ -9,7 +9,7 @@ const srmMinExpected = 5
 // srm runs the chi-square goodness-of-fit test of the units per variant
 // against the configured weights (R's chisq.test(x, p = weights)). Units come
 // from Input.Assigned when given, else from the first metric's arms.
-func (a *analysis) srm(warnings *[]string) SRM {
+func (a *reportBuilder) srm(warnings *[]string) SRM {
 	units := map[string]int64{}
 	switch {
 	case len(a.in.Assigned) > 0:

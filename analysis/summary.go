@@ -5,20 +5,12 @@ import (
 	"math"
 )
 
-// fmtP formats a p-value for people; the JSON keeps the exact value.
-func fmtP(p float64) string {
-	if p < 0.001 {
-		return "p < 0.001"
-	}
-	return fmt.Sprintf("p = %.2g", p)
-}
-
 func pct(x float64) string { return fmt.Sprintf("%.0f%%", 100*x) }
 
 // points formats a difference of shares in percentage points.
 func points(x float64) string { return fmt.Sprintf("%.0f points", 100*math.Abs(x)) }
 
-func (a *analysis) level() string { return fmt.Sprintf("%.0f%%", 100*(1-a.alpha)) }
+func (a *reportBuilder) level() string { return fmt.Sprintf("%.0f%%", 100*(1-a.alpha)) }
 
 // magnitudeText answers "consistent with the stated figure?" in words;
 // fmtGap renders |gap| and up names the direction.
@@ -33,7 +25,7 @@ func magnitudeText(w *claimWork, fmtGap func(float64) string) string {
 	}
 	p := ""
 	if w.res.GapPValue != nil {
-		p = " (" + fmtP(*w.res.GapPValue) + ")"
+		p = " (" + FormatP(*w.res.GapPValue) + ")"
 	}
 	switch w.res.Magnitude {
 	case Matches:
@@ -59,26 +51,26 @@ func verdictText(w *claimWork, subject string) string {
 	return s
 }
 
-func (a *analysis) shareSummary(w *claimWork) string {
+func (a *reportBuilder) shareSummary(w *claimWork) string {
 	c := w.in
 	option := c.Option
 	if option == "" {
 		option = "the stated option"
 	}
 	if w.res.Revealed == nil {
-		return fmt.Sprintf("No customers have been offered the choice yet; the survey says %s chose %s.", pct(c.StatedShare), option)
+		return fmt.Sprintf("No customers have been offered the choice yet; the survey says %s chose %s.", pct(*c.StatedShare), option)
 	}
 	ci := w.res.RevealedCI
 	s := fmt.Sprintf("Offered both, %s of %d customers chose %s (%s CI %.0f–%s), consistent with the survey's %s? %s",
-		pct(*w.res.Revealed), w.res.Units, option, a.level(), 100*ci[0], pct(ci[1]), pct(c.StatedShare),
+		pct(*w.res.Revealed), w.res.Units, option, a.level(), 100*ci[0], pct(ci[1]), pct(*c.StatedShare),
 		magnitudeText(w, points))
-	if c.StatedShare == 0.5 {
+	if *c.StatedShare == 0.5 {
 		return s + "."
 	}
 	return s + "; " + verdictText(w, "the stated majority") + "."
 }
 
-func (a *analysis) effectSummary(w *claimWork) string {
+func (a *reportBuilder) effectSummary(w *claimWork) string {
 	c := w.in
 	other := a.otherOf(c)
 	if w.res.PValue == nil {
@@ -86,7 +78,7 @@ func (a *analysis) effectSummary(w *claimWork) string {
 	}
 	ci := w.res.RevealedCI
 	s := fmt.Sprintf("%s minus %s on %s: %+.3g (%s CI %.3g to %.3g, %s); %s",
-		c.Preferred, other, c.Metric, *w.res.Revealed, a.level(), ci[0], ci[1], fmtP(*w.res.PValue),
+		c.Preferred, other, c.Metric, *w.res.Revealed, a.level(), ci[0], ci[1], FormatP(*w.res.PValue),
 		verdictText(w, "the claim that "+c.Preferred+" does better"))
 	if w.res.Stated != nil {
 		s += fmt.Sprintf("; consistent with the stated %+.3g? %s", *w.res.Stated,
@@ -95,7 +87,7 @@ func (a *analysis) effectSummary(w *claimWork) string {
 	return s + "."
 }
 
-func (a *analysis) segmentGapSummary(w *claimWork) string {
+func (a *reportBuilder) segmentGapSummary(w *claimWork) string {
 	c := w.in
 	if w.res.Revealed == nil {
 		return fmt.Sprintf("%s vs %s cannot be compared yet (%s).", c.SegmentA, c.SegmentB, w.res.Reason)

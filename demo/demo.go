@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/revealed-ab/revealed/analysis"
 	"github.com/revealed-ab/revealed/experiments"
 	"github.com/revealed-ab/revealed/experiments/assign"
 )
@@ -38,7 +39,7 @@ type behaviour struct {
 
 type experimentSpec struct {
 	input     experiments.ExperimentInput
-	claims    []experiments.Claim
+	claims    []analysis.Claim
 	chooseKey string
 	variants  map[string]behaviour
 	// chooseByGeneration overrides behaviour.choose per generation.
@@ -78,10 +79,10 @@ func specs() []experimentSpec {
 				Variants:   []assign.Variant{{Key: "single-fix", Weight: 1, Control: true}, {Key: "choice", Weight: 1}},
 				Metrics:    metrics("chose_options"),
 			},
-			claims: []experiments.Claim{
-				{ID: "choice-58", Kind: experiments.ClaimShare, Metric: "chose_options", StatedShare: share(0.58), Option: "several fixes to choose from",
+			claims: []analysis.Claim{
+				{ID: "choice-58", Kind: analysis.ClaimShare, Metric: "chose_options", StatedShare: share(0.58), Option: "several fixes to choose from",
 					Statement: "58% would rather be offered several solutions and choose than have the problem solved with one"},
-				{ID: "choice-csat", Kind: experiments.ClaimEffect, Metric: "csat", Preferred: "choice",
+				{ID: "choice-csat", Kind: analysis.ClaimEffect, Metric: "csat", Preferred: "choice",
 					Statement: "Buyers prefer a choice of fixes, so being offered one leaves them more satisfied"},
 			},
 			chooseKey: "chose_options",
@@ -98,10 +99,10 @@ func specs() []experimentSpec {
 				Variants:   []assign.Variant{{Key: "bot", Weight: 1, Control: true}, {Key: "human", Weight: 1}},
 				Metrics:    metrics("chose_human"),
 			},
-			claims: []experiments.Claim{
-				{ID: "human-74", Kind: experiments.ClaimShare, Metric: "chose_human", StatedShare: share(0.74), Option: "a human",
+			claims: []analysis.Claim{
+				{ID: "human-74", Kind: analysis.ClaimShare, Metric: "chose_human", StatedShare: share(0.74), Option: "a human",
 					Statement: "74% would rather wait 10 minutes for a human than 5 for a chatbot"},
-				{ID: "human-csat", Kind: experiments.ClaimEffect, Metric: "csat", Preferred: "human",
+				{ID: "human-csat", Kind: analysis.ClaimEffect, Metric: "csat", Preferred: "human",
 					Statement: "Buyers prefer a human, so a human answer leaves them more satisfied"},
 			},
 			chooseKey: "chose_human",
@@ -121,13 +122,13 @@ func specs() []experimentSpec {
 					Value: []any{"gen_z", "millennial", "gen_x", "boomer"}}},
 				Metrics: metrics("chose_teach"),
 			},
-			claims: []experiments.Claim{
-				{ID: "teach-61", Kind: experiments.ClaimShare, Metric: "chose_teach", StatedShare: share(0.61), Option: "being taught",
+			claims: []analysis.Claim{
+				{ID: "teach-61", Kind: analysis.ClaimShare, Metric: "chose_teach", StatedShare: share(0.61), Option: "being taught",
 					Statement: "61% would rather be taught to solve the problem themselves than have it solved for them"},
-				{ID: "teach-genz-vs-boomers", Kind: experiments.ClaimSegmentGap, Metric: "chose_teach",
+				{ID: "teach-genz-vs-boomers", Kind: analysis.ClaimSegmentGap, Metric: "chose_teach",
 					SegmentA: "generation=gen_z", StatedA: share(0.76), SegmentB: "generation=boomer", StatedB: share(0.51),
 					Statement: "Gen Z want to be taught far more than Baby Boomers do (76% vs 51%)"},
-				{ID: "teach-csat", Kind: experiments.ClaimEffect, Metric: "csat", Preferred: "teach",
+				{ID: "teach-csat", Kind: analysis.ClaimEffect, Metric: "csat", Preferred: "teach",
 					Statement: "Buyers prefer to be taught, so teaching leaves them more satisfied"},
 			},
 			chooseKey: "chose_teach",

@@ -32,15 +32,22 @@ type snapshot struct {
 // validation and SDK definitions need no database read per request. Each
 // replica refreshes it when the store's catalog version moves.
 type Catalog struct {
-	store   Store
+	store   catalogSource
 	current atomic.Pointer[snapshot]
 
 	mu      sync.Mutex // serialises refreshes and guards changed
 	changed chan struct{}
 }
 
+// catalogSource is what a Catalog reads: the experiments, and a version that
+// says when to read them again.
+type catalogSource interface {
+	CatalogVersion(ctx context.Context) (int64, error)
+	ListExperiments(ctx context.Context) ([]*Experiment, error)
+}
+
 // NewCatalog returns an empty catalog; call Refresh before use.
-func NewCatalog(store Store) *Catalog {
+func NewCatalog(store catalogSource) *Catalog {
 	c := &Catalog{store: store, changed: make(chan struct{})}
 	c.current.Store(&snapshot{version: -1})
 	return c

@@ -11,15 +11,17 @@ import (
 type Code string
 
 const (
-	CodeInvalid      Code = "invalid"
-	CodeNotFound     Code = "not_found"
-	CodeConflict     Code = "conflict"
-	CodeUnauthorized Code = "unauthorized"
-	CodeForbidden    Code = "forbidden"
-	CodeTooLarge     Code = "too_large"
-	CodeRateLimited  Code = "rate_limited"
-	CodeUnavailable  Code = "unavailable"
-	CodeInternal     Code = "internal"
+	CodeInvalid Code = "invalid"
+	// CodeMethodNotAllowed: the resource exists, but not this operation on it.
+	CodeMethodNotAllowed Code = "method_not_allowed"
+	CodeNotFound         Code = "not_found"
+	CodeConflict         Code = "conflict"
+	CodeUnauthorized     Code = "unauthorized"
+	CodeForbidden        Code = "forbidden"
+	CodeTooLarge         Code = "too_large"
+	CodeRateLimited      Code = "rate_limited"
+	CodeUnavailable      Code = "unavailable"
+	CodeInternal         Code = "internal"
 )
 
 // FieldError names one invalid input field. Index is set for errors inside a

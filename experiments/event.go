@@ -18,6 +18,15 @@ const (
 // MaxBatchEvents is the largest batch accepted in one request.
 const MaxBatchEvents = 10000
 
+// MaxOutcomeValue bounds an outcome's magnitude so that every sum the store
+// and the analysis form stays finite and accurate. With a billion units of
+// a million outcomes each, a unit's value stays within 1e15, its square
+// within 1e30, and Σy² (or a CUPED or ratio cross-product) over the units
+// within 1e39: far inside float64's 1.8e308, and 1e15 is still below 2^53,
+// so per-unit sums of whole-number outcomes are exact. No count, minute,
+// rating or amount of money in cents comes near it.
+const MaxOutcomeValue = 1e9
+
 const (
 	maxIDLen        = 128
 	maxUnitIDLen    = 256
@@ -113,8 +122,8 @@ func validateEvent(ev *Event, lookup func(string) *Experiment, knownMetric func(
 		}
 		if ev.Value == nil {
 			add("value", "is required for an outcome")
-		} else if math.IsNaN(*ev.Value) || math.IsInf(*ev.Value, 0) {
-			add("value", "must be a finite number")
+		} else if !(math.Abs(*ev.Value) <= MaxOutcomeValue) {
+			add("value", "must be a finite number of magnitude at most %g", MaxOutcomeValue)
 		}
 		if ev.Variant != "" {
 			add("variant", "is not allowed on an outcome: outcomes belong to units, not to variants")

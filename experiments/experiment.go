@@ -3,11 +3,11 @@ package experiments
 import (
 	"fmt"
 	"math"
-	"regexp"
 	"strings"
 	"time"
 	"unicode/utf8"
 
+	"github.com/revealed-ab/revealed/analysis"
 	"github.com/revealed-ab/revealed/experiments/assign"
 )
 
@@ -94,18 +94,16 @@ type ExperimentInput struct {
 }
 
 const (
-	maxKeyLen     = 64
+	maxKeyLen     = analysis.MaxKeyLen
 	maxNameLen    = 200
-	maxTextLen    = 4000
+	maxTextLen    = analysis.MaxTextLen
 	maxMetrics    = 20
 	maxConditions = 20
 )
 
-var slugPattern = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9_-]*[a-z0-9])?$`)
-
 // ValidSlug reports whether s may be used as a key: lower-case letters,
 // digits, '-' and '_', not starting or ending with a separator.
-func ValidSlug(s string) bool { return len(s) <= maxKeyLen && slugPattern.MatchString(s) }
+func ValidSlug(s string) bool { return analysis.ValidKey(s) }
 
 // Definition is the part of the experiment that assignment reads.
 func (e *Experiment) Definition() assign.Definition {
@@ -281,25 +279,53 @@ func normalise(variants []assign.Variant) []assign.Variant {
 	return out
 }
 
-// lockedChange explains why next may not replace e while e is running or
-// stopped, or returns "" when the change is allowed. Changing who is in the
-// experiment, or which variant they get, silently re-buckets customers and
-// corrupts the comparison.
+// lockedFields are the parts of an experiment fixed once it has started,
+// named as in its JSON, each with why. Changing who is in the experiment,
+// or which variant they get, silently re-buckets customers and corrupts the
+// comparison; the service refuses such a change and the editor shows the
+// fields as locked, both from this one list.
+var lockedFields = []struct {
+	field, why string
+	same       func(a, b *Experiment) bool
+}{
+	{"variants", "variants and weights cannot change once an experiment has started: customers would be re-bucketed",
+		func(a, b *Experiment) bool { return sameVariants(a.Variants, b.Variants) }},
+	{"salt", "the salt cannot change once an experiment has started: every customer would be re-bucketed",
+		func(a, b *Experiment) bool { return a.Salt == b.Salt }},
+	{"traffic", "traffic cannot change once an experiment has started: customers would enter or leave mid-experiment",
+		func(a, b *Experiment) bool { return a.Traffic == b.Traffic }},
+	{"unit", "the randomisation unit cannot change once an experiment has started",
+		func(a, b *Experiment) bool { return a.Unit == b.Unit }},
+	{"analysis.sequential", "the sequential-testing settings are fixed once an experiment has started: changing them after peeking would void the always-valid guarantee",
+		func(a, b *Experiment) bool { return *a.Analysis.Sequential == *b.Analysis.Sequential }},
+	{"analysis.n_star", "the sequential-testing settings are fixed once an experiment has started: changing them after peeking would void the always-valid guarantee",
+		func(a, b *Experiment) bool { return a.Analysis.NStar == b.Analysis.NStar }},
+}
+
+// Locked reports whether field (as named in the JSON, e.g. "salt" or
+// "analysis.n_star") can no longer change because the experiment started.
+func (e *Experiment) Locked(field string) bool {
+	if e.Status == StatusDraft {
+		return false
+	}
+	for _, l := range lockedFields {
+		if l.field == field {
+			return true
+		}
+	}
+	return false
+}
+
+// lockedChange explains why next may not replace e, or returns "" when the
+// change is allowed.
 func lockedChange(e, next *Experiment) string {
 	if e.Status == StatusDraft {
 		return ""
 	}
-	switch {
-	case !sameVariants(e.Variants, next.Variants):
-		return "variants and weights cannot change once an experiment has started: customers would be re-bucketed"
-	case e.Salt != next.Salt:
-		return "the salt cannot change once an experiment has started: every customer would be re-bucketed"
-	case e.Traffic != next.Traffic:
-		return "traffic cannot change once an experiment has started: customers would enter or leave mid-experiment"
-	case e.Unit != next.Unit:
-		return "the randomisation unit cannot change once an experiment has started"
-	case e.Analysis.NStar != next.Analysis.NStar || *e.Analysis.Sequential != *next.Analysis.Sequential:
-		return "the sequential-testing settings are fixed once an experiment has started: changing them after peeking would void the always-valid guarantee"
+	for _, l := range lockedFields {
+		if !l.same(e, next) {
+			return l.why
+		}
 	}
 	return ""
 }

@@ -3,7 +3,6 @@ package experiments
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"sort"
 	"time"
 
@@ -14,21 +13,80 @@ import (
 // when nothing it says has changed.
 const snapshotEvery = time.Minute
 
+// ReportView is everything a report page shows, read in one pass.
+type ReportView struct {
+	Experiment *Experiment
+	Claims     []*Claim
+	Report     *analysis.Report
+	// Snapshots are stored reports, newest first, including the one this
+	// report may just have stored.
+	Snapshots []Snapshot
+}
+
 // Report computes the significance report of an experiment from sufficient
 // statistics aggregated by the store. A running experiment's report is
 // stored as a snapshot: its sequential p-values are running minima over the
 // stored ones, so looking again can never make a result look stronger than
-// the data allow.
+// the data allow. Whatever was stored, the report is answered: what cannot
+// be computed is null with a reason, and only a failing store is an error.
 func (s *Service) Report(ctx context.Context, key string) (*analysis.Report, error) {
+	v, err := s.ReportView(ctx, key, 1)
+	if err != nil {
+		return nil, err
+	}
+	return v.Report, nil
+}
+
+// ReportView computes the report as Report does and returns it with the
+// experiment, its claims and up to snapshots stored reports.
+func (s *Service) ReportView(ctx context.Context, key string, snapshots int) (*ReportView, error) {
 	e, err := s.store.GetExperiment(ctx, key)
 	if err != nil {
 		return nil, err
 	}
-	settings := e.Analysis.WithDefaults()
 	claims, err := s.store.Claims(ctx, key)
 	if err != nil {
 		return nil, err
 	}
+	snaps, err := s.store.Snapshots(ctx, key, max(1, snapshots))
+	if err != nil {
+		return nil, err
+	}
+	var latest *analysis.Report
+	var latestAt time.Time
+	if len(snaps) > 0 {
+		latest, latestAt = &analysis.Report{}, snaps[0].ComputedAt
+		if err := json.Unmarshal(snaps[0].Report, latest); err != nil {
+			// Without it the running minima restart from this report: weaker
+			// protection against peeking, but a report all the same.
+			s.log.Warn("the latest snapshot does not decode; p-values restart from this report", "experiment", key, "err", err)
+			latest = nil
+		}
+	}
+	r, err := s.analyse(ctx, e, claims, latest)
+	if err != nil {
+		return nil, err
+	}
+	if e.Status == StatusRunning {
+		now := s.nowUTC()
+		if latest == nil || now.Sub(latestAt) >= snapshotEvery || pValuesFell(latest, r) {
+			body, err := json.Marshal(r)
+			if err != nil {
+				return nil, Internal(err)
+			}
+			if err := s.store.SaveSnapshot(ctx, key, now, body); err != nil {
+				return nil, err
+			}
+			snaps = append([]Snapshot{{ComputedAt: now, Report: body}}, snaps...)
+		}
+	}
+	return &ReportView{Experiment: e, Claims: claims, Report: r, Snapshots: snaps[:min(len(snaps), max(snapshots, 0))]}, nil
+}
+
+// analyse aggregates the experiment's statistics and runs the analysis;
+// latest is the last stored report, for the sequential running minima.
+func (s *Service) analyse(ctx context.Context, e *Experiment, claims []*Claim, latest *analysis.Report) (*analysis.Report, error) {
+	settings := e.Analysis.WithDefaults()
 	in := analysis.Input{
 		Experiment: e.Key,
 		Alpha:      settings.Alpha,
@@ -38,7 +96,7 @@ func (s *Service) Report(ctx context.Context, key string) (*analysis.Report, err
 		in.Variants = append(in.Variants, analysis.Variant{Key: v.Key, Weight: v.Weight, Control: v.Control})
 	}
 	for _, c := range claims {
-		in.Claims = append(in.Claims, c.analysisClaim())
+		in.Claims = append(in.Claims, c.Claim)
 	}
 	assigned, err := s.store.ExposedUnits(ctx, e, "")
 	if err != nil {
@@ -75,35 +133,20 @@ func (s *Service) Report(ctx context.Context, key string) (*analysis.Report, err
 			in.Segments = append(in.Segments, analysis.Segment{Attribute: attr, Value: v, Metrics: bySegment[v]})
 		}
 	}
-
-	var latest *analysis.Report
-	var latestAt time.Time
-	if snaps, err := s.store.Snapshots(ctx, key, 1); err != nil {
-		return nil, err
-	} else if len(snaps) == 1 {
-		latest, latestAt = &analysis.Report{}, snaps[0].ComputedAt
-		if err := json.Unmarshal(snaps[0].Report, latest); err != nil {
-			return nil, Internal(fmt.Errorf("decoding the latest snapshot of %q: %w", key, err))
-		}
-	}
 	if *settings.Sequential {
 		in.Sequential = &analysis.Sequential{NStar: settings.NStar, Prior: reportedPValues(latest)}
 	}
 	r, err := analysis.Analyze(in)
 	if err != nil {
-		return nil, Internal(fmt.Errorf("analysing %q: %w", key, err))
-	}
-	if e.Status == StatusRunning {
-		now := s.nowUTC()
-		if latest == nil || now.Sub(latestAt) >= snapshotEvery || pValuesFell(latest, r) {
-			body, err := json.Marshal(r)
-			if err != nil {
-				return nil, Internal(err)
-			}
-			if err := s.store.SaveSnapshot(ctx, key, now, body); err != nil {
-				return nil, err
-			}
-		}
+		// Every write validates the settings Analyze checks, so this is a
+		// bug of ours, not the user's: log it and answer what can be said.
+		s.log.Error("the stored definition cannot be analysed", "experiment", e.Key, "err", err)
+		return &analysis.Report{
+			Experiment: e.Key, Alpha: settings.Alpha, Correction: in.Correction,
+			SRM:     analysis.SRM{PValue: 1, OK: true, Status: analysis.SRMOK, Variants: []analysis.SRMVariant{}},
+			Metrics: []analysis.MetricReport{}, Claims: []analysis.ClaimResult{},
+			Warnings: []string{"the report could not be computed from this definition: " + err.Error()},
+		}, nil
 	}
 	return r, nil
 }
@@ -195,7 +238,7 @@ func (s *Service) segmentAttributes(ctx context.Context, e *Experiment, settings
 		}
 	}
 	for _, c := range claims {
-		for _, a := range c.segmentAttributes() {
+		for _, a := range c.SegmentAttributes() {
 			set[a] = true
 		}
 	}

@@ -3,6 +3,8 @@ package experiments
 import (
 	"fmt"
 	"math"
+
+	"github.com/revealed-ab/revealed/analysis"
 )
 
 // AnalysisSettings say how an experiment's report is computed. Every field
@@ -34,7 +36,7 @@ const MaxSegmentValues = 20
 
 // Defaults of AnalysisSettings.
 const (
-	DefaultAlpha             = 0.05
+	DefaultAlpha             = analysis.DefaultAlpha
 	DefaultCorrection        = "holm"
 	DefaultNStar             = 5000
 	DefaultCUPEDLookbackDays = 14
@@ -69,8 +71,8 @@ func (s AnalysisSettings) validate() []FieldError {
 	add := func(field, format string, args ...any) {
 		errs = append(errs, FieldError{Field: "analysis." + field, Detail: fmt.Sprintf(format, args...)})
 	}
-	if !(s.Alpha > 0 && s.Alpha < 0.5) {
-		add("alpha", "must be between 0 and 0.5, e.g. 0.05")
+	if why := analysis.CheckAlpha(s.Alpha); why != "" {
+		add("alpha", "%s", why)
 	}
 	switch s.Correction {
 	case "holm", "bh", "none":

@@ -83,9 +83,12 @@ type Store interface {
 	// AttributeCardinality counts the distinct values of each exposure attribute.
 	AttributeCardinality(ctx context.Context, e *Experiment) (map[string]int, error)
 
-	// SaveClaim stores a claim version (a tombstone when deleted); it returns
-	// CodeConflict if that version exists.
-	SaveClaim(ctx context.Context, experiment string, c *Claim, deleted bool, audit *AuditEntry) error
+	// SaveClaim stores a claim version (a tombstone when deleted) of
+	// experiment e, which it was validated against, and counts the change in
+	// e's version. It returns CodeConflict if that claim version exists, or
+	// if e has changed since it was read: the claim would not have been
+	// checked against the stored definition.
+	SaveClaim(ctx context.Context, e *Experiment, c *Claim, deleted bool, audit *AuditEntry) error
 	// Claims returns the latest version of each live claim.
 	Claims(ctx context.Context, experiment string) ([]*Claim, error)
 	// ClaimHistory returns every version of a claim, oldest first, with

@@ -14,7 +14,7 @@ func (s *Server) createClaim(c *gin.Context) error {
 	if err := decodeJSON(c, maxDefinitionBody, &in); err != nil {
 		return err
 	}
-	claim, err := s.svc.CreateClaim(c.Request.Context(), c.Param("key"), in)
+	claim, err := s.svc.CreateClaim(c.Request.Context(), c.Param("key"), in.Claim)
 	if err != nil {
 		return err
 	}
@@ -55,7 +55,7 @@ func (s *Server) updateClaim(c *gin.Context) error {
 	if err := decodeJSON(c, maxDefinitionBody, &in); err != nil {
 		return err
 	}
-	claim, err := s.svc.UpdateClaim(c.Request.Context(), c.Param("key"), c.Param("id"), in)
+	claim, err := s.svc.UpdateClaim(c.Request.Context(), c.Param("key"), c.Param("id"), in.Claim)
 	if err != nil {
 		return err
 	}

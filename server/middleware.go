@@ -12,10 +12,10 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/revealed-ab/revealed/experiments"
+	"github.com/revealed-ab/revealed/server/httpstatus"
 )
 
 const (
-	loggerKey    = "revealed.logger"
 	requestIDKey = "revealed.request_id"
 	apiKeyKey    = "revealed.api_key"
 )
@@ -33,7 +33,7 @@ func requestContext(base *slog.Logger) gin.HandlerFunc {
 		c.Header("X-Request-ID", id)
 		c.Set(requestIDKey, id)
 		l := base.With("request_id", id)
-		c.Set(loggerKey, l)
+		c.Set(httpstatus.LoggerKey, l)
 		start := time.Now()
 		c.Next()
 		route := c.FullPath()

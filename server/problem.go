@@ -23,9 +23,19 @@ type Problem struct {
 
 const problemContentType = "application/problem+json"
 
+// statusClientClosed is recorded for a request whose client went away.
+const statusClientClosed = 499
+
 // writeProblem answers with err as problem+json. Internal failures are logged
 // with their cause and shown to the client only as "internal error".
 func writeProblem(c *gin.Context, err error) {
+	if c.Request.Context().Err() != nil && experiments.ErrorCode(err) == experiments.CodeInternal {
+		// The client went away: nothing failed on our side, and nobody
+		// reads the answer. 499 is nginx's "client closed request".
+		logger(c).Info("client went away", "err", err)
+		c.AbortWithStatus(statusClientClosed)
+		return
+	}
 	var e *experiments.Error
 	if !errors.As(err, &e) {
 		e = experiments.Internal(err)
@@ -92,9 +102,4 @@ func handler(fn func(c *gin.Context) error) gin.HandlerFunc {
 	}
 }
 
-func logger(c *gin.Context) *slog.Logger {
-	if l, ok := c.Get(loggerKey); ok {
-		return l.(*slog.Logger)
-	}
-	return slog.Default()
-}
+func logger(c *gin.Context) *slog.Logger { return httpstatus.Logger(c, slog.Default()) }

@@ -9,6 +9,9 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"slices"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -61,7 +64,8 @@ func New(svc *experiments.Service, log *slog.Logger, opts ...Option) *Server {
 		return experiments.Errorf(experiments.CodeNotFound, "no route %s %s", c.Request.Method, c.Request.URL.Path)
 	}))
 	e.NoMethod(handler(func(c *gin.Context) error {
-		return &experiments.Error{Code: experiments.CodeInvalid, Message: "method not allowed: " + c.Request.Method}
+		c.Header("Allow", strings.Join(s.allowed(c.Request.URL.Path), ", "))
+		return experiments.Errorf(experiments.CodeMethodNotAllowed, "method %s is not allowed on %s", c.Request.Method, c.Request.URL.Path)
 	}))
 
 	e.GET("/healthz", handler(s.healthz))
@@ -125,6 +129,33 @@ func (s *Server) healthz(c *gin.Context) error {
 	}
 	respond(c, http.StatusOK, gin.H{"status": "ok"})
 	return nil
+}
+
+// allowed lists the methods routed for path, for a 405's Allow header.
+func (s *Server) allowed(path string) []string {
+	var out []string
+	for _, r := range s.engine.Routes() {
+		if routeMatches(r.Path, path) && !slices.Contains(out, r.Method) {
+			out = append(out, r.Method)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// routeMatches reports whether a gin route pattern matches path: ":name"
+// matches one segment and "*name" the rest.
+func routeMatches(pattern, path string) bool {
+	ps, xs := strings.Split(strings.Trim(pattern, "/"), "/"), strings.Split(strings.Trim(path, "/"), "/")
+	for i, p := range ps {
+		if strings.HasPrefix(p, "*") {
+			return true
+		}
+		if i >= len(xs) || (!strings.HasPrefix(p, ":") && p != xs[i]) {
+			return false
+		}
+	}
+	return len(ps) == len(xs)
 }
 
 // Routes lists "METHOD /path" for every route, for tests that must cover them all.

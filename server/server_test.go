@@ -191,7 +191,7 @@ func TestBadInputIsAProblem(t *testing.T) {
 		{"bad timestamp", "POST", "/api/v1/events", "sdk", event(`"type":"outcome","unit_id":"u","metric":"csat","value":1,"ts":"yesterday"`), 400, "invalid JSON"},
 		{"too many events", "POST", "/api/v1/events", "sdk", `{"events":[` + strings.Repeat(`{"type":"outcome","unit_id":"u","metric":"csat","value":1},`, 10000) + `{"type":"outcome","unit_id":"u","metric":"csat","value":1}]}`, 400, "10000"},
 		{"unknown route", "GET", "/api/v1/nothing", "admin", "", 404, "no route"},
-		{"wrong method", "DELETE", "/api/v1/experiments", "admin", "", 400, "method"},
+		{"wrong method", "DELETE", "/api/v1/experiments", "admin", "", 405, "method"},
 		{"revoke an unknown key", "DELETE", "/api/v1/keys/key_nope", "admin", "", 404, "key_nope"},
 		{"key of an unknown kind", "POST", "/api/v1/keys", "admin", `{"kind":"root","name":"x"}`, 400, `"kind"`},
 	}
@@ -207,6 +207,9 @@ func TestBadInputIsAProblem(t *testing.T) {
 			}
 			if ct := r.header.Get("Content-Type"); ct != "application/problem+json" {
 				t.Fatalf("Content-Type %q, want application/problem+json", ct)
+			}
+			if allow := r.header.Get("Allow"); tt.status == http.StatusMethodNotAllowed && allow != "GET, POST" {
+				t.Errorf("Allow %q, want the routed methods %q", allow, "GET, POST")
 			}
 			var p server.Problem
 			if err := json.Unmarshal(r.body, &p); err != nil || p.Status != tt.status || p.Title == "" {

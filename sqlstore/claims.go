@@ -11,14 +11,27 @@ import (
 	"github.com/revealed-ab/revealed/experiments"
 )
 
-func (s *Store) SaveClaim(ctx context.Context, experiment string, c *experiments.Claim, deleted bool, audit *experiments.AuditEntry) error {
+func (s *Store) SaveClaim(ctx context.Context, e *experiments.Experiment, c *experiments.Claim, deleted bool, audit *experiments.AuditEntry) error {
 	body, err := json.Marshal(c)
 	if err != nil {
 		return experiments.Internal(err)
 	}
 	err = s.withAudit(ctx, audit, func(tx *sqlx.Tx) error {
-		_, err := tx.ExecContext(ctx, s.rebind(`INSERT INTO claims (experiment, id, version, body, deleted, created_at) VALUES (?, ?, ?, ?, ?, ?)`),
-			experiment, c.ID, c.Version, string(body), boolInt(deleted), c.CreatedAt.UnixMicro())
+		// The claim was validated against version e.Version: moving the
+		// version on both refuses a claim checked against a definition that
+		// has changed since, and an edit of the experiment that has not seen
+		// this claim.
+		res, err := tx.ExecContext(ctx, s.rebind(`UPDATE experiments SET version = version + 1 WHERE key = ? AND version = ?`), e.Key, e.Version)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return experiments.Errorf(experiments.CodeConflict, "experiment %q changed while claim %q was being saved; reload and try again", e.Key, c.ID)
+		}
+		_, err = tx.ExecContext(ctx, s.rebind(`INSERT INTO claims (experiment, id, version, body, deleted, created_at) VALUES (?, ?, ?, ?, ?, ?)`),
+			e.Key, c.ID, c.Version, string(body), boolInt(deleted), c.CreatedAt.UnixMicro())
 		return err
 	})
 	return adaptError(err, fmt.Sprintf("claim %q was changed by another request (version %d exists); reload it and try again", c.ID, c.Version))

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/revealed-ab/revealed/analysis"
 	"github.com/revealed-ab/revealed/experiments"
 	"github.com/revealed-ab/revealed/experiments/assign"
 	"github.com/revealed-ab/revealed/internal/testdb"
@@ -306,18 +307,39 @@ func TestClaimsAndSnapshots(t *testing.T) {
 		ctx := context.Background()
 		s := openStore(t, dsn)
 		share := 0.74
-		c := &experiments.Claim{ID: "human", Version: 1, Statement: "74% prefer a human", Kind: experiments.ClaimShare,
-			Metric: "resolved", StatedShare: &share, SurveyN: 2128, CreatedAt: time.Unix(100, 0).UTC()}
-		if err := s.SaveClaim(ctx, "exp", c, false, nil); err != nil {
+		e := testExperiment("exp")
+		if err := s.CreateExperiment(ctx, e, nil); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.SaveClaim(ctx, "exp", c, false, nil); experiments.ErrorCode(err) != experiments.CodeConflict {
+		// save stores a claim version as validated against e, which moves
+		// e's version as the store does.
+		save := func(c *experiments.Claim, deleted bool) error {
+			err := s.SaveClaim(ctx, e, c, deleted, nil)
+			if err == nil {
+				e.Version++
+			}
+			return err
+		}
+		c := &experiments.Claim{Claim: analysis.Claim{ID: "human", Statement: "74% prefer a human", Kind: analysis.ClaimShare,
+			Metric: "resolved", StatedShare: &share, SurveyN: 2128}, Version: 1, CreatedAt: time.Unix(100, 0).UTC()}
+		if err := save(c, false); err != nil {
+			t.Fatal(err)
+		}
+		if err := save(c, false); experiments.ErrorCode(err) != experiments.CodeConflict {
 			t.Fatalf("saving version 1 twice: %v, want conflict", err)
 		}
+		stale := *e
+		stale.Version--
 		v2 := *c
 		v2.Version, v2.Statement = 2, "74% would wait for a human"
-		if err := s.SaveClaim(ctx, "exp", &v2, false, nil); err != nil {
+		if err := s.SaveClaim(ctx, &stale, &v2, false, nil); experiments.ErrorCode(err) != experiments.CodeConflict {
+			t.Fatalf("a claim checked against an older definition was saved: %v, want conflict", err)
+		}
+		if err := save(&v2, false); err != nil {
 			t.Fatal(err)
+		}
+		if got, err := s.GetExperiment(ctx, "exp"); err != nil || got.Version != e.Version {
+			t.Fatalf("experiment version %v (%v), want %d: each claim change counts", got, err, e.Version)
 		}
 		list, err := s.Claims(ctx, "exp")
 		if err != nil || len(list) != 1 || list[0].Version != 2 || list[0].Statement != v2.Statement {
@@ -325,7 +347,7 @@ func TestClaimsAndSnapshots(t *testing.T) {
 		}
 		v3 := v2
 		v3.Version = 3
-		if err := s.SaveClaim(ctx, "exp", &v3, true, nil); err != nil {
+		if err := save(&v3, true); err != nil {
 			t.Fatal(err)
 		}
 		if list, _ := s.Claims(ctx, "exp"); len(list) != 0 {

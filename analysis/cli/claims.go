@@ -12,40 +12,14 @@ import (
 	"github.com/revealed-ab/revealed/analysis"
 )
 
-// claimJSON is one claim in a --claims file. analysis.Claim has no JSON
-// tags; these names are the issue's and the report's (snake_case).
+// claimJSON is one claim in a --claims file: the API's claim, so that a
+// claim exported from the server (GET …/claims) reads as it is. The
+// server's bookkeeping fields are accepted and ignored.
 type claimJSON struct {
-	ID           string   `json:"id"`
-	Statement    string   `json:"statement"`
-	Source       string   `json:"source"`
-	Kind         string   `json:"kind"`
-	Metric       string   `json:"metric"`
-	SurveyN      int64    `json:"survey_n"`
-	Margin       float64  `json:"margin"`
-	Option       string   `json:"option"`
-	StatedShare  float64  `json:"stated_share"`
-	Variant      string   `json:"variant"`
-	Segment      string   `json:"segment"`
-	Preferred    string   `json:"preferred"`
-	Other        string   `json:"other"`
-	StatedEffect *float64 `json:"stated_effect"`
-	SegmentA     string   `json:"segment_a"`
-	SegmentB     string   `json:"segment_b"`
-	StatedA      float64  `json:"stated_a"`
-	StatedB      float64  `json:"stated_b"`
-	SurveyNA     int64    `json:"survey_n_a"`
-	SurveyNB     int64    `json:"survey_n_b"`
-}
-
-func (c claimJSON) claim() analysis.Claim {
-	return analysis.Claim{
-		ID: c.ID, Statement: c.Statement, Source: c.Source, Kind: analysis.ClaimKind(c.Kind),
-		Metric: c.Metric, SurveyN: c.SurveyN, Margin: c.Margin, Option: c.Option,
-		StatedShare: c.StatedShare, Variant: c.Variant, Segment: c.Segment,
-		Preferred: c.Preferred, Other: c.Other, StatedEffect: c.StatedEffect,
-		SegmentA: c.SegmentA, SegmentB: c.SegmentB, StatedA: c.StatedA, StatedB: c.StatedB,
-		SurveyNA: c.SurveyNA, SurveyNB: c.SurveyNB,
-	}
+	analysis.Claim
+	Version   int             `json:"version"`
+	CreatedAt json.RawMessage `json:"created_at"`
+	Deleted   bool            `json:"deleted"`
 }
 
 // claimsFile is a parsed --claims file, with the line each claim starts on.
@@ -53,6 +27,18 @@ type claimsFile struct {
 	name   string
 	claims []analysis.Claim
 	lines  []int
+}
+
+// validate checks every claim against the design of the analysed file, by
+// the rules the API applies, and names the first problem's line.
+func (f *claimsFile) validate(d analysis.Design) error {
+	for i, c := range f.claims {
+		if problems := c.Validate(d); len(problems) > 0 {
+			p := problems[0]
+			return &lineError{File: f.name, Line: f.lines[i], Column: p.Field, Msg: fmt.Sprintf("claim %q: %s", c.ID, p.Detail)}
+		}
+	}
+	return nil
 }
 
 func readClaimsFile(path string) (*claimsFile, error) {
@@ -84,7 +70,7 @@ func parseClaims(name string, b []byte) (*claimsFile, error) {
 		case errors.As(err, &se):
 			return fail(se.Offset-1, "", "%v", se)
 		case errors.As(err, &te):
-			return fail(te.Offset-1, te.Field, "want %v, got a JSON %v", te.Type, te.Value)
+			return fail(te.Offset-1, strings.TrimPrefix(te.Field, "Claim."), "want %v, got a JSON %v", te.Type, te.Value)
 		case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 			return fail(int64(len(b)), "", "unexpected end of JSON")
 		}
@@ -96,8 +82,24 @@ func parseClaims(name string, b []byte) (*claimsFile, error) {
 	if err != nil {
 		return nil, jsonErr(err, 0)
 	}
+	// The API's list answer, {"claims": [...]}, is accepted as well as a
+	// bare array.
+	wrapped := false
+	if d, ok := tok.(json.Delim); ok && d == '{' {
+		key, err := dec.Token()
+		if err != nil {
+			return nil, jsonErr(err, dec.InputOffset())
+		}
+		if key != "claims" {
+			return nil, fail(dec.InputOffset(), "", `want a JSON array of claims, or {"claims": [...]}`)
+		}
+		if tok, err = dec.Token(); err != nil {
+			return nil, jsonErr(err, dec.InputOffset())
+		}
+		wrapped = true
+	}
 	if d, ok := tok.(json.Delim); !ok || d != '[' {
-		return nil, fail(0, "", "want a JSON array of claims")
+		return nil, fail(0, "", `want a JSON array of claims, or {"claims": [...]}`)
 	}
 	for dec.More() {
 		start := dec.InputOffset()
@@ -105,11 +107,16 @@ func parseClaims(name string, b []byte) (*claimsFile, error) {
 		if err := dec.Decode(&c); err != nil {
 			return nil, jsonErr(err, start)
 		}
-		f.claims = append(f.claims, c.claim())
+		f.claims = append(f.claims, c.Claim)
 		f.lines = append(f.lines, lineAt(start))
 	}
 	if _, err := dec.Token(); err != nil {
 		return nil, jsonErr(err, dec.InputOffset())
+	}
+	if wrapped {
+		if tok, err := dec.Token(); err != nil || tok != json.Delim('}') {
+			return nil, fail(dec.InputOffset(), "", "unexpected data after the array of claims")
+		}
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, fail(dec.InputOffset(), "", "unexpected data after the array of claims")

@@ -217,8 +217,8 @@ func parseArgs(args []string) (options, error) {
 	default:
 		return o, usagef("--format %q: want text, json or csv", o.format)
 	}
-	if !(o.alpha > 0 && o.alpha < 0.5) {
-		return o, usagef("--alpha %v: must be in (0, 0.5)", o.alpha)
+	if why := analysis.CheckAlpha(o.alpha); why != "" {
+		return o, usagef("--alpha %v: %s", o.alpha, why)
 	}
 	switch c := analysis.Correction(*correction); c {
 	case analysis.Holm, analysis.BH, analysis.NoCorrection:
@@ -304,10 +304,13 @@ func run(ctx context.Context, o options, stdin io.Reader, stdout, stderr io.Writ
 	if err != nil {
 		return err
 	}
+	if err := claims.validate(input.Design()); err != nil {
+		return err
+	}
 	input.Claims = claims.claims
 	r, err := analysis.Analyze(input)
 	if err != nil {
-		return explainInputError(err, name, claims)
+		return usagef("%v", err)
 	}
 	r.Warnings = append(r.Warnings, missingWarnings(d)...)
 	for _, w := range r.Warnings {
@@ -317,7 +320,7 @@ func run(ctx context.Context, o options, stdin io.Reader, stdout, stderr io.Writ
 	case "json":
 		err = writeJSON(stdout, r)
 	case "csv":
-		err = WriteCSV(stdout, r)
+		err = analysis.WriteCSV(stdout, r)
 	default:
 		err = writeText(stdout, r, d)
 	}
@@ -400,27 +403,6 @@ func buildInput(d *data, o options, name string) (analysis.Input, error) {
 		}
 	}
 	return in, nil
-}
-
-// explainInputError names the claim or the file an *analysis.InputError is
-// about; such errors are the user's (exit 2).
-func explainInputError(err error, dataName string, claims *claimsFile) error {
-	var ie *analysis.InputError
-	if !errors.As(err, &ie) {
-		return err
-	}
-	if rest, ok := strings.CutPrefix(ie.Field, "claims["); ok {
-		if end := strings.IndexByte(rest, ']'); end > 0 {
-			i, _ := strconv.Atoi(rest[:end])
-			le := &lineError{File: claims.name, Column: strings.TrimPrefix(rest[end+1:], "."), Msg: ie.Reason}
-			if i >= 0 && i < len(claims.claims) {
-				le.Line = claims.lines[i]
-				le.Msg = fmt.Sprintf("claim %q: %s", claims.claims[i].ID, ie.Reason)
-			}
-			return le
-		}
-	}
-	return &lineError{File: dataName, Msg: fmt.Sprintf("%s: %s", ie.Field, ie.Reason)}
 }
 
 func parseFinite(s string) (float64, error) {

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -406,8 +405,12 @@ func TestErrors(t *testing.T) {
 		{"claims type", ok, nil, `claims.json:2: column "survey_n": want int64, got a JSON string`, "[\n{\"id\": \"a\", \"survey_n\": \"many\"}\n]"},
 		{"claims unknown field", ok, nil, `claims.json:3: json: unknown field "stated"`, "[\n{\"id\": \"x\", \"kind\": \"share\"},\n{\"id\": \"a\", \"stated\": 0.7}\n]"},
 		{"claims not an array", ok, nil, `claims.json:1: want a JSON array`, "{}"},
-		{"claims unknown metric", ok, nil, `claims.json:3: column "metric": claim "b": unknown metric "zzz"`,
-			"[\n{\"id\": \"a\", \"kind\": \"share\", \"metric\": \"m\", \"stated_share\": 0.7, \"survey_n\": 10},\n  {\"id\": \"b\", \"kind\": \"share\", \"metric\": \"zzz\", \"stated_share\": 0.7, \"survey_n\": 10}]"},
+		{"claims unknown metric", ok, nil, `claims.json:3: column "metric": claim "b": names no metric of the experiment: "zzz"`,
+			"[\n{\"id\": \"a\", \"statement\": \"s\", \"kind\": \"share\", \"metric\": \"m\", \"stated_share\": 0.7, \"survey_n\": 10},\n  {\"id\": \"b\", \"statement\": \"s\", \"kind\": \"share\", \"metric\": \"zzz\", \"stated_share\": 0.7, \"survey_n\": 10}]"},
+		{"claims missing statement", ok, nil, `claims.json:2: column "statement": claim "a": is required`,
+			"[\n{\"id\": \"a\", \"kind\": \"share\", \"metric\": \"m\", \"stated_share\": 0.7, \"survey_n\": 10}]"},
+		{"claims segment gap of one respondent", ok, nil, `claims.json:2: column "survey_n": claim "g": must be at least 2`,
+			"[\n{\"id\": \"g\", \"statement\": \"s\", \"kind\": \"segment_gap\", \"metric\": \"m\", \"segment_a\": \"a=1\", \"segment_b\": \"a=2\", \"stated_a\": 0.7, \"stated_b\": 0.5, \"survey_n\": 1}]"},
 		{"claims trailing data", ok, nil, `claims.json:1: unexpected data after the array`, "[] []"},
 	}
 	for _, tt := range tests {
@@ -443,7 +446,7 @@ func TestUsage(t *testing.T) {
 		{"two files", []string{"a.csv", "b.csv"}, 2, "one input file expected, got 2"},
 		{"unknown flag", []string{"--colour", "x.csv"}, 2, "flag provided but not defined: -colour"},
 		{"format", []string{"--format", "xml", "x.csv"}, 2, `--format "xml"`},
-		{"alpha", []string{"--alpha", "0.7", "x.csv"}, 2, "--alpha 0.7: must be in (0, 0.5)"},
+		{"alpha", []string{"--alpha", "0.7", "x.csv"}, 2, "--alpha 0.7: must be between 0 and 0.5"},
 		{"correction", []string{"--correction", "bonferroni", "x.csv"}, 2, `--correction "bonferroni"`},
 		{"sequential", []string{"--sequential", "-5", "x.csv"}, 2, `--sequential "-5"`},
 		{"weights", []string{"--weights", "a=0,b=1", "x.csv"}, 2, `--weights: weight "0" of "a"`},
@@ -705,25 +708,6 @@ func TestCanceled(t *testing.T) {
 	var out, errOut bytes.Buffer
 	if code := Run(ctx, []string{"-"}, &b, &out, &errOut); code != 1 || !strings.Contains(errOut.String(), "canceled") {
 		t.Errorf("exit %d, stderr %q; want 1 and context canceled", code, errOut.String())
-	}
-}
-
-func TestFmtNum(t *testing.T) {
-	for _, tt := range []struct {
-		x      float64
-		signed bool
-		want   string
-	}{
-		{0, false, "0"}, {0.61, false, "0.6100"}, {0.08333, true, "+0.08333"}, {-0.4078, true, "-0.4078"},
-		{10.012, false, "10.01"}, {12345.6, false, "12346"}, {3e-5, false, "3.000e-05"}, {math.Pi * 1e8, true, "+3.142e+08"},
-	} {
-		if got := fmtNum(tt.x, tt.signed); got != tt.want {
-			t.Errorf("fmtNum(%v, %v) = %q, want %q", tt.x, tt.signed, got, tt.want)
-		}
-	}
-	p := 1e-300
-	if got := pText(&p); got != "p < 0.001" {
-		t.Errorf("pText(1e-300) = %q", got)
 	}
 }
 

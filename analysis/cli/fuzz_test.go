@@ -57,7 +57,7 @@ func FuzzReadCSV(f *testing.F) {
 		if err := writeText(io.Discard, r, d); err != nil {
 			t.Fatal(err)
 		}
-		if err := WriteCSV(io.Discard, r); err != nil {
+		if err := analysis.WriteCSV(io.Discard, r); err != nil {
 			t.Fatal(err)
 		}
 	})

@@ -3,11 +3,9 @@ package cli
 import (
 	"bufio"
 	"bytes"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -21,123 +19,6 @@ func writeJSON(w io.Writer, r *analysis.Report) error {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	return enc.Encode(r)
-}
-
-// csvColumns are the columns of --format csv: one row per comparison
-// (type "comparison", the segment empty for the whole experiment) and one
-// per claim (type "claim").
-var csvColumns = []string{
-	"type", "segment", "metric", "kind", "variant", "control",
-	"units", "control_units", "mean", "control_mean",
-	"abs_effect", "abs_ci_lo", "abs_ci_hi", "rel_effect", "rel_ci_lo", "rel_ci_hi",
-	"p_value", "p_adjusted", "significant", "chance_to_win", "mde", "units_needed",
-	"claim_id", "verdict", "magnitude", "revealed", "revealed_ci_lo", "revealed_ci_hi",
-	"stated", "gap", "gap_ci_lo", "gap_ci_hi", "gap_p_value", "summary",
-}
-
-// WriteCSV writes a report as CSV: one row per comparison, then one per claim
-// (the columns are in README.md). The server's CSV download uses it too.
-func WriteCSV(w io.Writer, r *analysis.Report) error {
-	cw := csv.NewWriter(w)
-	if err := cw.Write(csvColumns); err != nil {
-		return err
-	}
-	idx := map[string]int{}
-	for i, c := range csvColumns {
-		idx[c] = i
-	}
-	row := make([]string, len(csvColumns))
-	set := func(col, v string) { row[idx[col]] = v }
-	comparisons := func(segment string, rep *analysis.Report) error {
-		for _, m := range rep.Metrics {
-			units := map[string]analysis.VariantReport{}
-			for _, v := range m.Variants {
-				units[v.Variant] = v
-			}
-			for _, c := range m.Comparisons {
-				clear(row)
-				set("type", "comparison")
-				set("segment", segment)
-				set("metric", m.Metric)
-				set("kind", string(m.Kind))
-				set("variant", c.Variant)
-				set("control", c.Control)
-				set("units", strconv.FormatInt(units[c.Variant].Units, 10))
-				set("control_units", strconv.FormatInt(units[c.Control].Units, 10))
-				set("mean", num(units[c.Variant].Mean))
-				set("control_mean", num(units[c.Control].Mean))
-				set("abs_effect", num(c.AbsEffect))
-				setCI(set, "abs_ci", c.AbsCI)
-				set("rel_effect", numPtr(c.RelEffect))
-				setCI(set, "rel_ci", c.RelCI)
-				set("p_value", numPtr(c.PValue))
-				set("p_adjusted", numPtr(c.PAdjusted))
-				set("significant", strconv.FormatBool(c.Significant))
-				set("chance_to_win", numPtr(c.ChanceToWin))
-				set("mde", numPtr(c.MDE))
-				if c.UnitsNeeded != nil {
-					set("units_needed", strconv.FormatInt(*c.UnitsNeeded, 10))
-				}
-				if err := cw.Write(row); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
-	}
-	if err := comparisons("", r); err != nil {
-		return err
-	}
-	for _, s := range r.Segments {
-		if err := comparisons(s.Attribute+"="+s.Value, s.Report); err != nil {
-			return err
-		}
-	}
-	for _, c := range r.Claims {
-		clear(row)
-		set("type", "claim")
-		set("metric", c.Metric)
-		set("kind", string(c.Kind))
-		set("units", strconv.FormatInt(c.Units, 10))
-		set("p_value", numPtr(c.PValue))
-		set("p_adjusted", numPtr(c.PAdjusted))
-		set("significant", strconv.FormatBool(c.Verdict != analysis.Inconclusive))
-		if c.UnitsNeeded != nil {
-			set("units_needed", strconv.FormatInt(*c.UnitsNeeded, 10))
-		}
-		set("claim_id", c.ID)
-		set("verdict", c.Verdict)
-		set("magnitude", c.Magnitude)
-		set("revealed", numPtr(c.Revealed))
-		setCI(set, "revealed_ci", c.RevealedCI)
-		set("stated", numPtr(c.Stated))
-		set("gap", numPtr(c.Gap))
-		setCI(set, "gap_ci", c.GapCI)
-		set("gap_p_value", numPtr(c.GapPValue))
-		set("summary", c.Summary)
-		if err := cw.Write(row); err != nil {
-			return err
-		}
-	}
-	cw.Flush()
-	return cw.Error()
-}
-
-func setCI(set func(col, v string), prefix string, ci *analysis.Interval) {
-	if ci != nil {
-		set(prefix+"_lo", num(ci[0]))
-		set(prefix+"_hi", num(ci[1]))
-	}
-}
-
-// num formats a number exactly (shortest round-trip form).
-func num(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
-
-func numPtr(x *float64) string {
-	if x == nil {
-		return ""
-	}
-	return num(*x)
 }
 
 // writeText writes the report for people: a table per metric, the SRM
@@ -323,13 +204,10 @@ func comparisonNotes(c analysis.Comparison) []string {
 
 // pText formats a p-value for people; the JSON and CSV keep the exact value.
 func pText(p *float64) string {
-	switch {
-	case p == nil:
+	if p == nil {
 		return "-"
-	case *p < 0.001:
-		return "p < 0.001"
 	}
-	return fmt.Sprintf("p = %.3f", *p)
+	return analysis.FormatP(*p)
 }
 
 func ciText(ci *analysis.Interval, signed, percent bool) string {
@@ -342,22 +220,10 @@ func ciText(ci *analysis.Interval, signed, percent bool) string {
 	return fmt.Sprintf("[%s, %s]", fmtNum(ci[0], signed), fmtNum(ci[1], signed))
 }
 
-// fmtNum shows about four significant digits without an exponent for the
-// magnitudes metrics usually have.
+// fmtNum writes a number for people, signed when it is a difference.
 func fmtNum(x float64, signed bool) string {
-	a := math.Abs(x)
-	var s string
-	switch {
-	case x == 0:
-		s = "0"
-	case a >= 1e7 || a < 1e-4:
-		s = strconv.FormatFloat(x, 'e', 3, 64)
-	default:
-		decimals := max(0, 3-int(math.Floor(math.Log10(a))))
-		s = strconv.FormatFloat(x, 'f', decimals, 64)
+	if signed {
+		return analysis.FormatSigned(x)
 	}
-	if signed && x >= 0 {
-		s = "+" + s
-	}
-	return s
+	return analysis.FormatNumber(x)
 }

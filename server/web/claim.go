@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -8,7 +9,9 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/revealed-ab/revealed/analysis"
 	"github.com/revealed-ab/revealed/experiments"
+	"github.com/revealed-ab/revealed/server/httpstatus"
 )
 
 // claimForm holds a claim as typed.
@@ -46,7 +49,7 @@ func claimFormFromPost(v url.Values) claimForm {
 }
 
 // claim parses the form; numbers that do not parse are reported, not sent.
-func (f claimForm) claim() (experiments.Claim, []experiments.FieldError) {
+func (f claimForm) claim() (analysis.Claim, []experiments.FieldError) {
 	var errs []experiments.FieldError
 	opt := func(k string) *float64 {
 		if f[k] == "" {
@@ -69,8 +72,8 @@ func (f claimForm) claim() (experiments.Claim, []experiments.FieldError) {
 		}
 		return n
 	}
-	c := experiments.Claim{
-		ID: f["id"], Statement: f["statement"], Source: f["source"], Kind: experiments.ClaimKind(f["kind"]), Metric: f["metric"],
+	c := analysis.Claim{
+		ID: f["id"], Statement: f["statement"], Source: f["source"], Kind: analysis.ClaimKind(f["kind"]), Metric: f["metric"],
 		Option: f["option"], Variant: f["variant"], Segment: f["segment"], Preferred: f["preferred"], Other: f["other"],
 		SegmentA: f["segment_a"], SegmentB: f["segment_b"],
 		SurveyN: count("survey_n"), SurveyNA: count("survey_n_a"), SurveyNB: count("survey_n_b"),
@@ -194,7 +197,7 @@ func (a *app) saveClaim(c *gin.Context) error {
 		}
 		var fes []experiments.FieldError
 		var msg string
-		if ee, ok := err.(*experiments.Error); ok {
+		if ee := (*experiments.Error)(nil); errors.As(err, &ee) {
 			fes, msg = ee.Fields, ee.Message
 		}
 		v := f.view(e, id == "", fes)
@@ -202,10 +205,7 @@ func (a *app) saveClaim(c *gin.Context) error {
 			v.General = append([]string{msg}, v.General...)
 		}
 		v.Action = c.Request.URL.Path
-		status := http.StatusBadRequest
-		if code == experiments.CodeConflict {
-			status = http.StatusConflict
-		}
+		status := httpstatus.Of(code)
 		a.render(c, status, "claim", "Claim", v)
 		return nil
 	}

@@ -3,6 +3,7 @@ package web
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/revealed-ab/revealed/experiments"
 	"github.com/revealed-ab/revealed/experiments/assign"
+	"github.com/revealed-ab/revealed/server/httpstatus"
 )
 
 func randomHex() string {
@@ -263,8 +265,24 @@ func formFromPost(v url.Values) experimentForm {
 // disabled inputs.
 func (f *experimentForm) lock(cur *experiments.Experiment) {
 	c := formFromExperiment(cur)
-	f.Variants, f.Control, f.Salt, f.Traffic, f.Unit = c.Variants, c.Control, c.Salt, c.Traffic, c.Unit
-	f.Sequential, f.NStar = c.Sequential, c.NStar
+	if cur.Locked("variants") {
+		f.Variants, f.Control = c.Variants, c.Control
+	}
+	if cur.Locked("salt") {
+		f.Salt = c.Salt
+	}
+	if cur.Locked("traffic") {
+		f.Traffic = c.Traffic
+	}
+	if cur.Locked("unit") {
+		f.Unit = c.Unit
+	}
+	if cur.Locked("analysis.sequential") {
+		f.Sequential = c.Sequential
+	}
+	if cur.Locked("analysis.n_star") {
+		f.NStar = c.NStar
+	}
 }
 
 // rowMap records which form row each parsed list item came from: blank rows
@@ -390,7 +408,9 @@ type editorView struct {
 
 type errorLink struct{ Href, Text string }
 
-func (f experimentForm) view(isNew, locked bool, errs []experiments.FieldError) editorView {
+func (f experimentForm) view(isNew bool, cur *experiments.Experiment, errs []experiments.FieldError) editorView {
+	isLocked := func(field string) bool { return cur != nil && cur.Locked(field) }
+	locked := cur != nil && cur.Status != experiments.StatusDraft
 	v := editorView{New: isNew, Locked: locked}
 	known := map[string]bool{"variants": true, "targeting": true, "metrics": true}
 	mk := func(name, label, value string, opts ...func(*field)) field {
@@ -406,11 +426,11 @@ func (f experimentForm) view(isNew, locked bool, errs []experiments.FieldError) 
 	hide := func(f *field) { f.HideLabel = true }
 	disabledIf := func(b bool) func(*field) { return func(f *field) { f.Disabled = b } }
 	lockedHint := "Locked: the experiment has started, and changing this would re-bucket customers."
-	lockHint := func(h string) func(*field) {
-		if locked {
-			return hint(lockedHint)
+	lockable := func(name, h string) []func(*field) {
+		if isLocked(name) {
+			return []func(*field){hint(lockedHint), disabledIf(true)}
 		}
-		return hint(h)
+		return []func(*field){hint(h)}
 	}
 
 	key := mk("key", "Key", f.Key, hint("A slug: lower-case letters, digits, '-' and '_'. It cannot change later."), disabledIf(!isNew))
@@ -419,20 +439,21 @@ func (f experimentForm) view(isNew, locked bool, errs []experiments.FieldError) 
 		key,
 		mk("name", "Name", f.Name),
 		mk("hypothesis", "Hypothesis", f.Hypothesis, typ("textarea"), hint("What the survey says and what you expect customers to do.")),
-		mk("unit", "Randomisation unit", f.Unit, lockHint("The attribute that is randomised, e.g. customer_id."), disabledIf(locked)),
-		mk("traffic", "Traffic share", f.Traffic, lockHint("Share of eligible units that enter, from above 0 to 1 (0.5 = 50%)."), disabledIf(locked)),
-		mk("salt", "Salt", f.Salt, lockHint("Optional; defaults to the key."), disabledIf(locked)),
+		mk("unit", "Randomisation unit", f.Unit, lockable("unit", "The attribute that is randomised, e.g. customer_id.")...),
+		mk("traffic", "Traffic share", f.Traffic, lockable("traffic", "Share of eligible units that enter, from above 0 to 1 (0.5 = 50%).")...),
+		mk("salt", "Salt", f.Salt, lockable("salt", "Optional; defaults to the key.")...),
 	}
+	variantsLocked := isLocked("variants")
 	for i, r := range f.Variants {
 		p := fmt.Sprintf("variants[%d].", i)
 		n := strconv.Itoa(i + 1)
-		ctl := mk("control", "Variant "+n+" is the control", strconv.Itoa(i), typ("radio"), hide, disabledIf(locked))
+		ctl := mk("control", "Variant "+n+" is the control", strconv.Itoa(i), typ("radio"), hide, disabledIf(variantsLocked))
 		ctl.ID = inputID(p + "control")
 		ctl.Checked = i == f.Control
 		v.Variants = append(v.Variants, []field{
-			mk(p+"key", "Variant "+n+" key", r.Key, hide, disabledIf(locked)),
-			mk(p+"name", "Variant "+n+" name", r.Name, hide, disabledIf(locked)),
-			mk(p+"weight", "Variant "+n+" weight", r.Weight, hide, disabledIf(locked), typ("number")),
+			mk(p+"key", "Variant "+n+" key", r.Key, hide, disabledIf(variantsLocked)),
+			mk(p+"name", "Variant "+n+" name", r.Name, hide, disabledIf(variantsLocked)),
+			mk(p+"weight", "Variant "+n+" weight", r.Weight, hide, disabledIf(variantsLocked), typ("number")),
 			ctl,
 		})
 		known[fmt.Sprintf("variants[%d]", i)] = true
@@ -468,14 +489,15 @@ func (f experimentForm) view(isNew, locked bool, errs []experiments.FieldError) 
 	}
 	corr := mk("analysis.correction", "Multiple-comparison correction", f.Correction, typ("select"))
 	corr.Options = options(f.Correction, "holm", "Holm", "bh", "Benjamini–Hochberg", "none", "None")
-	seq := mk("analysis.sequential", "Sequential testing (always-valid intervals, safe to peek)", "on", typ("checkbox"), disabledIf(locked))
+	seqLocked := "Locked: fixed once the experiment has started, so peeking stays safe."
+	seq := mk("analysis.sequential", "Sequential testing (always-valid intervals, safe to peek)", "on", typ("checkbox"), disabledIf(isLocked("analysis.sequential")))
 	seq.Checked = f.Sequential
-	if locked {
-		seq.Hint = "Locked: fixed once the experiment has started, so peeking stays safe."
+	if seq.Disabled {
+		seq.Hint = seqLocked
 	}
-	nstar := mk("analysis.n_star", "Sequential tuning N*", f.NStar, lockHint("Total units at which the confidence sequence is tightest."), disabledIf(locked))
-	if locked {
-		nstar.Hint = seq.Hint
+	nstar := mk("analysis.n_star", "Sequential tuning N*", f.NStar, hint("Total units at which the confidence sequence is tightest."), disabledIf(isLocked("analysis.n_star")))
+	if nstar.Disabled {
+		nstar.Hint = seqLocked
 	}
 	v.Analysis = []field{
 		mk("analysis.alpha", "Significance level α", f.Alpha, hint("e.g. 0.05 for 95% intervals.")),
@@ -547,7 +569,7 @@ func (f experimentForm) withBlankRows() experimentForm {
 }
 
 func (a *app) newExperiment(c *gin.Context) error {
-	v := newForm().withBlankRows().view(true, false, nil)
+	v := newForm().withBlankRows().view(true, nil, nil)
 	v.Action = "/experiments/new"
 	a.render(c, http.StatusOK, "editor", "New experiment", v)
 	return nil
@@ -563,7 +585,7 @@ func (a *app) createExperiment(c *gin.Context) error {
 		_, err = a.svc.CreateExperiment(c.Request.Context(), in)
 	}
 	if err != nil {
-		return a.formError(c, f, rows, err, true, false, "/experiments/new", nil)
+		return a.formError(c, f, rows, err, true, "/experiments/new", nil)
 	}
 	c.Redirect(http.StatusSeeOther, "/experiments/"+url.PathEscape(in.Key)+"/edit?done=created")
 	return nil
@@ -571,21 +593,21 @@ func (a *app) createExperiment(c *gin.Context) error {
 
 // formError shows the form again with each error beside its field, or
 // returns err when it is not about the input.
-func (a *app) formError(c *gin.Context, f experimentForm, rows rowMap, err error, isNew, locked bool, action string, e *experiments.Experiment) error {
+func (a *app) formError(c *gin.Context, f experimentForm, rows rowMap, err error, isNew bool, action string, e *experiments.Experiment) error {
 	var e2 *experiments.Error
 	code := experiments.ErrorCode(err)
 	if code != experiments.CodeInvalid && code != experiments.CodeConflict {
 		return err
 	}
 	var fes []experiments.FieldError
-	if ee, ok := err.(*experiments.Error); ok {
+	if ee := (*experiments.Error)(nil); errors.As(err, &ee) {
 		e2 = ee
 		for _, fe := range ee.Fields {
 			fe.Field = rows.toFormRows(fe.Field)
 			fes = append(fes, fe)
 		}
 	}
-	v := f.view(isNew, locked, fes)
+	v := f.view(isNew, e, fes)
 	if e2 != nil && (len(e2.Fields) == 0 || code == experiments.CodeConflict) {
 		v.General = append([]string{e2.Message}, v.General...)
 	}
@@ -593,10 +615,7 @@ func (a *app) formError(c *gin.Context, f experimentForm, rows rowMap, err error
 	if e != nil {
 		v.Claims, _ = a.svc.Claims(c.Request.Context(), e.Key)
 	}
-	status := http.StatusBadRequest
-	if code == experiments.CodeConflict {
-		status = http.StatusConflict
-	}
+	status := httpstatus.Of(code)
 	title := "New experiment"
 	if !isNew {
 		title = "Edit " + f.Key
@@ -618,7 +637,7 @@ func (a *app) editExperiment(c *gin.Context) error {
 		f.Targeting = append(f.Targeting, conditionRow{Op: "eq"})
 		f.Metrics = append(f.Metrics, metricRow{Kind: "binary", HigherIsBetter: true})
 	}
-	v := f.view(false, locked, nil)
+	v := f.view(false, e, nil)
 	v.Action, v.Exp = "/experiments/"+url.PathEscape(e.Key)+"/edit", e
 	if v.Claims, err = a.svc.Claims(c.Request.Context(), e.Key); err != nil {
 		return err
@@ -633,12 +652,9 @@ func (a *app) updateExperiment(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	locked := e.Status != experiments.StatusDraft
 	f := formFromPost(c.Request.PostForm)
 	f.Key = e.Key
-	if locked {
-		f.lock(e)
-	}
+	f.lock(e)
 	in, rows, parseErrs := f.input(e)
 	action := "/experiments/" + url.PathEscape(e.Key) + "/edit"
 	if len(parseErrs) > 0 {
@@ -647,7 +663,7 @@ func (a *app) updateExperiment(c *gin.Context) error {
 		_, err = a.svc.UpdateExperiment(ctx, e.Key, in)
 	}
 	if err != nil {
-		return a.formError(c, f, rows, err, false, locked, action, e)
+		return a.formError(c, f, rows, err, false, action, e)
 	}
 	c.Redirect(http.StatusSeeOther, action+"?done=saved")
 	return nil

@@ -8,8 +8,6 @@ import (
 	"slices"
 	"strings"
 
-	"gonum.org/v1/gonum/stat/distuv"
-
 	"github.com/revealed-ab/revealed/analysis"
 	"github.com/revealed-ab/revealed/experiments"
 )
@@ -103,30 +101,15 @@ func interval(ci *analysis.Interval) *[2]float64 {
 	return &v
 }
 
-// surveyZ is the normal quantile of a two-sided interval at alpha.
-func surveyZ(alpha float64) float64 { return distuv.UnitNormal.Quantile(1 - alpha/2) }
-
-// wilson is the Wilson score interval of a share s observed in n
-// respondents: the survey is a sample too, not a constant.
-func wilson(s float64, n int64, z float64) *[2]float64 {
-	if n < 1 {
-		return nil
-	}
-	nf := float64(n)
-	d := 1 + z*z/nf
-	c := (s + z*z/(2*nf)) / d
-	h := z / d * math.Sqrt(s*(1-s)/nf+z*z/(4*nf*nf))
-	return &[2]float64{c - h, c + h}
-}
-
 // buildReport turns a report into what the page shows.
-func buildReport(e *experiments.Experiment, r *analysis.Report, claims []*experiments.Claim, snaps []experiments.Snapshot) reportView {
-	v := reportView{Exp: e, R: r, Level: confidence(r.Alpha), Sequential: r.Sequential != nil, SRM: srmOf(r), Snapshots: len(snaps)}
+func buildReport(rv *experiments.ReportView) reportView {
+	e, r := rv.Experiment, rv.Report
+	v := reportView{Exp: e, R: r, Level: confidence(r.Alpha), Sequential: r.Sequential != nil, SRM: srmOf(r), Snapshots: len(rv.Snapshots)}
 	defs := map[string]*experiments.Claim{}
-	for _, c := range claims {
+	for _, c := range rv.Claims {
 		defs[c.ID] = c
 	}
-	history := decodeSnapshots(snaps)
+	history := decodeSnapshots(rv.Snapshots)
 	for i, c := range r.Claims {
 		v.Claims = append(v.Claims, claimViewOf(i, c, defs[c.ID], r))
 		if c.Verdict == analysis.Inconclusive && c.UnitsNeeded != nil {
@@ -159,7 +142,6 @@ func claimViewOf(i int, c analysis.ClaimResult, def *experiments.Claim, r *analy
 		return cv
 	}
 	level := confidence(r.Alpha)
-	z := surveyZ(r.Alpha)
 	ch := intervalChart{
 		ID:    fmt.Sprintf("claim-chart-%d", i),
 		Title: "Stated versus revealed: " + c.ID,
@@ -168,35 +150,19 @@ func claimViewOf(i int, c analysis.ClaimResult, def *experiments.Claim, r *analy
 	stated := intervalRow{Label: "Stated (survey)", Shape: shapeDiamond, Class: "s-stated"}
 	revealed := intervalRow{Label: fmt.Sprintf("Revealed (%s units)", fmtInt(c.Units)), Point: c.Revealed, CI: interval(c.RevealedCI), Shape: shapeCircle, Class: "s-revealed"}
 	switch c.Kind {
-	case analysis.ShareClaim:
+	case analysis.ClaimShare:
 		ch.Fixed, ch.Ref, ch.RefLabel = &[2]float64{0, 1}, 0.5, "half"
 		ch.AxisLabel = "Share choosing the stated option (%)"
-		stated.Point = c.Stated
-		if def != nil && c.Stated != nil {
+		stated.Point, stated.CI = c.Stated, interval(c.StatedCI)
+		if def != nil {
 			stated.Label = fmt.Sprintf("Stated (survey, n = %s)", fmtInt(def.SurveyN))
-			stated.CI = wilson(*c.Stated, def.SurveyN, z)
 		}
 		stated.Value = valueText(stated, fmtPct)
 		revealed.Value = valueText(revealed, fmtPct)
-	case analysis.SegmentGapClaim:
+	case analysis.ClaimSegmentGap:
 		ch.Ref, ch.RefLabel, ch.Tick = 0, "no gap", fmtPP
 		ch.AxisLabel = "Difference between the segments (percentage points)"
-		stated.Point = c.Stated
-		if def != nil && def.StatedA != nil && def.StatedB != nil {
-			na, nb := def.SurveyNA, def.SurveyNB
-			if na == 0 {
-				na = def.SurveyN / 2
-			}
-			if nb == 0 {
-				nb = def.SurveyN / 2
-			}
-			if na > 0 && nb > 0 && c.Stated != nil {
-				a, b := *def.StatedA, *def.StatedB
-				h := z * math.Sqrt(a*(1-a)/float64(na)+b*(1-b)/float64(nb))
-				stated.CI = &[2]float64{*c.Stated - h, *c.Stated + h}
-			}
-			revealed.Label = fmt.Sprintf("Revealed (%s units)", fmtInt(c.Units))
-		}
+		stated.Point, stated.CI = c.Stated, interval(c.StatedCI)
 		stated.Value = valueText(stated, fmtPP)
 		revealed.Value = valueText(revealed, fmtPP)
 	default: // effect

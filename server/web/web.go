@@ -27,7 +27,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/revealed-ab/revealed/analysis"
-	"github.com/revealed-ab/revealed/analysis/cli"
 	"github.com/revealed-ab/revealed/experiments"
 	"github.com/revealed-ab/revealed/server/httpstatus"
 )
@@ -149,7 +148,7 @@ func (a *app) render(c *gin.Context, status int, name, title string, data any) {
 	p.Flash = flashes[c.Query("done")]
 	var buf bytes.Buffer
 	if err := a.pages[name].ExecuteTemplate(&buf, "layout", p); err != nil {
-		a.log.Error("rendering a page", "page", name, "err", err)
+		httpstatus.Logger(c, a.log).Error("rendering a page", "page", name, "err", err)
 		c.String(http.StatusInternalServerError, "Internal error.")
 		return
 	}
@@ -194,7 +193,7 @@ func (a *app) fail(c *gin.Context, err error) {
 	msg := "Internal error."
 	var e *experiments.Error
 	if status >= 500 {
-		a.log.Error("web request failed", "path", c.Request.URL.Path, "err", err)
+		httpstatus.Logger(c, a.log).Error("web request failed", "path", c.Request.URL.Path, "err", err)
 		if code == experiments.CodeUnavailable && errors.As(err, &e) {
 			msg = e.Message
 		}
@@ -387,7 +386,7 @@ func (a *app) list(c *gin.Context) error {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			a.fillRow(c.Request.Context(), row)
+			a.fillRow(c.Request.Context(), httpstatus.Logger(c, a.log), row)
 		}(&v.Rows[i])
 	}
 	wg.Wait()
@@ -395,10 +394,10 @@ func (a *app) list(c *gin.Context) error {
 	return nil
 }
 
-func (a *app) fillRow(ctx context.Context, row *listRow) {
+func (a *app) fillRow(ctx context.Context, log *slog.Logger, row *listRow) {
 	r, err := a.svc.Report(ctx, row.Exp.Key)
 	if err != nil {
-		a.log.Error("list: computing a report", "experiment", row.Exp.Key, "err", err)
+		log.Error("list: computing a report", "experiment", row.Exp.Key, "err", err)
 		row.Problem = "report unavailable"
 		return
 	}
@@ -417,24 +416,11 @@ func (a *app) fillRow(ctx context.Context, row *listRow) {
 func (a *app) report(c *gin.Context) error {
 	ctx := c.Request.Context()
 	key := c.Param("key")
-	e, err := a.svc.GetExperiment(ctx, key)
+	rv, err := a.svc.ReportView(ctx, key, 500)
 	if err != nil {
 		return err
 	}
-	r, err := a.svc.Report(ctx, key)
-	if err != nil {
-		return err
-	}
-	claims, err := a.svc.Claims(ctx, key)
-	if err != nil {
-		return err
-	}
-	snaps, err := a.svc.Snapshots(ctx, key, 500)
-	if err != nil {
-		return err
-	}
-	v := buildReport(e, r, claims, snaps)
-	a.render(c, http.StatusOK, "report", e.Name, v)
+	a.render(c, http.StatusOK, "report", rv.Experiment.Name, buildReport(rv))
 	return nil
 }
 
@@ -460,7 +446,7 @@ func (a *app) reportCSV(c *gin.Context) error {
 		return err
 	}
 	var buf bytes.Buffer
-	if err := cli.WriteCSV(&buf, r); err != nil {
+	if err := analysis.WriteCSV(&buf, r); err != nil {
 		return experiments.Internal(err)
 	}
 	download(c, r.Experiment+"-report.csv", "text/csv; charset=utf-8", buf.Bytes())

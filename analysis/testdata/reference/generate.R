@@ -272,8 +272,8 @@ e[["power_alpha"]] <- ALPHA / 2
 add("claim_share_human", "binom.test; prop.test (Wilson); unpooled z; p.adjust(holm)",
     input(c("human_first", "bot_first"), list(metric("chose_human", "binary",
       list(arm("human_first", stats_binary(k1, n1)), arm("bot_first", stats_binary(k2, n2))))),
-      Claims = arr(list(ID = "human", Kind = "share", Metric = "chose_human", StatedShare = 0.74,
-                        SurveyN = 2128, Option = "a human"))), e)
+      Claims = arr(list(statement = "stated", id = "human", kind = "share", metric = "chose_human", stated_share = 0.74,
+                        survey_n = 2128, option = "a human"))), e)
 
 share_only <- function(name, k, n, stated, verdict, extra = list()) {
   sc <- share_claim(k, n, stated, 2128)
@@ -283,7 +283,7 @@ share_only <- function(name, k, n, stated, verdict, extra = list()) {
   add(name, "binom.test; prop.test (Wilson); unpooled z",
       input(c("a", "b"), list(metric("chose", "binary",
         list(arm("a", stats_binary(k, n)), arm("b", stats_binary(0, 0))))),
-        Claims = arr(c(list(ID = "c", Kind = "share", Metric = "chose", StatedShare = stated, SurveyN = 2128), extra))), e)
+        Claims = arr(c(list(statement = "stated", id = "c", kind = "share", metric = "chose", stated_share = stated, survey_n = 2128), extra))), e)
 }
 share_only("claim_share_zero_percent", 0, 50, 0.74, "contradicted")
 share_only("claim_share_hundred_percent", 50, 50, 1.0, "holds")
@@ -308,9 +308,9 @@ add("claim_segment_gap", "unpooled two-proportion z (formula)",
     input(c("a", "b"), list(metric("teach", "binary", list(arm("a", stats_binary(ka + kb, na + nb))))),
       Segments = arr(list(Attribute = "generation", Value = "genz", Metrics = seg_metric(ka, na)),
                      list(Attribute = "generation", Value = "boomer", Metrics = seg_metric(kb, nb))),
-      Claims = arr(list(ID = "gen", Kind = "segment_gap", Metric = "teach", SegmentA = "generation=genz",
-                        SegmentB = "generation=boomer", StatedA = 0.76, StatedB = 0.51,
-                        SurveyNA = 400, SurveyNB = 600, SurveyN = 1000))),
+      Claims = arr(list(statement = "stated", id = "gen", kind = "segment_gap", metric = "teach", segment_a = "generation=genz",
+                        segment_b = "generation=boomer", stated_a = 0.76, stated_b = 0.51,
+                        survey_n_a = 400, survey_n_b = 600, survey_n = 1000))),
     list("claims.0.revealed" = d, "claims.0.revealed_ci" = interval(d + c(-1, 1) * qnorm(0.975) * se),
          "claims.0.stated" = ds, "claims.0.gap" = d - ds,
          "claims.0.gap_ci" = interval(d - ds + c(-1, 1) * qnorm(0.975) * seg),
@@ -334,8 +334,8 @@ e <- list("claims.0.revealed" = mean(yt) - mean(yc), "claims.0.revealed_ci" = in
 add("claim_effect", "t.test; p.adjust(holm)",
     input(c("bot", "human"), list(metric("satisfaction", "mean",
       list(arm("bot", stats_mean(yc)), arm("human", stats_mean(yt))))),
-      Claims = arr(list(ID = "e", Kind = "effect", Metric = "satisfaction", Preferred = "human",
-                        StatedEffect = stated, Margin = 0.2))), e)
+      Claims = arr(list(statement = "stated", id = "e", kind = "effect", survey_n = 1000, metric = "satisfaction", preferred = "human",
+                        stated_effect = stated, margin = 0.2))), e)
 
 # effect claim on a lower-is-better metric (minutes to resolution): the
 # preferred variant is significantly slower, so the claim is contradicted.
@@ -344,7 +344,7 @@ tt <- t.test(yt, yc)
 add("claim_effect_contradicted", "t.test; p.adjust(holm)",
     input(c("bot", "human"), list(metric("minutes", "mean",
       list(arm("bot", stats_mean(yc)), arm("human", stats_mean(yt))), higher = FALSE)),
-      Claims = arr(list(ID = "e", Kind = "effect", Metric = "minutes", Preferred = "human"))),
+      Claims = arr(list(statement = "stated", id = "e", kind = "effect", survey_n = 1000, metric = "minutes", preferred = "human"))),
     list("claims.0.p_value" = tt$p.value, "claims.0.p_adjusted" = p.adjust(c(tt$p.value, tt$p.value), "holm")[2],
          "claims.0.verdict" = if (p.adjust(c(tt$p.value, tt$p.value), "holm")[2] < ALPHA) "contradicted" else "inconclusive",
          "claims.0.revealed" = mean(yt) - mean(yc), "claims.0.stated" = NA,
@@ -365,7 +365,7 @@ mc_case <- function(name, correction, method) {
     metric("m", "mean", lapply(1:3, function(i) arm(keys[i], stats_mean(y[[i]])))),
     metric("b", "binary", lapply(1:3, function(i) arm(keys[i], stats_binary(ks[i], ns[i]))))),
     Correction = correction,
-    Claims = arr(list(ID = "c", Kind = "share", Metric = "b", StatedShare = 0.6, SurveyN = 500)))
+    Claims = arr(list(statement = "stated", id = "c", kind = "share", metric = "b", stated_share = 0.6, survey_n = 500)))
   paths <- c("metrics.0.comparisons.0", "metrics.0.comparisons.1",
              "metrics.1.comparisons.0", "metrics.1.comparisons.1", "claims.0")
   e <- list(family_size = 5)

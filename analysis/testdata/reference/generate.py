@@ -129,7 +129,7 @@ for name, k, n, stated, survey_n in (("sm_share_human", 1220, 2000, 0.74, 2128),
         e.update({"claims.0.gap_p_value": float(gap.pvalue), "claims.0.gap_ci": [float(lo), float(hi)]})
     add(name, "scipy.stats.binomtest; statsmodels wilson and 2indep wald",
         inp(["a", "b"], [metric("chose", "binary", [("a", stats_binary(k, n))])],
-            Claims=[{"ID": "c", "Kind": "share", "Metric": "chose", "StatedShare": stated, "SurveyN": survey_n}]),
+            Claims=[{"statement": "stated", "id": "c", "kind": "share", "metric": "chose", "stated_share": stated, "survey_n": survey_n}]),
         e)
 
 # ---- segment_gap direction: two-proportion Wald between segments ------------
@@ -141,8 +141,8 @@ add("sm_segment_gap", "statsmodels test_proportions_2indep(method='wald')",
     inp(["a", "b"], [metric("teach", "binary", [("a", stats_binary(ka + kb, na + nb))])],
         Segments=[{"Attribute": "generation", "Value": "genz", "Metrics": seg(ka, na)},
                   {"Attribute": "generation", "Value": "boomer", "Metrics": seg(kb, nb)}],
-        Claims=[{"ID": "g", "Kind": "segment_gap", "Metric": "teach", "SegmentA": "generation=genz",
-                 "SegmentB": "generation=boomer", "StatedA": 0.76, "StatedB": 0.51, "SurveyN": 2128}]),
+        Claims=[{"statement": "stated", "id": "g", "kind": "segment_gap", "metric": "teach", "segment_a": "generation=genz",
+                 "segment_b": "generation=boomer", "stated_a": 0.76, "stated_b": 0.51, "survey_n": 2128}]),
     {"claims.0.p_value": float(r.pvalue), "claims.0.revealed_ci": [float(lo), float(hi)]})
 
 # ---- Cochran's Q over four segments -----------------------------------------
@@ -184,6 +184,59 @@ for name, shift in (("sm_power_undecided", 0.35), ("sm_power_decided", 2.0)):
         e["metrics.0.comparisons.0.units_needed"] = None
     add(name, "statsmodels NormalIndPower.solve_power",
         inp(["control", "treatment"], [metric("m", "mean", [("control", stats_mean(c)), ("treatment", stats_mean(t))])]), e)
+
+# ---- CUPED on a binary metric: gbstats' proportion formulas, written out ----
+# gbstats (RegressionAdjustedStatistic over ProportionStatistic) uses p(1−p)
+# for var(X) as for var(Y), and Σxy/n − x̄ȳ for cov(X, Y): denominator n. θ
+# comes from the two arms pooled, and is 0 when either pooled variance is 0.
+# Its own generator keeps the other cases' random draws unchanged.
+cuped_rng = np.random.default_rng(20261202)
+
+
+def binary_cuped(nc, nt, lift):
+    arms = []
+    for n, extra in ((nc, 0.0), (nt, lift)):
+        x = (cuped_rng.uniform(size=n) < 0.3).astype(float)
+        y = (cuped_rng.uniform(size=n) < 0.25 + 0.4 * x + extra).astype(float)
+        arms.append((x, y))
+    return arms
+
+
+def gb_prop_moments(x, y):
+    n = len(x)
+    px, py = x.sum() / n, y.sum() / n
+    return n, px, py, px * (1 - px), py * (1 - py), (x * y).sum() / n - x.sum() * y.sum() / n ** 2
+
+
+for name, nc, nt, lift in (("gbstats_cuped_binary", 3000, 3200, 0.05), ("gbstats_cuped_binary_small", 40, 35, 0.1)):
+    (xc, yc), (xt, yt) = binary_cuped(nc, nt, lift)
+    xa, ya = np.concatenate([xc, xt]), np.concatenate([yc, yt])
+    _, _, _, vxj, vyj, cj = gb_prop_moments(xa, ya)
+    theta = 0.0 if vxj == 0 or vyj == 0 else cj / vxj
+    adj = []
+    for x, y in ((xc, yc), (xt, yt)):
+        n, px, py, vx, vy, cxy = gb_prop_moments(x, y)
+        adj.append((n, py - theta * px, vy + theta ** 2 * vx - 2 * theta * cxy, vy))
+    (nc_, mc, vc, vcu), (nt_, mt, vt, vtu) = adj
+    a_, b_ = vt / nt_, vc / nc_
+    se = math.sqrt(a_ + b_)
+    df = (a_ + b_) ** 2 / (a_ ** 2 / (nt_ - 1) + b_ ** 2 / (nc_ - 1))
+    d = mt - mc
+    p = 2 * stats.t.sf(abs(d / se), df)
+    se_unadj = math.sqrt(vtu / nt_ + vcu / nc_)
+    q = stats.t.ppf(1 - ALPHA / 2, df)
+
+    def sums(x, y):
+        return {"units": len(y), "sum": float(y.sum()), "sum_sq": float((y * y).sum()),
+                "pre_sum": float(x.sum()), "pre_sum_sq": float((x * x).sum()), "pre_cross": float((x * y).sum())}
+    add(name, "gbstats' proportion CUPED formulas written out (n denominators), Welch df, scipy t",
+        inp(["control", "treatment"], [metric("b", "binary", [("control", sums(xc, yc)), ("treatment", sums(xt, yt))],
+                                              CUPED=True)]),
+        {"metrics.0.comparisons.0.abs_effect": d, "metrics.0.comparisons.0.se": se,
+         "metrics.0.comparisons.0.df": df, "metrics.0.comparisons.0.p_value": p,
+         "metrics.0.comparisons.0.abs_ci": [d - q * se, d + q * se],
+         "metrics.0.comparisons.0.cuped.theta": theta,
+         "metrics.0.comparisons.0.cuped.variance_reduction": 1 - se ** 2 / se_unadj ** 2})
 
 # ---- multipletests and percentile caps --------------------------------------
 p_sets = [[0.01, 0.04, 0.03, 0.005, 0.5], [0.02, 0.02, 0.02, 0.9], [1e-300, 0.3, 1e-30, 0.049], [0.8],
