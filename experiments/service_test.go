@@ -1,0 +1,270 @@
+package experiments_test
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/revealed-ab/revealed/analysis"
+	"github.com/revealed-ab/revealed/experiments"
+	"github.com/revealed-ab/revealed/experiments/assign"
+	"github.com/revealed-ab/revealed/internal/testdb"
+	"github.com/revealed-ab/revealed/sqlstore"
+)
+
+// newService is a Service over a real SQLite store (and Postgres, via
+// testdb.Each, where the store itself is under test).
+func newService(t *testing.T) *experiments.Service {
+	t.Helper()
+	ctx := context.Background()
+	store, err := sqlstore.Open(ctx, testdb.SQLite(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	if err := store.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	svc, err := experiments.NewService(ctx, store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return svc
+}
+
+func input() experiments.ExperimentInput {
+	return experiments.ExperimentInput{
+		Key: "human-vs-bot", Name: "Human vs bot", Unit: "customer_id",
+		Variants: []assign.Variant{{Key: "bot", Weight: 1, Control: true}, {Key: "human", Weight: 1}},
+		Metrics: []experiments.Metric{
+			{Key: "chose_human", Kind: experiments.MetricBinary, HigherIsBetter: true},
+			{Key: "csat", Kind: experiments.MetricMean, HigherIsBetter: true},
+		},
+	}
+}
+
+func mustCreate(t *testing.T, svc *experiments.Service, in experiments.ExperimentInput) {
+	t.Helper()
+	if _, err := svc.CreateExperiment(context.Background(), in); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// wantError fails unless err has the code and names field (when given).
+func wantError(t *testing.T, err error, code experiments.Code, field string) {
+	t.Helper()
+	if experiments.ErrorCode(err) != code {
+		t.Fatalf("error %v, want code %s", err, code)
+	}
+	if field == "" {
+		return
+	}
+	e := err.(*experiments.Error)
+	for _, f := range e.Fields {
+		if f.Field == field {
+			return
+		}
+	}
+	t.Fatalf("error %v does not name %s", err, field)
+}
+
+func TestLifecycle(t *testing.T) {
+	ctx := context.Background()
+	svc := newService(t)
+	mustCreate(t, svc, input())
+	_, err := svc.CreateExperiment(ctx, input())
+	wantError(t, err, experiments.CodeConflict, "")
+	_, err = svc.Stop(ctx, "human-vs-bot")
+	wantError(t, err, experiments.CodeConflict, "")
+	e, err := svc.Start(ctx, "human-vs-bot")
+	if err != nil || e.Status != experiments.StatusRunning || e.StartedAt == nil {
+		t.Fatalf("start: %+v %v", e, err)
+	}
+	_, err = svc.Start(ctx, "human-vs-bot")
+	wantError(t, err, experiments.CodeConflict, "")
+	if e, err = svc.Stop(ctx, "human-vs-bot"); err != nil || e.Status != experiments.StatusStopped || e.StoppedAt == nil {
+		t.Fatalf("stop: %+v %v", e, err)
+	}
+	_, err = svc.Start(ctx, "human-vs-bot")
+	wantError(t, err, experiments.CodeConflict, "")
+	_, err = svc.Start(ctx, "nope")
+	wantError(t, err, experiments.CodeNotFound, "")
+}
+
+// TestLocking: once started, exactly the fields Experiment.Locked names
+// refuse a change (409), and everything else may still change.
+func TestLocking(t *testing.T) {
+	tests := []struct {
+		field  string // "" for a change that stays allowed
+		change func(in *experiments.ExperimentInput)
+	}{
+		{"variants", func(in *experiments.ExperimentInput) { in.Variants[1].Weight = 3 }},
+		{"variants", func(in *experiments.ExperimentInput) { in.Variants[1].Key = "person" }},
+		{"salt", func(in *experiments.ExperimentInput) { in.Salt = "other" }},
+		{"traffic", func(in *experiments.ExperimentInput) { half := 0.5; in.Traffic = &half }},
+		{"unit", func(in *experiments.ExperimentInput) { in.Unit = "account_id" }},
+		{"analysis.sequential", func(in *experiments.ExperimentInput) {
+			off := false
+			in.Analysis = &experiments.AnalysisSettings{Sequential: &off}
+		}},
+		{"analysis.n_star", func(in *experiments.ExperimentInput) { in.Analysis = &experiments.AnalysisSettings{NStar: 900} }},
+		{"", func(in *experiments.ExperimentInput) { in.Name = "Renamed" }},
+		{"", func(in *experiments.ExperimentInput) { in.Analysis = &experiments.AnalysisSettings{Alpha: 0.01} }},
+		{"", func(in *experiments.ExperimentInput) {
+			in.Metrics = append(in.Metrics, experiments.Metric{Key: "minutes", Kind: experiments.MetricMean})
+		}},
+	}
+	for i, tc := range tests {
+		t.Run(fmt.Sprintf("%d-%s", i, tc.field), func(t *testing.T) {
+			ctx := context.Background()
+			svc := newService(t)
+			mustCreate(t, svc, input())
+			draft, _ := svc.GetExperiment(ctx, "human-vs-bot")
+			if tc.field != "" && draft.Locked(tc.field) {
+				t.Fatalf("a draft's %s is locked", tc.field)
+			}
+			running, err := svc.Start(ctx, "human-vs-bot")
+			if err != nil {
+				t.Fatal(err)
+			}
+			in := input()
+			tc.change(&in)
+			_, err = svc.UpdateExperiment(ctx, "human-vs-bot", in)
+			if tc.field == "" {
+				if err != nil {
+					t.Fatalf("an allowed change was refused: %v", err)
+				}
+				return
+			}
+			wantError(t, err, experiments.CodeConflict, "")
+			if !running.Locked(tc.field) {
+				t.Errorf("Locked(%q) is false for a running experiment, but the service refuses the change", tc.field)
+			}
+		})
+	}
+}
+
+func share(x float64) *float64 { return &x }
+
+// TestClaimIntegrity: a claim is checked against its experiment when it is
+// written, and an edit of the experiment against every live claim, so a
+// claim the report cannot test is never stored.
+func TestClaimIntegrity(t *testing.T) {
+	shareClaim := analysis.Claim{ID: "human-74", Statement: "74% want a human", Kind: analysis.ClaimShare,
+		Metric: "chose_human", StatedShare: share(0.74), SurveyN: 2128}
+	effectClaim := analysis.Claim{ID: "human-csat", Statement: "a human satisfies more", Kind: analysis.ClaimEffect,
+		Metric: "csat", Preferred: "human", SurveyN: 2128}
+	tests := []struct {
+		name  string
+		claim analysis.Claim
+		edit  func(in *experiments.ExperimentInput)
+		field string // the field the 409 names
+	}{
+		{"metric removed", shareClaim, func(in *experiments.ExperimentInput) { in.Metrics = in.Metrics[1:] }, "claims[human-74].metric"},
+		{"binary metric made a mean", shareClaim, func(in *experiments.ExperimentInput) { in.Metrics[0].Kind = experiments.MetricMean }, "claims[human-74].metric"},
+		{"preferred variant removed", effectClaim, func(in *experiments.ExperimentInput) {
+			in.Variants = []assign.Variant{{Key: "bot", Weight: 1, Control: true}, {Key: "person", Weight: 1}}
+		}, "claims[human-csat].preferred"},
+		{"preferred variant made the control", effectClaim, func(in *experiments.ExperimentInput) {
+			in.Variants[0].Control, in.Variants[1].Control = false, true
+		}, "claims[human-csat].other"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			svc := newService(t)
+			mustCreate(t, svc, input())
+			if _, err := svc.CreateClaim(ctx, "human-vs-bot", tc.claim); err != nil {
+				t.Fatal(err)
+			}
+			in := input()
+			tc.edit(&in)
+			_, err := svc.UpdateExperiment(ctx, "human-vs-bot", in)
+			wantError(t, err, experiments.CodeConflict, tc.field)
+			if !strings.Contains(err.Error(), tc.claim.ID) {
+				t.Errorf("the refusal does not name the claim: %v", err)
+			}
+			if err := svc.DeleteClaim(ctx, "human-vs-bot", tc.claim.ID); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := svc.UpdateExperiment(ctx, "human-vs-bot", in); err != nil {
+				t.Fatalf("with the claim deleted, the edit is refused: %v", err)
+			}
+			r, err := svc.Report(ctx, "human-vs-bot")
+			if err != nil || len(r.Claims) != 0 {
+				t.Fatalf("report after the edit: %v, %d claims", err, len(r.Claims))
+			}
+		})
+	}
+
+	t.Run("claims are checked when written", func(t *testing.T) {
+		ctx := context.Background()
+		svc := newService(t)
+		mustCreate(t, svc, input())
+		bad := []struct {
+			claim analysis.Claim
+			field string
+		}{
+			{analysis.Claim{ID: "gap1", Kind: analysis.ClaimSegmentGap, Metric: "chose_human", SurveyN: 1, Statement: "x",
+				SegmentA: "generation=gen_z", StatedA: share(0.76), SegmentB: "generation=boomer", StatedB: share(0.51)}, "survey_n"},
+			{analysis.Claim{ID: "s", Kind: analysis.ClaimShare, Metric: "csat", SurveyN: 10, Statement: "x", StatedShare: share(0.5)}, "metric"},
+			{analysis.Claim{ID: "e", Kind: analysis.ClaimEffect, Metric: "csat", SurveyN: 10, Statement: "x", Preferred: "nobody"}, "preferred"},
+			{analysis.Claim{ID: "Bad Id", Kind: analysis.ClaimShare, Metric: "chose_human", SurveyN: 10, Statement: "x", StatedShare: share(0.5)}, "id"},
+			{analysis.Claim{ID: "k", Kind: "vibe", Metric: "chose_human", SurveyN: 10, Statement: "x"}, "kind"},
+		}
+		for _, b := range bad {
+			_, err := svc.CreateClaim(ctx, "human-vs-bot", b.claim)
+			wantError(t, err, experiments.CodeInvalid, b.field)
+		}
+		if claims, _ := svc.Claims(ctx, "human-vs-bot"); len(claims) != 0 {
+			t.Fatalf("refused claims were stored: %+v", claims)
+		}
+		if _, err := svc.CreateClaim(ctx, "human-vs-bot", shareClaim); err != nil {
+			t.Fatal(err)
+		}
+		edited := shareClaim
+		edited.Metric = "csat"
+		_, err := svc.UpdateClaim(ctx, "human-vs-bot", "human-74", edited)
+		wantError(t, err, experiments.CodeInvalid, "metric")
+	})
+}
+
+// TestIngestValidation: every invalid event is refused by index and field,
+// and the batch stores nothing.
+func TestIngestValidation(t *testing.T) {
+	value := func(x float64) *float64 { return &x }
+	tests := []struct {
+		name  string
+		event experiments.Event
+		field string
+	}{
+		{"value above the bound", experiments.Event{Type: experiments.EventOutcome, UnitID: "u", Metric: "csat", Value: value(1e10)}, "events[1].value"},
+		{"value below the bound", experiments.Event{Type: experiments.EventOutcome, UnitID: "u", Metric: "csat", Value: value(-2e9)}, "events[1].value"},
+		{"NaN", experiments.Event{Type: experiments.EventOutcome, UnitID: "u", Metric: "csat", Value: value(math.NaN())}, "events[1].value"},
+		{"no value", experiments.Event{Type: experiments.EventOutcome, UnitID: "u", Metric: "csat"}, "events[1].value"},
+		{"unknown metric", experiments.Event{Type: experiments.EventOutcome, UnitID: "u", Metric: "nps", Value: value(1)}, "events[1].metric"},
+		{"exposure without a variant", experiments.Event{Type: experiments.EventExposure, UnitID: "u", Experiment: "human-vs-bot"}, "events[1].variant"},
+		{"unknown variant", experiments.Event{Type: experiments.EventExposure, UnitID: "u", Experiment: "human-vs-bot", Variant: "x"}, "events[1].variant"},
+		{"no unit", experiments.Event{Type: experiments.EventOutcome, Metric: "csat", Value: value(1)}, "events[1].unit_id"},
+		{"no type", experiments.Event{UnitID: "u"}, "events[1].type"},
+	}
+	ctx := context.Background()
+	svc := newService(t)
+	mustCreate(t, svc, input())
+	if _, err := svc.Start(ctx, "human-vs-bot"); err != nil {
+		t.Fatal(err)
+	}
+	good := experiments.Event{Type: experiments.EventOutcome, UnitID: "u", Metric: "csat", Value: value(experiments.MaxOutcomeValue)}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := svc.Ingest(ctx, []experiments.Event{good, tc.event})
+			wantError(t, err, experiments.CodeInvalid, tc.field)
+		})
+	}
+	res, err := svc.Ingest(ctx, []experiments.Event{good})
+	if err != nil || res.Accepted != 1 {
+		t.Fatalf("a value at the bound: %+v %v; refused batches stored something, or the bound itself is refused", res, err)
+	}
+}

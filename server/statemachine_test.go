@@ -1,0 +1,333 @@
+package server_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/revealed-ab/revealed/server"
+)
+
+// The state-machine test drives the real API through random sequences of
+// accepted and refused calls: create, edit, claims (create, edit, delete),
+// start, stop, assign and events with extreme values. After every step,
+// every report, the list and the web pages must answer without a 5xx:
+// whatever the API accepted and stored, its report answers 200.
+
+// machine is one run of random calls against a server, its choices drawn
+// from next, so that a seed (the test) or the fuzzer's bytes (the fuzz
+// target) replay it exactly.
+type machine struct {
+	t      testing.TB
+	call   func(method, path, body string, cookie bool) (int, http.Header, []byte)
+	next   func(n int) int
+	prefix string   // keeps the experiments of different runs apart
+	keys   []string // experiments created so far
+	log    []string // the calls made, printed on failure
+	step   int
+}
+
+var (
+	smVariants   = []string{"a", "b", "c"}
+	smMetrics    = []string{"conv", "csat", "mins", "per"}
+	smClaims     = []string{"c1", "c2", "c3"}
+	smValues     = []float64{0, 1, -1, 0.5, 4, 1e9, -1e9, 1e-300, 7.25e8, 3}
+	smBadValues  = []any{1e300, -1e10, "x", nil}
+	smSegments   = []string{"generation=gen_z", "generation=boomer", "plan=pro", "generation=x", "bad", ""}
+	smShares     = []any{0.74, 0.5, 0, 1, 1.2, -0.1, nil}
+	smSurveyNs   = []any{2128, 1, 2, 0, nil}
+	smGeneration = []string{"gen_z", "boomer", "millennial"}
+)
+
+func (m *machine) pick(options int) int { return m.next(options) }
+
+func (m *machine) expKey() string {
+	if len(m.keys) == 0 || m.pick(5) == 0 {
+		return m.prefix + fmt.Sprint(m.pick(3))
+	}
+	return m.keys[m.pick(len(m.keys))]
+}
+
+// definition is a random experiment, valid more often than not.
+func (m *machine) definition(key string) string {
+	nv := 2 + m.pick(2)
+	var variants []string
+	for i := range nv {
+		variants = append(variants, fmt.Sprintf(`{"key":%q,"weight":%d,"control":%v}`, smVariants[i], 1+m.pick(3), i == 0))
+	}
+	kinds := map[string]string{"conv": "binary", "csat": "mean", "mins": "mean", "per": "ratio"}
+	var metrics []string
+	for _, k := range smMetrics {
+		if m.pick(3) == 0 {
+			continue
+		}
+		kind := kinds[k]
+		if m.pick(6) == 0 { // the same key with another kind: claims must follow
+			kind = map[string]string{"binary": "mean", "mean": "binary", "ratio": "mean"}[kind]
+		}
+		extra := ""
+		switch {
+		case kind == "ratio":
+			extra = `,"numerator":"csat","denominator":"mins"`
+		case kind == "mean" && m.pick(3) == 0:
+			extra = `,"cap":{"percentile":0.99}`
+		}
+		metrics = append(metrics, fmt.Sprintf(`{"key":%q,"kind":%q,"higher_is_better":%v%s}`, k, kind, m.pick(2) == 0, extra))
+	}
+	analysis := []string{`{}`, `{"sequential":false}`, `{"cuped_lookback_days":-1}`, `{"segments":["generation"],"correction":"bh"}`}[m.pick(4)]
+	return fmt.Sprintf(`{"key":%q,"name":"x","unit":"customer_id","variants":[%s],"metrics":[%s],"analysis":%s,"traffic":%v}`,
+		key, strings.Join(variants, ","), strings.Join(metrics, ","), analysis, []float64{1, 0.5}[m.pick(2)])
+}
+
+func jsonValue(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// claim is a random claim of any kind, with plausible and implausible fields.
+func (m *machine) claim(id string) string {
+	fields := []string{fmt.Sprintf(`"id":%q`, id), `"statement":"stated"`}
+	add := func(name string, v any) {
+		if v != nil {
+			fields = append(fields, fmt.Sprintf(`%q:%s`, name, jsonValue(v)))
+		}
+	}
+	add("survey_n", smSurveyNs[m.pick(len(smSurveyNs))])
+	add("metric", smMetrics[m.pick(len(smMetrics))])
+	switch m.pick(3) {
+	case 0:
+		add("kind", "share")
+		add("stated_share", smShares[m.pick(len(smShares))])
+		if m.pick(3) == 0 {
+			add("segment", smSegments[m.pick(len(smSegments))])
+		}
+		if m.pick(3) == 0 {
+			add("variant", smVariants[m.pick(3)])
+		}
+	case 1:
+		add("kind", "effect")
+		add("preferred", smVariants[m.pick(3)])
+		if m.pick(2) == 0 {
+			add("other", smVariants[m.pick(3)])
+		}
+		if m.pick(2) == 0 {
+			add("stated_effect", smValues[m.pick(len(smValues))])
+		}
+		if m.pick(3) == 0 {
+			add("segment", smSegments[m.pick(len(smSegments))])
+		}
+	default:
+		add("kind", "segment_gap")
+		add("segment_a", smSegments[m.pick(len(smSegments))])
+		add("segment_b", smSegments[m.pick(len(smSegments))])
+		add("stated_a", smShares[m.pick(len(smShares))])
+		add("stated_b", smShares[m.pick(len(smShares))])
+		if m.pick(3) == 0 {
+			add("survey_n_a", smSurveyNs[m.pick(len(smSurveyNs))])
+			add("survey_n_b", smSurveyNs[m.pick(len(smSurveyNs))])
+		}
+	}
+	return "{" + strings.Join(fields, ",") + "}"
+}
+
+func (m *machine) events(key string) string {
+	var evs []string
+	for range 1 + m.pick(12) {
+		unit := fmt.Sprintf("u%d", m.pick(40))
+		ts := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(m.pick(72)) * time.Hour).Format(time.RFC3339)
+		if m.pick(3) == 0 {
+			evs = append(evs, fmt.Sprintf(`{"type":"exposure","unit_id":%q,"experiment":%q,"variant":%q,"ts":%q,"attributes":{"generation":%q}}`,
+				unit, key, smVariants[m.pick(3)], ts, smGeneration[m.pick(3)]))
+			continue
+		}
+		var value any = smValues[m.pick(len(smValues))]
+		if m.pick(8) == 0 {
+			value = smBadValues[m.pick(len(smBadValues))]
+		}
+		scope := ""
+		if m.pick(2) == 0 {
+			scope = fmt.Sprintf(`,"experiment":%q`, key)
+		}
+		evs = append(evs, fmt.Sprintf(`{"type":"outcome","unit_id":%q,"metric":%q,"value":%s,"ts":%q%s}`,
+			unit, smMetrics[m.pick(len(smMetrics))], jsonValue(value), ts, scope))
+	}
+	return `{"events":[` + strings.Join(evs, ",") + `]}`
+}
+
+// act makes one random call; any answer but a 5xx is fine.
+func (m *machine) act() {
+	key := m.expKey()
+	base := "/api/v1/experiments/" + key
+	var method, path, body string
+	switch op := m.pick(11); op {
+	case 0:
+		method, path, body = "POST", "/api/v1/experiments", m.definition(key)
+	case 1:
+		method, path, body = "PUT", base, m.definition(key)
+	case 2, 3:
+		method, path, body = "POST", base+"/claims", m.claim(smClaims[m.pick(3)])
+	case 4:
+		id := smClaims[m.pick(3)]
+		method, path, body = "PUT", base+"/claims/"+id, m.claim(id)
+	case 5:
+		method, path = "DELETE", base+"/claims/"+smClaims[m.pick(3)]
+	case 6:
+		method, path = "POST", base+"/"+[]string{"start", "stop"}[m.pick(2)]
+	case 7:
+		method, path = "POST", "/api/v1/assign"
+		body = fmt.Sprintf(`{"experiment":%q,"unit_id":"u%d","attributes":{"generation":%q,"plan":"pro"}}`, key, m.pick(40), smGeneration[m.pick(3)])
+	default:
+		method, path, body = "POST", "/api/v1/events", m.events(key)
+	}
+	status, header, answer := m.call(method, path, body, false)
+	m.log = append(m.log, fmt.Sprintf("%s %s %s → %d", method, path, body, status))
+	if status >= 500 {
+		m.fail("%s %s answered %d: %s", method, path, status, answer)
+	}
+	if status >= 400 && header.Get("Content-Type") != "application/problem+json" {
+		m.fail("%s %s answered %d without a problem document: %s", method, path, status, answer)
+	}
+	if method == "POST" && path == "/api/v1/experiments" && status == http.StatusCreated {
+		m.keys = append(m.keys, key)
+	}
+}
+
+// check reads everything a user can read and fails on any 5xx.
+func (m *machine) check() {
+	reads := []struct {
+		path   string
+		cookie bool
+	}{{"/api/v1/experiments", false}, {"/experiments", true}}
+	for _, k := range m.keys {
+		reads = append(reads, struct {
+			path   string
+			cookie bool
+		}{"/api/v1/experiments/" + k + "/report", false}, struct {
+			path   string
+			cookie bool
+		}{"/experiments/" + k, true}, struct {
+			path   string
+			cookie bool
+		}{"/experiments/" + k + "/report.csv", true})
+	}
+	for _, r := range reads {
+		status, _, body := m.call("GET", r.path, "", r.cookie)
+		if status != http.StatusOK {
+			m.fail("after step %d, GET %s answered %d: %.500s", m.step, r.path, status, body)
+		}
+		if strings.HasSuffix(r.path, "/report") {
+			var rep struct {
+				Claims []struct {
+					ID string `json:"id"`
+				} `json:"claims"`
+			}
+			if err := json.Unmarshal(body, &rep); err != nil {
+				m.fail("report %s is not JSON: %v", r.path, err)
+			}
+		}
+	}
+}
+
+func (m *machine) fail(format string, args ...any) {
+	m.t.Helper()
+	m.t.Fatalf("%s\nthe calls, in order:\n%s", fmt.Sprintf(format, args...), strings.Join(m.log, "\n"))
+}
+
+func (m *machine) run(steps int) {
+	for m.step = 1; m.step <= steps; m.step++ {
+		m.act()
+		m.check()
+	}
+}
+
+// caller calls the server in-process (h) or over loopback (url), with the
+// admin key, or with an admin web session for the pages.
+func caller(t testing.TB, e *env, overHTTP bool) func(method, path, body string, cookie bool) (int, http.Header, []byte) {
+	token, _, _, err := e.svc.Login(context.Background(), e.adminKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return func(method, path, body string, cookie bool) (int, http.Header, []byte) {
+		var req *http.Request
+		if overHTTP {
+			req, err = http.NewRequest(method, e.url+path, strings.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			req = httptest.NewRequest(method, path, strings.NewReader(body))
+		}
+		if cookie {
+			req.AddCookie(&http.Cookie{Name: "revealed_session", Value: token})
+		} else {
+			req.Header.Set("Authorization", "Bearer "+e.adminKey)
+		}
+		if !overHTTP {
+			w := httptest.NewRecorder()
+			e.handler.ServeHTTP(w, req)
+			return w.Code, w.Header(), w.Body.Bytes()
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp.StatusCode, resp.Header, b
+	}
+}
+
+// TestStateMachine runs seeded random sequences over real HTTP on loopback;
+// a failure prints its seed and every call, and the seed replays it.
+func TestStateMachine(t *testing.T) {
+	seeds, steps := 6, 40
+	if testing.Short() {
+		seeds = 3
+	}
+	e := newEnv(t, server.WithRateLimit(0, 1))
+	call := caller(t, e, true)
+	for seed := range seeds {
+		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(uint64(seed), 20261202))
+			m := &machine{t: t, call: call, next: rng.IntN, prefix: fmt.Sprintf("s%d-", seed)}
+			m.run(steps)
+		})
+	}
+}
+
+// FuzzStateMachine lets the fuzzer choose the sequence: each byte is one
+// choice, so mutating the input mutates the calls.
+func FuzzStateMachine(f *testing.F) {
+	f.Add([]byte{0, 0, 1, 2, 0, 2, 2, 1, 0, 6, 0, 9, 3, 5})
+	f.Add([]byte("create, claim, start, events, edit, stop"))
+	f.Add([]byte{0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3, 6, 6, 6, 9, 9, 9, 10, 10, 4, 4, 5, 5, 7, 7, 8, 8})
+	e := newEnv(f, server.WithRateLimit(0, 1))
+	call := caller(f, e, false)
+	run := 0
+	f.Fuzz(func(t *testing.T, choices []byte) {
+		run++
+		i := 0
+		next := func(n int) int {
+			if i >= len(choices) {
+				return 0
+			}
+			i++
+			return int(choices[i-1]) % n
+		}
+		m := &machine{t: t, call: call, next: next, prefix: fmt.Sprintf("f%d-", run)}
+		for m.step = 1; m.step <= 40 && i < len(choices); m.step++ {
+			m.act()
+			m.check()
+		}
+	})
+}
