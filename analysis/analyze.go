@@ -174,7 +174,7 @@ func (a *reportBuilder) usableMetrics(segment string, metrics []MetricInput, pat
 // Design is what claims are checked against: the input's variants and its
 // metrics with their kinds.
 func (in Input) Design() Design {
-	d := Design{Variants: in.Variants}
+	d := Design{Variants: in.Variants, Questions: in.Questions}
 	for _, m := range in.Metrics {
 		d.Metrics = append(d.Metrics, MetricDesign{Key: m.Metric, Kind: m.Kind})
 	}

@@ -3,6 +3,7 @@ package analysis
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -18,10 +19,13 @@ const (
 	// ClaimSegmentGap: the difference of a share between two segments, e.g.
 	// Gen Z 76% vs Baby Boomers 51%.
 	ClaimSegmentGap ClaimKind = "segment_gap"
+	// ClaimSayDo: each customer's own answer to a survey question beside
+	// what the same customer did; the stated side comes from the responses.
+	ClaimSayDo ClaimKind = "say_do"
 )
 
 // ClaimKinds lists every kind, in the order people are shown them.
-var ClaimKinds = []ClaimKind{ClaimShare, ClaimEffect, ClaimSegmentGap}
+var ClaimKinds = []ClaimKind{ClaimShare, ClaimEffect, ClaimSegmentGap, ClaimSayDo}
 
 // Claim is a stated preference, e.g. "74% prefer talking to a human". This
 // is the one definition of a claim: the API stores it, the CLI reads it from
@@ -63,13 +67,28 @@ type Claim struct {
 	StatedB  *float64 `json:"stated_b,omitempty"`
 	SurveyNA int64    `json:"survey_n_a,omitempty"`
 	SurveyNB int64    `json:"survey_n_b,omitempty"`
+
+	// say_do: the units exposed to the experiment that answered Question
+	// (a choice question); "said" is giving Answer as their first answer,
+	// "did" is the binary metric. Variant and Segment restrict the units as
+	// for a share claim. There is no survey_n: the responses are the survey.
+	Question string `json:"question,omitempty"`
+	Answer   string `json:"answer,omitempty"`
 }
 
 // Design is what a claim is checked against: the experiment's variants and
 // its metrics with their kinds.
 type Design struct {
-	Variants []Variant
-	Metrics  []MetricDesign
+	Variants  []Variant
+	Metrics   []MetricDesign
+	Questions []QuestionDesign
+}
+
+// QuestionDesign is a survey question as a claim sees it.
+type QuestionDesign struct {
+	Key     string
+	Kind    string // "choice", "rating" or "number"
+	Options []string
 }
 
 // MetricDesign is a metric as a claim sees it.
@@ -112,6 +131,15 @@ func (d Design) hasVariant(key string) bool {
 		}
 	}
 	return false
+}
+
+func (d Design) question(key string) (QuestionDesign, bool) {
+	for _, q := range d.Questions {
+		if q.Key == key {
+			return q, true
+		}
+	}
+	return QuestionDesign{}, false
 }
 
 func (d Design) metric(key string) (MetricDesign, bool) {
@@ -171,8 +199,14 @@ func (c *Claim) Validate(d Design) []FieldProblem {
 			add(t.field, "must be at most %d bytes", MaxTextLen)
 		}
 	}
-	if c.SurveyN < 1 {
+	switch {
+	case c.Kind == ClaimSayDo && c.SurveyN != 0:
+		add("survey_n", "a say_do claim takes no survey_n: its stated side comes from the responses")
+	case c.Kind != ClaimSayDo && c.SurveyN < 1:
 		add("survey_n", "is required: the number of survey respondents, ≥ 1")
+	}
+	if c.Kind != ClaimSayDo && (c.Question != "" || c.Answer != "") {
+		add("question", "only a say_do claim names a question and an answer")
 	}
 	if c.Margin != nil && !(*c.Margin > 0 && *c.Margin < 1) {
 		add("margin", "must be between 0 and 1, e.g. 0.05")
@@ -231,6 +265,25 @@ func (c *Claim) Validate(d Design) []FieldProblem {
 			add("survey_n", "must be at least 2 to split between the two segments, or give survey_n_a and survey_n_b")
 		}
 		variant("variant", c.Variant)
+		needBinary()
+	case ClaimSayDo:
+		q, known := d.question(c.Question)
+		switch {
+		case c.Question == "":
+			add("question", "is required: the key of a choice question")
+		case !known:
+			add("question", "names no question: %q", c.Question)
+		case q.Kind != "choice":
+			add("question", "a say_do claim needs a choice question; %q is a %s question", c.Question, q.Kind)
+		}
+		switch {
+		case c.Answer == "":
+			add("answer", "is required: the option whose sayers are compared with what they did")
+		case known && q.Kind == "choice" && !slices.Contains(q.Options, c.Answer):
+			add("answer", "is not an option of %q (%s)", c.Question, strings.Join(q.Options, ", "))
+		}
+		variant("variant", c.Variant)
+		segment("segment", c.Segment, false)
 		needBinary()
 	case "":
 		add("kind", "is required: %s", kindList())

@@ -65,6 +65,22 @@ type ClaimResult struct {
 	Summary     string `json:"summary"`
 	// Reason says why a figure is null, e.g. "no units".
 	Reason string `json:"reason,omitempty"`
+	// SayDo is set for a say_do claim: the table and its paired statistics.
+	*SayDoResult
+}
+
+// SayDoResult is what a say_do claim adds to a claim's result: the table
+// of said × did, the agreement between saying and doing beyond chance
+// (Cohen's κ), and how often sayers and the others did it.
+type SayDoResult struct {
+	Table             SayDoCells        `json:"table"`
+	Kappa             *float64          `json:"kappa"`
+	KappaCI           *Interval         `json:"kappa_ci"`
+	DidGivenSaid      *float64          `json:"did_given_said"`
+	DidGivenSaidCI    *Interval         `json:"did_given_said_ci"`
+	DidGivenNotSaid   *float64          `json:"did_given_not_said"`
+	DidGivenNotSaidCI *Interval         `json:"did_given_not_said_ci"`
+	NullReasons       map[string]string `json:"null_reasons,omitempty"`
 }
 
 // claimWork is a claim between its test and its verdict, which waits for
@@ -128,6 +144,8 @@ func (a *reportBuilder) claims(r *Report) []*claimWork {
 			a.effectClaim(w)
 		case ClaimSegmentGap:
 			a.segmentGapClaim(w)
+		case ClaimSayDo:
+			a.sayDoClaim(w)
 		}
 		out = append(out, w)
 	}
@@ -240,11 +258,17 @@ func (a *reportBuilder) shareClaim(w *claimWork) {
 	}
 	w.res.PValue = num(binomTestHalf(k, n))
 	w.side = sideOf(p-0.5, stated-0.5)
-	w.need = func(alpha float64) (int64, bool) {
+	w.need = unitsToDecideHalf(p, n)
+}
+
+// unitsToDecideHalf is how many more units give 80% power to the exact test
+// of a share p observed in n units against one half, by the normal
+// approximation to the binomial.
+func unitsToDecideHalf(p, n float64) func(alpha float64) (int64, bool) {
+	return func(alpha float64) (int64, bool) {
 		if p == 0.5 {
 			return 0, false
 		}
-		// Normal approximation to the binomial test's power against 0.5.
 		m := (normQuantile(1-alpha/2)*0.5 + normQuantile(Power)*math.Sqrt(p*(1-p))) / (p - 0.5)
 		return toUnits(m*m - n)
 	}
@@ -337,6 +361,36 @@ func (a *reportBuilder) segmentGapClaim(w *claimWork) {
 		k := (normQuantile(1-alpha/2) + normQuantile(Power)) * se / d
 		return toUnits(k*k*(nA+nB) - (nA + nB))
 	}
+}
+
+// sayDoClaim tests a customer's own answer against the same customer's
+// behaviour: the paired gap (Newcombe; exact McNemar) for the magnitude,
+// and for the direction whether these units do the stated thing more than
+// half the time (exact binomial), as a share claim.
+func (a *reportBuilder) sayDoClaim(w *claimWork) {
+	c := w.in
+	cells := a.in.SayDo[c.ID]
+	s := SayDoTable(cells.SaidDid, cells.SaidDidnt, cells.DidntSayDid, cells.DidntSayDidnt, a.alpha, w.res.Margin)
+	w.summary = a.sayDoSummary
+	w.res.Units = s.N
+	w.res.SayDoResult = &SayDoResult{Table: s.Table, Kappa: s.Kappa, KappaCI: s.KappaCI,
+		DidGivenSaid: s.DidGivenSaid, DidGivenSaidCI: s.DidGivenSaidCI,
+		DidGivenNotSaid: s.DidGivenNotSaid, DidGivenNotSaidCI: s.DidGivenNotSaidCI, NullReasons: s.NullReasons}
+	w.res.Stated, w.res.StatedCI, w.res.Revealed, w.res.RevealedCI = s.Stated, s.StatedCI, s.Revealed, s.RevealedCI
+	w.res.Gap, w.res.GapCI, w.res.GapPValue, w.res.EquivalenceCI = s.Gap, s.GapCI, s.GapPValue, s.EquivalenceCI
+	w.res.Magnitude = s.Magnitude
+	if s.N == 0 {
+		w.res.Reason = "no exposed unit has answered the question yet"
+		return
+	}
+	stated, revealed, n := *s.Stated, *s.Revealed, float64(s.N)
+	if stated == 0.5 {
+		w.res.Reason = "half of the units said it: the stated side states no majority"
+		return
+	}
+	w.res.PValue = s.PValue
+	w.side = sideOf(revealed-0.5, stated-0.5)
+	w.need = unitsToDecideHalf(revealed, n)
 }
 
 // finishClaim sets the verdict, the units needed and the summary once the

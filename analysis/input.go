@@ -83,6 +83,10 @@ type Input struct {
 	Sequential *Sequential
 	// Claims are the stated preferences to test.
 	Claims []Claim
+	// SayDo holds each say_do claim's table of said × did, by claim id.
+	SayDo map[string]SayDoCells
+	// Questions are the survey questions say_do claims may name.
+	Questions []QuestionDesign
 	// Segments are breakdowns of the metrics by an exposure attribute.
 	Segments []Segment
 }

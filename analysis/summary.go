@@ -3,6 +3,7 @@ package analysis
 import (
 	"fmt"
 	"math"
+	"strings"
 )
 
 func pct(x float64) string { return fmt.Sprintf("%.0f%%", 100*x) }
@@ -100,4 +101,55 @@ func (a *reportBuilder) segmentGapSummary(w *claimWork) string {
 		return s + "."
 	}
 	return s + "; " + verdictText(w, "the stated direction") + "."
+}
+
+func (a *reportBuilder) sayDoSummary(w *claimWork) string {
+	c, r := w.in, w.res
+	answer := c.Option
+	if answer == "" {
+		answer = fmt.Sprintf("%q", c.Answer)
+	}
+	if r.Units == 0 {
+		return fmt.Sprintf("No customer exposed to the experiment has answered %q yet.", c.Question)
+	}
+	t := r.Table
+	var b strings.Builder
+	if said := t.SaidDid + t.SaidDidnt; said > 0 {
+		fmt.Fprintf(&b, "Of %s customers who said %s, %s did it", FormatCount(said), answer, pct(*r.DidGivenSaid))
+	} else {
+		fmt.Fprintf(&b, "No customer said %s", answer)
+	}
+	if others := t.DidntSayDid + t.DidntSayDidnt; others > 0 {
+		fmt.Fprintf(&b, "; of %s who did not, %s did.", FormatCount(others), pct(*r.DidGivenNotSaid))
+	} else {
+		b.WriteString("; every customer said it.")
+	}
+	if r.Kappa != nil && r.KappaCI != nil {
+		agree := "do not agree beyond chance"
+		if r.KappaCI[0] > 0 {
+			agree = "agree beyond chance"
+		}
+		fmt.Fprintf(&b, " Saying and doing %s (κ = %.2f).", agree, *r.Kappa)
+	}
+	if r.Gap != nil && r.Stated != nil && r.Revealed != nil {
+		p := ""
+		if r.GapPValue != nil {
+			p = " (" + FormatP(*r.GapPValue) + ")"
+		}
+		switch r.Magnitude {
+		case Overstated:
+			fmt.Fprintf(&b, " The stated %s overstates the revealed %s by %s%s", pct(*r.Stated), pct(*r.Revealed), points(*r.Gap), p)
+		case Understated:
+			fmt.Fprintf(&b, " The stated %s understates the revealed %s by %s%s", pct(*r.Stated), pct(*r.Revealed), points(*r.Gap), p)
+		case Matches:
+			fmt.Fprintf(&b, " The stated %s matches the revealed %s within ±%s", pct(*r.Stated), pct(*r.Revealed), points(r.Margin))
+		default:
+			fmt.Fprintf(&b, " The stated %s and the revealed %s differ by %s, which is not yet clear%s", pct(*r.Stated), pct(*r.Revealed), points(*r.Gap), p)
+		}
+	}
+	if r.PValue != nil {
+		b.WriteString("; " + verdictText(w, "the stated majority"))
+	}
+	b.WriteString(".")
+	return b.String()
 }

@@ -5,9 +5,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 
+	"github.com/revealed-ab/revealed/analysis"
 	"github.com/revealed-ab/revealed/experiments/assign"
 )
 
@@ -24,6 +27,7 @@ type snapshot struct {
 	byKey       map[string]*Experiment
 	definitions map[string]*assign.Definition
 	metrics     map[string]bool
+	questions   map[string]*Question
 	payload     []byte // Definitions as JSON
 	etag        string
 }
@@ -44,6 +48,7 @@ type Catalog struct {
 type catalogSource interface {
 	CatalogVersion(ctx context.Context) (int64, error)
 	ListExperiments(ctx context.Context) ([]*Experiment, error)
+	ListQuestions(ctx context.Context) ([]*Question, error)
 }
 
 // NewCatalog returns an empty catalog; call Refresh before use.
@@ -68,7 +73,15 @@ func (c *Catalog) Refresh(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	c.current.Store(buildSnapshot(version, list))
+	questions, err := c.store.ListQuestions(ctx)
+	if err != nil {
+		return err
+	}
+	snap := buildSnapshot(version, list)
+	for _, q := range questions {
+		snap.questions[q.Key] = q
+	}
+	c.current.Store(snap)
 	close(c.changed)
 	c.changed = make(chan struct{})
 	return nil
@@ -80,6 +93,7 @@ func buildSnapshot(version int64, list []*Experiment) *snapshot {
 		byKey:       make(map[string]*Experiment, len(list)),
 		definitions: make(map[string]*assign.Definition, len(list)),
 		metrics:     map[string]bool{},
+		questions:   map[string]*Question{},
 	}
 	defs := Definitions{Algorithm: assign.Version, Experiments: make([]assign.Definition, 0, len(list))}
 	for _, e := range list {
@@ -116,4 +130,16 @@ func (c *Catalog) experiment(key string) *Experiment { return c.current.Load().b
 func (c *Catalog) definition(key string) *assign.Definition {
 	return c.current.Load().definitions[key]
 }
-func (c *Catalog) knownMetric(key string) bool { return c.current.Load().metrics[key] }
+func (c *Catalog) knownMetric(key string) bool   { return c.current.Load().metrics[key] }
+func (c *Catalog) question(key string) *Question { return c.current.Load().questions[key] }
+
+// questionDesigns are the questions as claims see them, in key order.
+func (c *Catalog) questionDesigns() []analysis.QuestionDesign {
+	qs := c.current.Load().questions
+	out := make([]analysis.QuestionDesign, 0, len(qs))
+	for _, q := range qs {
+		out = append(out, q.design())
+	}
+	slices.SortFunc(out, func(a, b analysis.QuestionDesign) int { return strings.Compare(a.Key, b.Key) })
+	return out
+}

@@ -30,9 +30,12 @@ func (e *Experiment) design() analysis.Design {
 	return d
 }
 
-// validate checks the claim against the experiment it belongs to.
-func (c *Claim) validate(e *Experiment) []FieldError {
-	return fieldErrors("", c.Claim.Validate(e.design()))
+// design is what the claims of e are checked against: its variants and
+// metrics, and the survey questions this replica knows.
+func (s *Service) design(e *Experiment) analysis.Design {
+	d := e.design()
+	d.Questions = s.catalog.questionDesigns()
+	return d
 }
 
 func fieldErrors(prefix string, problems []analysis.FieldProblem) []FieldError {
@@ -43,13 +46,14 @@ func fieldErrors(prefix string, problems []analysis.FieldProblem) []FieldError {
 	return out
 }
 
-// danglingClaims refuses a new definition of an experiment that one of its
-// live claims no longer fits: the claim would be stored but never testable.
-func danglingClaims(next *Experiment, claims []*Claim) error {
+// danglingClaims refuses a new definition of an experiment (or of a
+// question) that one of the experiment's live claims no longer fits: the
+// claim would be stored but never testable.
+func danglingClaims(experiment string, d analysis.Design, claims []*Claim) error {
 	var errs []FieldError
 	var ids []string
 	for _, c := range claims {
-		if problems := c.Claim.Validate(next.design()); len(problems) > 0 {
+		if problems := c.Claim.Validate(d); len(problems) > 0 {
 			ids = append(ids, fmt.Sprintf("%q", c.ID))
 			errs = append(errs, fieldErrors("claims["+c.ID+"].", problems)...)
 		}
@@ -58,7 +62,7 @@ func danglingClaims(next *Experiment, claims []*Claim) error {
 		return nil
 	}
 	return &Error{Code: CodeConflict, Fields: errs, Message: fmt.Sprintf(
-		"the change would leave claim %s of experiment %q untestable; change or delete the claim first", strings.Join(ids, ", "), next.Key)}
+		"the change would leave claim %s of experiment %q untestable; change or delete the claim first", strings.Join(ids, ", "), experiment)}
 }
 
 // CreateClaim validates c against its experiment and stores it as version 1.
@@ -68,7 +72,7 @@ func (s *Service) CreateClaim(ctx context.Context, experiment string, in analysi
 	if err != nil {
 		return nil, err
 	}
-	if errs := c.validate(e); len(errs) > 0 {
+	if errs := fieldErrors("", c.Claim.Validate(s.design(e))); len(errs) > 0 {
 		return nil, Invalid("invalid claim", errs)
 	}
 	if _, _, err := s.store.ClaimHistory(ctx, experiment, c.ID); err == nil {
@@ -138,7 +142,7 @@ func (s *Service) UpdateClaim(ctx context.Context, experiment, id string, in ana
 	if err != nil {
 		return nil, err
 	}
-	if errs := c.validate(e); len(errs) > 0 {
+	if errs := fieldErrors("", c.Claim.Validate(s.design(e))); len(errs) > 0 {
 		return nil, Invalid("invalid claim", errs)
 	}
 	c.Version, c.CreatedAt = current.Version+1, s.nowUTC()

@@ -13,6 +13,8 @@ type EventType string
 const (
 	EventExposure EventType = "exposure"
 	EventOutcome  EventType = "outcome"
+	// EventResponse is a unit's answer to a survey question.
+	EventResponse EventType = "response"
 )
 
 // MaxBatchEvents is the largest batch accepted in one request.
@@ -45,6 +47,10 @@ type Event struct {
 	Value      *float64       `json:"value,omitempty"`
 	TS         *time.Time     `json:"ts,omitempty"`
 	Attributes map[string]any `json:"attributes,omitempty"`
+	// Question and Answer make a response: a string for a choice question,
+	// a number otherwise.
+	Question string `json:"question,omitempty"`
+	Answer   any    `json:"answer,omitempty"`
 }
 
 // StoredEvent is an event ready to be written: defaults applied, time in
@@ -60,6 +66,9 @@ type StoredEvent struct {
 	TS         int64
 	ReceivedAt int64
 	Attributes string // JSON object
+	// Answer is a response's answer as text (the option, or the number
+	// written out); Metric holds its question and Value its number.
+	Answer string
 }
 
 // IngestResult is the answer to an acknowledged batch.
@@ -70,7 +79,7 @@ type IngestResult struct {
 
 // validateEvent checks one event against the known experiments and returns
 // its problems; fields are named as in the JSON.
-func validateEvent(ev *Event, lookup func(string) *Experiment, knownMetric func(string) bool) []FieldError {
+func validateEvent(ev *Event, cat *snapshot) []FieldError {
 	var errs []FieldError
 	add := func(field, format string, args ...any) {
 		errs = append(errs, FieldError{Field: field, Detail: fmt.Sprintf(format, args...)})
@@ -92,7 +101,7 @@ func validateEvent(ev *Event, lookup func(string) *Experiment, knownMetric func(
 
 	var exp *Experiment
 	if ev.Experiment != "" {
-		if exp = lookup(ev.Experiment); exp == nil {
+		if exp = cat.byKey[ev.Experiment]; exp == nil {
 			add("experiment", "unknown experiment %q", ev.Experiment)
 		}
 	}
@@ -117,7 +126,7 @@ func validateEvent(ev *Event, lookup func(string) *Experiment, knownMetric func(
 			if _, ok := exp.Metric(ev.Metric); !ok {
 				add("metric", "experiment %q has no metric %q", exp.Key, ev.Metric)
 			}
-		case ev.Experiment == "" && !knownMetric(ev.Metric):
+		case ev.Experiment == "" && !cat.metrics[ev.Metric]:
 			add("metric", "no experiment has a metric %q", ev.Metric)
 		}
 		if ev.Value == nil {
@@ -128,10 +137,32 @@ func validateEvent(ev *Event, lookup func(string) *Experiment, knownMetric func(
 		if ev.Variant != "" {
 			add("variant", "is not allowed on an outcome: outcomes belong to units, not to variants")
 		}
+	case EventResponse:
+		q := cat.questions[ev.Question]
+		switch {
+		case ev.Question == "":
+			add("question", "is required for a response")
+		case q == nil:
+			add("question", "no question %q", ev.Question)
+		case ev.Answer == nil:
+			add("answer", "is required for a response")
+		default:
+			if _, _, problem := q.checkAnswer(ev.Answer); problem != "" {
+				add("answer", "%s", problem)
+			}
+		}
+		for field, set := range map[string]bool{"experiment": ev.Experiment != "", "variant": ev.Variant != "", "metric": ev.Metric != "", "value": ev.Value != nil} {
+			if set {
+				add(field, "is not allowed on a response")
+			}
+		}
 	case "":
-		add("type", `is required: "exposure" or "outcome"`)
+		add("type", `is required: "exposure", "outcome" or "response"`)
 	default:
-		add("type", `must be "exposure" or "outcome"`)
+		add("type", `must be "exposure", "outcome" or "response"`)
+	}
+	if ev.Type != EventResponse && (ev.Question != "" || ev.Answer != nil) {
+		add("question", "question and answer belong to a response")
 	}
 	return errs
 }

@@ -22,6 +22,7 @@ func (s *Service) Ingest(ctx context.Context, events []Event) (IngestResult, err
 		return IngestResult{}, Invalid(fmt.Sprintf("%d of %d events are invalid; nothing was stored", countIndexes(errs), len(events)), errs)
 	}
 	now := s.nowUTC()
+	cat := s.catalog.current.Load() // questions are never removed, so those validated are here
 	stored := make([]StoredEvent, len(events))
 	for i := range events {
 		ev := &events[i]
@@ -36,6 +37,10 @@ func (s *Service) Ingest(ctx context.Context, events []Event) (IngestResult, err
 		if ev.TS != nil {
 			se.TS = ev.TS.UnixMicro()
 		}
+		if ev.Type == EventResponse {
+			se.Metric = ev.Question
+			se.Answer, se.Value, _ = cat.questions[ev.Question].checkAnswer(ev.Answer)
+		}
 		stored[i] = se
 	}
 	return s.store.Ingest(ctx, stored)
@@ -43,8 +48,9 @@ func (s *Service) Ingest(ctx context.Context, events []Event) (IngestResult, err
 
 func (s *Service) validateBatch(events []Event) []FieldError {
 	var errs []FieldError
+	cat := s.catalog.current.Load()
 	for i := range events {
-		for _, fe := range validateEvent(&events[i], s.catalog.experiment, s.catalog.knownMetric) {
+		for _, fe := range validateEvent(&events[i], cat) {
 			idx := i
 			fe.Index = &idx
 			fe.Field = fmt.Sprintf("events[%d].%s", i, fe.Field)
@@ -54,13 +60,14 @@ func (s *Service) validateBatch(events []Event) []FieldError {
 	return errs
 }
 
-// refreshForUnknown reloads the catalog when the batch names an experiment or
-// metric this replica has not seen yet.
+// refreshForUnknown reloads the catalog when the batch names an experiment,
+// metric or question this replica has not seen yet.
 func (s *Service) refreshForUnknown(ctx context.Context, events []Event) bool {
 	for i := range events {
 		ev := &events[i]
 		if (ev.Experiment != "" && s.catalog.experiment(ev.Experiment) == nil) ||
-			(ev.Experiment == "" && ev.Metric != "" && !s.catalog.knownMetric(ev.Metric)) {
+			(ev.Experiment == "" && ev.Metric != "" && !s.catalog.knownMetric(ev.Metric)) ||
+			(ev.Question != "" && s.catalog.question(ev.Question) == nil) {
 			return s.catalog.Refresh(ctx) == nil
 		}
 	}

@@ -2,12 +2,17 @@ package experiments
 
 import (
 	"context"
+	"fmt"
+	"strings"
 )
 
 // CreateExperiment validates in and stores it as a draft.
 func (s *Service) CreateExperiment(ctx context.Context, in ExperimentInput) (*Experiment, error) {
 	e, err := in.build()
 	if err != nil {
+		return nil, err
+	}
+	if err := s.checkAnswerSegments(e); err != nil {
 		return nil, err
 	}
 	now := s.nowUTC()
@@ -59,6 +64,9 @@ func (s *Service) UpdateExperiment(ctx context.Context, key string, in Experimen
 	if err != nil {
 		return nil, err
 	}
+	if err := s.checkAnswerSegments(next); err != nil {
+		return nil, err
+	}
 	if why := lockedChange(cur, next); why != "" {
 		return nil, Errorf(CodeConflict, "experiment %q is %s: %s", key, cur.Status, why)
 	}
@@ -66,7 +74,7 @@ func (s *Service) UpdateExperiment(ctx context.Context, key string, in Experimen
 	if err != nil {
 		return nil, err
 	}
-	if err := danglingClaims(next, claims); err != nil {
+	if err := danglingClaims(next.Key, s.design(next), claims); err != nil {
 		return nil, err
 	}
 	next.Status, next.CreatedAt, next.StartedAt, next.StoppedAt = cur.Status, cur.CreatedAt, cur.StartedAt, cur.StoppedAt
@@ -111,4 +119,26 @@ func (s *Service) transition(ctx context.Context, key string, from, to Status) (
 		return nil, err
 	}
 	return e, s.catalog.Refresh(ctx)
+}
+
+// checkAnswerSegments refuses a segment by the answer to a question that
+// does not exist or whose answers are not categories.
+func (s *Service) checkAnswerSegments(e *Experiment) error {
+	var errs []FieldError
+	for i, attr := range e.Analysis.Segments {
+		key, ok := strings.CutPrefix(attr, AnswerSegmentPrefix)
+		if !ok {
+			continue
+		}
+		switch q := s.catalog.question(key); {
+		case q == nil:
+			errs = append(errs, FieldError{Field: fmt.Sprintf("analysis.segments[%d]", i), Detail: fmt.Sprintf("no question %q", key)})
+		case q.Kind == QuestionNumber:
+			errs = append(errs, FieldError{Field: fmt.Sprintf("analysis.segments[%d]", i), Detail: fmt.Sprintf("%q is a number question: only choice and rating answers make segments", key)})
+		}
+	}
+	if len(errs) > 0 {
+		return Invalid("invalid experiment", errs)
+	}
+	return nil
 }

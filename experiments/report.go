@@ -3,7 +3,9 @@ package experiments
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/revealed-ab/revealed/analysis"
@@ -136,6 +138,24 @@ func (s *Service) analyse(ctx context.Context, e *Experiment, claims []*Claim, l
 	if *settings.Sequential {
 		in.Sequential = &analysis.Sequential{NStar: settings.NStar, Prior: reportedPValues(latest)}
 	}
+	in.Questions = s.catalog.questionDesigns()
+	if in.SayDo, err = s.sayDoTables(ctx, e, claims); err != nil {
+		return nil, err
+	}
+	var lateWarnings []string
+	for _, attr := range attributes {
+		question, ok := strings.CutPrefix(attr, AnswerSegmentPrefix)
+		if !ok {
+			continue
+		}
+		late, err := s.store.LateAnswers(ctx, e, question)
+		if err != nil {
+			return nil, err
+		}
+		if late > 0 {
+			lateWarnings = append(lateWarnings, fmt.Sprintf("the segments by %s leave out %d units whose first answer came after their first exposure: a later answer may be an effect of the treatment", attr, late))
+		}
+	}
 	r, err := analysis.Analyze(in)
 	if err != nil {
 		// Every write validates the settings Analyze checks, so this is a
@@ -148,7 +168,44 @@ func (s *Service) analyse(ctx context.Context, e *Experiment, claims []*Claim, l
 			Warnings: []string{"the report could not be computed from this definition: " + err.Error()},
 		}, nil
 	}
+	r.Warnings = append(r.Warnings, lateWarnings...)
 	return r, nil
+}
+
+// AnswerSegmentPrefix marks a segment by a question's answer, e.g.
+// "answer:agent_pref" in analysis.segments.
+const AnswerSegmentPrefix = "answer:"
+
+// sayDoTables counts each say_do claim's table of said × did in the store.
+func (s *Service) sayDoTables(ctx context.Context, e *Experiment, claims []*Claim) (map[string]analysis.SayDoCells, error) {
+	out := map[string]analysis.SayDoCells{}
+	for _, c := range claims {
+		m, ok := e.Metric(c.Metric)
+		if c.Kind != analysis.ClaimSayDo || !ok {
+			continue
+		}
+		q := SayDoQuery{Metric: m, Question: c.Question, Variant: c.Variant}
+		q.SegmentAttribute, q.SegmentValue, _ = strings.Cut(c.Segment, "=")
+		counts, err := s.store.SayDoCounts(ctx, e, q)
+		if err != nil {
+			return nil, err
+		}
+		var cells analysis.SayDoCells
+		for _, n := range counts {
+			switch said := n.Answer == c.Answer; {
+			case said && n.Did:
+				cells.SaidDid += n.Units
+			case said:
+				cells.SaidDidnt += n.Units
+			case n.Did:
+				cells.DidntSayDid += n.Units
+			default:
+				cells.DidntSayDidnt += n.Units
+			}
+		}
+		out[c.ID] = cells
+	}
+	return out, nil
 }
 
 // Snapshots returns the stored reports of an experiment, newest first.

@@ -30,13 +30,40 @@ type StatsQuery struct {
 	// Numerator and Denominator are the parts of a ratio metric.
 	Numerator, Denominator string
 	// SegmentAttribute, when set, groups by the value of this exposure
-	// attribute too; units without it are left out.
+	// attribute too, or by the answer to a question when it is
+	// "answer:QUESTION"; units without one are left out.
 	SegmentAttribute string
 	// Lookback, when positive, sums each unit's outcomes in
 	// [first exposure − Lookback, first exposure) as its pre-exposure value.
 	Lookback time.Duration
 	// Cap, when set, caps each unit's value and pre-exposure value.
 	Cap *float64
+	// AnswerAnyTime, with a segment by answer ("answer:QUESTION"), takes a
+	// unit's first answer whenever it came; otherwise only an answer given
+	// before its first exposure counts, since a later one may be an effect
+	// of the treatment.
+	AnswerAnyTime bool
+	// FilterAttribute and FilterValue, when set, keep only the units with
+	// that value of the exposure attribute.
+	FilterAttribute, FilterValue string
+}
+
+// SayDoQuery says which units a say_do table counts.
+type SayDoQuery struct {
+	Metric   Metric
+	Question string
+	Variant  string
+	// SegmentAttribute and SegmentValue restrict to units with that
+	// exposure attribute value.
+	SegmentAttribute, SegmentValue string
+}
+
+// AnswerCount is how many units gave Answer first and did (or did not do)
+// the metric.
+type AnswerCount struct {
+	Answer string `db:"answer"`
+	Did    bool   `db:"did"`
+	Units  int64  `db:"units"`
 }
 
 // Snapshot is a stored report.
@@ -98,6 +125,25 @@ type Store interface {
 	SaveSnapshot(ctx context.Context, experiment string, at time.Time, report []byte) error
 	// Snapshots returns up to limit stored reports, newest first.
 	Snapshots(ctx context.Context, experiment string, limit int) ([]Snapshot, error)
+
+	// CreateQuestion returns CodeConflict if the key exists.
+	CreateQuestion(ctx context.Context, q *Question, audit *AuditEntry) error
+	// GetQuestion returns CodeNotFound for an unknown key; Answered says
+	// whether it has a response.
+	GetQuestion(ctx context.Context, key string) (*Question, error)
+	ListQuestions(ctx context.Context) ([]*Question, error)
+	// UpdateQuestion replaces the question if its version is still
+	// q.Version-1 (CodeConflict otherwise), and refuses (CodeConflict) a
+	// change of kind, options or scale once it has a response.
+	UpdateQuestion(ctx context.Context, q *Question, audit *AuditEntry) error
+	// SayDoCounts counts the units exposed to e (of the variant, and with
+	// the exposure attribute filter, when given) that answered the
+	// question, by their first answer and whether they did the binary
+	// metric.
+	SayDoCounts(ctx context.Context, e *Experiment, q SayDoQuery) ([]AnswerCount, error)
+	// LateAnswers counts the units exposed to e whose first answer to the
+	// question came at or after their first exposure.
+	LateAnswers(ctx context.Context, e *Experiment, question string) (int64, error)
 
 	CreateKey(ctx context.Context, k *APIKey, audit *AuditEntry) error
 	// KeyByHash returns CodeNotFound for unknown or revoked keys.

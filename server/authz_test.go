@@ -33,6 +33,15 @@ func freshClaim(t testing.TB, e *env, experiment string) string {
 	return id
 }
 
+func freshQuestion(t testing.TB, e *env) string {
+	key := fmt.Sprintf("q-%d", fresh.Add(1))
+	r := e.do(t, "POST", "/api/v1/questions", e.adminKey, []byte(`{"key":"`+key+`","text":"Human or bot?","kind":"choice","options":["human","bot"]}`))
+	if r.status != 201 {
+		t.Fatalf("question: %d %s", r.status, r.body)
+	}
+	return key
+}
+
 // Every route × every kind of key: 401 without a valid key, 403 with a key
 // of the wrong kind, 2xx with the right one.
 func TestRoutesByKeyKind(t *testing.T) {
@@ -94,6 +103,15 @@ func TestRoutesByKeyKind(t *testing.T) {
 		{"DELETE /api/v1/experiments/:key/claims/:id", false, func() request {
 			x := freshExperiment(t, e, false)
 			return request{"/api/v1/experiments/" + x + "/claims/" + freshClaim(t, e, x), ""}
+		}},
+		{"POST /api/v1/questions", false, func() request {
+			return request{"/api/v1/questions", fmt.Sprintf(`{"key":"q-%d","text":"Human or bot?","kind":"choice","options":["human","bot"]}`, fresh.Add(1))}
+		}},
+		{"GET /api/v1/questions", false, func() request { return request{"/api/v1/questions", ""} }},
+		{"GET /api/v1/questions/:key", false, func() request { return request{"/api/v1/questions/" + freshQuestion(t, e), ""} }},
+		{"PUT /api/v1/questions/:key", false, func() request {
+			key := freshQuestion(t, e)
+			return request{"/api/v1/questions/" + key, `{"text":"A human, or a bot?","kind":"choice","options":["human","bot"]}`}
 		}},
 		{"POST /api/v1/assign", true, func() request {
 			return request{"/api/v1/assign", `{"experiment":"` + freshExperiment(t, e, true) + `","unit_id":"u1"}`}

@@ -95,6 +95,11 @@ func New(svc *experiments.Service, log *slog.Logger, opts ...Option) *Server {
 	api.PUT("/experiments/:key/claims/:id", admin, handler(s.updateClaim))
 	api.DELETE("/experiments/:key/claims/:id", admin, handler(s.deleteClaim))
 
+	api.POST("/questions", admin, handler(s.createQuestion))
+	api.GET("/questions", admin, handler(s.listQuestions))
+	api.GET("/questions/:key", admin, handler(s.getQuestion))
+	api.PUT("/questions/:key", admin, handler(s.updateQuestion))
+
 	api.POST("/assign", client, handler(s.assign))
 	api.POST("/events", client, handler(s.events))
 	api.GET("/sdk/definitions", client, handler(s.definitions))

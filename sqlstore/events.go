@@ -123,7 +123,10 @@ func (c *committer) commitGroup(group []*writeRequest) {
 				}
 				results[i] = res
 			}
-			return c.store.upsertExposures(tx, all)
+			if err := c.store.upsertExposures(tx, all); err != nil {
+				return err
+			}
+			return c.store.upsertResponses(tx, all)
 		})
 		if !retryable(err) {
 			break
@@ -230,12 +233,12 @@ func (s *Store) insertEvents(tx *sqlx.Tx, events []experiments.StoredEvent) (exp
 // eventsInsertSQL is a multi-row INSERT of n events that skips stored ids.
 func eventsInsertSQL(n int) string {
 	var q strings.Builder
-	q.WriteString(`INSERT INTO events (id, type, unit_id, experiment, variant, metric, value, ts, received_at, attributes) VALUES `)
+	q.WriteString(`INSERT INTO events (id, type, unit_id, experiment, variant, metric, value, ts, received_at, attributes, answer) VALUES `)
 	for i := range n {
 		if i > 0 {
 			q.WriteByte(',')
 		}
-		q.WriteString(`(?,?,?,?,?,?,?,?,?,?)`)
+		q.WriteString(`(?,?,?,?,?,?,?,?,?,?,?)`)
 	}
 	q.WriteString(` ON CONFLICT (id) DO NOTHING`)
 	return q.String()
@@ -251,10 +254,10 @@ func (s *Store) fullChunkInsert() (*sqlx.Stmt, error) {
 }
 
 func (s *Store) insertEventRows(tx *sqlx.Tx, chunk []experiments.StoredEvent) (int, error) {
-	args := make([]any, 0, len(chunk)*10)
+	args := make([]any, 0, len(chunk)*11)
 	for _, e := range chunk {
 		args = append(args, e.ID, string(e.Type), e.UnitID, nullString(e.Experiment), nullString(e.Variant), nullString(e.Metric),
-			e.Value, e.TS, e.ReceivedAt, e.Attributes)
+			e.Value, e.TS, e.ReceivedAt, e.Attributes, nullString(e.Answer))
 	}
 	var r sql.Result
 	var err error

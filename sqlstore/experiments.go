@@ -167,11 +167,11 @@ func (s *Store) UpdateExperiment(ctx context.Context, e *experiments.Experiment,
 // errStale rolls back an update that found no row at the expected version.
 var errStale = errors.New("stale version")
 
-// CatalogVersion sums the experiments' versions: every create or change adds
-// one, and experiments are never deleted, so the sum only grows.
+// CatalogVersion sums the experiments' and questions' versions: every create
+// or change adds one, and neither is ever deleted, so the sum only grows.
 func (s *Store) CatalogVersion(ctx context.Context) (int64, error) {
 	var v int64
-	if err := s.db.GetContext(ctx, &v, `SELECT COALESCE(SUM(version), 0) FROM experiments`); err != nil {
+	if err := s.db.GetContext(ctx, &v, `SELECT (SELECT COALESCE(SUM(version), 0) FROM experiments) + (SELECT COALESCE(SUM(version), 0) FROM questions)`); err != nil {
 		return 0, experiments.Internal(err)
 	}
 	return v, nil

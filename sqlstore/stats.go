@@ -39,8 +39,12 @@ func validSegmentAttribute(a string) bool {
 // Outcomes before a unit's exposure, within the lookback, are its
 // pre-exposure values.
 func (s *Store) perUnitQuery(e *experiments.Experiment, q experiments.StatsQuery) (string, []any, error) {
-	if q.SegmentAttribute != "" && !validSegmentAttribute(q.SegmentAttribute) {
+	question, byAnswer := strings.CutPrefix(q.SegmentAttribute, experiments.AnswerSegmentPrefix)
+	if q.SegmentAttribute != "" && !byAnswer && !validSegmentAttribute(q.SegmentAttribute) {
 		return "", nil, experiments.Errorf(experiments.CodeInvalid, "attribute %q cannot be a segment", q.SegmentAttribute)
+	}
+	if q.FilterAttribute != "" && !validSegmentAttribute(q.FilterAttribute) {
+		return "", nil, experiments.Errorf(experiments.CodeInvalid, "attribute %q cannot be a segment", q.FilterAttribute)
 	}
 	var v, pre, d, metricCond string
 	var selectArgs, metricArgs []any
@@ -78,17 +82,31 @@ func (s *Store) perUnitQuery(e *experiments.Experiment, q experiments.StatsQuery
 		GROUP BY x.unit_id`
 
 	segment, args := `''`, []any{}
-	if q.SegmentAttribute != "" {
+	switch {
+	case byAnswer:
+		// A unit's first answer, found by the responses' primary key.
+		before := ` AND r.ts < x.ts`
+		if q.AnswerAnyTime {
+			before = ``
+		}
+		segment = `COALESCE((SELECT r.answer FROM responses r WHERE r.question = ? AND r.unit_id = x.unit_id` + before + `), '')`
+		args = append(args, question)
+	case q.SegmentAttribute != "":
 		segment = s.segmentExpr()
 		args = append(args, s.segmentArg(q.SegmentAttribute))
 	}
 	args = append(args, innerArgs...)
 	args = append(args, e.Key)
+	filter := ``
+	if q.FilterAttribute != "" {
+		filter = ` AND ` + s.segmentExpr() + ` = ?`
+		args = append(args, s.segmentArg(q.FilterAttribute), q.FilterValue)
+	}
 	query := `SELECT x.variant AS variant, ` + segment + ` AS segment,
 			COALESCE(u.v, 0.0) AS v, COALESCE(u.pre, 0.0) AS pre, COALESCE(u.d, 0.0) AS d
 		FROM exposures x
 		LEFT JOIN (` + outcomes + `) u ON u.unit_id = x.unit_id
-		WHERE x.experiment = ?`
+		WHERE x.experiment = ?` + filter
 	if q.Cap != nil {
 		query = `SELECT variant, segment, CASE WHEN v > ? THEN ? ELSE v END AS v, CASE WHEN pre > ? THEN ? ELSE pre END AS pre, d
 			FROM (` + query + `) uncapped`

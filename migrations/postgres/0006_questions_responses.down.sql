@@ -1,0 +1,3 @@
+ALTER TABLE events DROP COLUMN answer;
+DROP TABLE responses;
+DROP TABLE questions;
