@@ -44,7 +44,29 @@ type experimentSpec struct {
 	variants  map[string]behaviour
 	// chooseByGeneration overrides behaviour.choose per generation.
 	chooseByGeneration map[string]float64
+	// ask is the survey question every customer answers the day before
+	// their first exposure.
+	ask asked
 }
+
+// asked is a survey question and how customers answer it: says is the
+// chance of giving the preferred option (per generation where given),
+// which is the survey's own figure, so that the stated side of the demo's
+// say_do claims is what the survey found.
+type asked struct {
+	question  experiments.QuestionInput
+	preferred string
+	says      float64
+	saysByGen map[string]float64
+}
+
+// sayDoLink is how much more likely a customer who gave the preferred
+// answer is to choose that option than one who did not: 30 points. The
+// chances are set around the variant's revealed share p, at p + link·(1−s)
+// for sayers and p − link·s for the others (s the share who say it), so
+// that the revealed share stays p while saying and doing agree beyond
+// chance, and the stated s overstates it: the demo's say-do gap.
+const sayDoLink = 0.30
 
 // The survey behind every demo claim (shared/research/survey.md).
 const (
@@ -84,8 +106,14 @@ func specs() []experimentSpec {
 					Statement: "58% would rather be offered several solutions and choose than have the problem solved with one"},
 				{ID: "choice-csat", Kind: analysis.ClaimEffect, Metric: "csat", Preferred: "choice",
 					Statement: "Buyers prefer a choice of fixes, so being offered one leaves them more satisfied"},
+				{ID: "say-choice", Kind: analysis.ClaimSayDo, Question: "fix_pref", Answer: "several_fixes", Metric: "chose_options",
+					Option: "they want a choice of fixes", Statement: "Customers who say they want a choice of fixes choose one"},
 			},
 			chooseKey: "chose_options",
+			ask: asked{question: experiments.QuestionInput{Key: "fix_pref", Kind: experiments.QuestionChoice,
+				Text:    "Would you rather be offered several solutions and choose, or have the problem solved with one?",
+				Options: []string{"several_fixes", "one_fix"}, Source: surveySource},
+				preferred: "several_fixes", says: 0.58},
 			variants: map[string]behaviour{
 				"single-fix": {resolved: 0.80, csat: 3.90, minutes: 18, choose: 0.50},
 				"choice":     {resolved: 0.81, csat: 4.00, minutes: 24, choose: 0.54},
@@ -104,8 +132,14 @@ func specs() []experimentSpec {
 					Statement: "74% would rather wait 10 minutes for a human than 5 for a chatbot"},
 				{ID: "human-csat", Kind: analysis.ClaimEffect, Metric: "csat", Preferred: "human",
 					Statement: "Buyers prefer a human, so a human answer leaves them more satisfied"},
+				{ID: "say-human", Kind: analysis.ClaimSayDo, Question: "agent_pref", Answer: "human", Metric: "chose_human",
+					Option: "they would wait for a human", Statement: "Customers who say they would wait for a human choose one"},
 			},
 			chooseKey: "chose_human",
+			ask: asked{question: experiments.QuestionInput{Key: "agent_pref", Kind: experiments.QuestionChoice,
+				Text:    "Would you rather wait 10 minutes for a human or 5 minutes for a chatbot?",
+				Options: []string{"human", "chatbot"}, Source: surveySource},
+				preferred: "human", says: 0.74},
 			variants: map[string]behaviour{
 				"bot":   {resolved: 0.72, csat: 3.70, minutes: 5, choose: 0.58},
 				"human": {resolved: 0.80, csat: 4.05, minutes: 10, choose: 0.64},
@@ -120,7 +154,8 @@ func specs() []experimentSpec {
 				Traffic:    &ninety,
 				Targeting: []assign.Condition{{Attribute: "generation", Op: assign.OpIn,
 					Value: []any{"gen_z", "millennial", "gen_x", "boomer"}}},
-				Metrics: metrics("chose_teach"),
+				Metrics:  metrics("chose_teach"),
+				Analysis: &experiments.AnalysisSettings{Segments: []string{"generation", "plan", "answer:learn_pref"}},
 			},
 			claims: []analysis.Claim{
 				{ID: "teach-61", Kind: analysis.ClaimShare, Metric: "chose_teach", StatedShare: share(0.61), Option: "being taught",
@@ -130,8 +165,15 @@ func specs() []experimentSpec {
 					Statement: "Gen Z want to be taught far more than Baby Boomers do (76% vs 51%)"},
 				{ID: "teach-csat", Kind: analysis.ClaimEffect, Metric: "csat", Preferred: "teach",
 					Statement: "Buyers prefer to be taught, so teaching leaves them more satisfied"},
+				{ID: "say-teach", Kind: analysis.ClaimSayDo, Question: "learn_pref", Answer: "teach_me", Metric: "chose_teach",
+					Option: "they want to be taught", Statement: "Customers who say they want to be taught choose it"},
 			},
 			chooseKey: "chose_teach",
+			ask: asked{question: experiments.QuestionInput{Key: "learn_pref", Kind: experiments.QuestionChoice,
+				Text:    "Would you rather be taught to solve the problem yourself, or have it solved for you?",
+				Options: []string{"teach_me", "fix_it"}, Source: surveySource},
+				preferred: "teach_me", says: 0.61,
+				saysByGen: map[string]float64{"gen_z": 0.76, "millennial": 0.63, "gen_x": 0.56, "boomer": 0.51}},
 			variants: map[string]behaviour{
 				"fix":   {resolved: 0.82, csat: 4.00, minutes: 12},
 				"teach": {resolved: 0.78, csat: 3.90, minutes: 20},
@@ -172,11 +214,20 @@ func Load(ctx context.Context, svc *experiments.Service, opts Options) (bool, er
 		}
 	}
 	for _, s := range todo {
+		_, err := svc.CreateQuestion(ctx, s.ask.question)
+		if err != nil && experiments.ErrorCode(err) != experiments.CodeConflict {
+			return false, fmt.Errorf("creating question %s: %w", s.ask.question.Key, err)
+		}
+	}
+	for _, s := range todo {
 		if _, err := svc.CreateExperiment(ctx, s.input); err != nil {
 			return false, fmt.Errorf("creating %s: %w", s.input.Key, err)
 		}
 		for _, c := range s.claims {
-			c.Source, c.SurveyN = surveySource, surveyN
+			c.Source = surveySource
+			if c.Kind != analysis.ClaimSayDo { // its stated side is the responses
+				c.SurveyN = surveyN
+			}
 			if _, err := svc.CreateClaim(ctx, s.input.Key, c); err != nil {
 				return false, fmt.Errorf("adding claim %s to %s: %w", c.ID, s.input.Key, err)
 			}
@@ -257,6 +308,7 @@ func simulate(ctx context.Context, svc *experiments.Service, spec experimentSpec
 
 	rng := rand.New(rand.NewPCG(opts.Seed, hashKey(spec.input.Key)))
 	weekAgo := time.Now().Add(-7 * 24 * time.Hour).UTC()
+	dayBefore := time.Now().Add(-24 * time.Hour).UTC()
 	var batch []experiments.Event
 	flush := func() error {
 		if len(batch) == 0 {
@@ -280,6 +332,19 @@ func simulate(ctx context.Context, svc *experiments.Service, spec experimentSpec
 		if p, ok := spec.chooseByGeneration[gen]; ok {
 			choose = p
 		}
+		says := spec.ask.says
+		if s, ok := spec.ask.saysByGen[gen]; ok {
+			says = s
+		}
+		answer := spec.ask.question.Options[1]
+		if rng.Float64() < says {
+			answer = spec.ask.preferred
+			choose += sayDoLink * (1 - says)
+		} else {
+			choose -= sayDoLink * says
+		}
+		batch = append(batch, experiments.Event{Type: experiments.EventResponse, UnitID: c.id, Question: spec.ask.question.Key,
+			Answer: answer, TS: &dayBefore})
 		csatBefore := rating(rng, b.csat)
 		outcome(c.id, "csat", csatBefore, &weekAgo)
 		// Post-exposure CSAT correlates with the customer's earlier rating.
