@@ -98,4 +98,14 @@ func TestWriteBenchFiles(t *testing.T) {
 		return writePerUnitCSV(w, 250_000, 4, 1, []string{"unit_id", "variant", "metric", "value", "segment", "covariate"})
 	})
 	writeFileWith(t, filepath.Join(dir, "summary.csv"), func(w io.Writer) error { return writeSummaryCSV(w, 20, 3, 50) })
+	// One million units, each with two metrics, and their answers.
+	writeFileWith(t, filepath.Join(dir, "perunit-1m-units.csv"), func(w io.Writer) error {
+		return writePerUnitCSV(w, 1_000_000, 2, 1, []string{"unit_id", "variant", "metric", "value", "segment"})
+	})
+	writeFileWith(t, filepath.Join(dir, "responses-1m-units.csv"), func(w io.Writer) error { return writeResponsesCSV(w, 1_000_000, 1) })
+	writeFileWith(t, filepath.Join(dir, "saydo-claims.json"), func(w io.Writer) error {
+		_, err := io.WriteString(w, `[{"id": "say-human", "statement": "Most would rather talk to a human", "kind": "say_do",
+  "metric": "chose_human", "question": "agent_pref", "answer": "human"}]`+"\n")
+		return err
+	})
 }

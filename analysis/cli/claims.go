@@ -27,15 +27,35 @@ type claimsFile struct {
 	name   string
 	claims []analysis.Claim
 	lines  []int
+	// responses is the --responses file, which the questions of say_do
+	// claims come from; "" when none was given.
+	responses string
 }
 
 // validate checks every claim against the design of the analysed file, by
 // the rules the API applies, and names the first problem's line.
 func (f *claimsFile) validate(d analysis.Design) error {
+	firstLine := map[string]int{}
 	for i, c := range f.claims {
+		// The API refuses a second claim with an id (409); here it would
+		// also take the first one's say_do table, which is kept by id.
+		if line, dup := firstLine[c.ID]; dup && c.ID != "" {
+			return &lineError{File: f.name, Line: f.lines[i], Column: "id",
+				Msg: fmt.Sprintf("claim %q: a second claim with this id (the first is on line %d)", c.ID, line)}
+		}
+		firstLine[c.ID] = f.lines[i]
 		if problems := c.Validate(d); len(problems) > 0 {
 			p := problems[0]
-			return &lineError{File: f.name, Line: f.lines[i], Column: p.Field, Msg: fmt.Sprintf("claim %q: %s", c.ID, p.Detail)}
+			msg := fmt.Sprintf("claim %q: %s", c.ID, p.Detail)
+			if c.Kind == analysis.ClaimSayDo && (p.Field == "question" || p.Field == "answer") {
+				// The rule is the API's; where its questions come from is not.
+				if f.responses == "" {
+					msg += "; the questions and their answers come from --responses"
+				} else {
+					msg += fmt.Sprintf("; the questions and their answers are those in %s", f.responses)
+				}
+			}
+			return &lineError{File: f.name, Line: f.lines[i], Column: p.Field, Msg: msg}
 		}
 	}
 	return nil

@@ -10,6 +10,10 @@
 // of distinct units, because the sample-ratio check counts distinct unit ids
 // per variant (one 64-bit hash per unit, 40–60 bytes each).
 //
+// A --responses file of survey answers (unit_id, question, answer) is held
+// per unit (12 bytes a row) and joined to the per-unit rows as they stream:
+// each say_do claim's table of said × did, and segments by answer.
+//
 // See README.md in this directory for the formats, the flags and examples.
 package cli
 
@@ -21,6 +25,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -51,6 +56,7 @@ Analyses an experiment exported as CSV ("-" reads standard input): per-unit
 rows (unit_id,variant,metric,value[,segment][,covariate][,denominator]) or
 summary rows (metric,variant,kind,units,sum,sum_sq[,pre_sum,pre_sum_sq,pre_cross]
 [,den_sum,den_sum_sq,den_cross][,segment]), detected from the header.
+With --responses (unit_id,question,answer), per-unit rows only.
 
 Flags:
   --format text|json|csv   output format (default text); json is the server's report
@@ -66,6 +72,10 @@ Flags:
   --prior metric=MEAN:VAR  a proper Gaussian prior N(MEAN, VAR) on the metric's relative
                            effect for chance_to_win (default: flat; repeatable)
   --claims FILE.json       claims to test (a JSON array; see README)
+  --responses FILE.csv     survey answers (unit_id,question,answer; a unit's first
+                           row per question counts) for say_do claims (per-unit input)
+  --segment-answers Q,...  also report segments by the answer to these questions
+                           (needs --responses; repeatable)
   --experiment NAME        experiment name in the report (default: the file name)
 
 Exit status: 0 on success, 2 on bad usage or a bad file, 1 on other failures.
@@ -86,6 +96,9 @@ type options struct {
 	priors      map[string]analysis.Prior
 	claims      string
 	experiment  string
+	responses   string
+	// answerSegments are the questions whose answers split the report.
+	answerSegments []string
 }
 
 type weight struct {
@@ -184,6 +197,15 @@ func parseArgs(args []string) (options, error) {
 		return nil
 	})
 	fs.StringVar(&o.claims, "claims", "", "")
+	fs.StringVar(&o.responses, "responses", "", "")
+	fs.Func("segment-answers", "", func(s string) error {
+		for q := range strings.SplitSeq(s, ",") {
+			if q = strings.TrimSpace(q); q != "" && !slices.Contains(o.answerSegments, q) {
+				o.answerSegments = append(o.answerSegments, q)
+			}
+		}
+		return nil
+	})
 	fs.StringVar(&o.experiment, "experiment", "", "")
 
 	// The flag package stops at the first positional argument; parse again
@@ -256,6 +278,9 @@ func parseArgs(args []string) (options, error) {
 			return o, usagef("--cap %s: a binary metric cannot be capped", m)
 		}
 	}
+	if len(o.answerSegments) > 0 && o.responses == "" {
+		return o, usagef("--segment-answers needs --responses, the file of answers")
+	}
 	if o.experiment == "" && o.file != "-" {
 		o.experiment = strings.TrimSuffix(filepath.Base(o.file), filepath.Ext(o.file))
 	}
@@ -285,6 +310,23 @@ func run(ctx context.Context, o options, stdin io.Reader, stdout, stderr io.Writ
 			return err
 		}
 	}
+	ro := readOptions{kinds: o.kinds, caps: o.caps}
+	if o.responses != "" {
+		rs, err := openResponses(ctx, o.responses)
+		if err != nil {
+			return err
+		}
+		ro.responses = rs
+		if ro.answerSegments, err = answerSegments(o, rs, claims.claims); err != nil {
+			return err
+		}
+		for _, c := range claims.claims {
+			if c.Kind == analysis.ClaimSayDo {
+				ro.sayDo = append(ro.sayDo, c)
+			}
+		}
+	}
+	claims.responses = o.responses
 	name, in := o.file, stdin
 	if o.file == "-" {
 		name = "stdin"
@@ -296,7 +338,7 @@ func run(ctx context.Context, o options, stdin io.Reader, stdout, stderr io.Writ
 		defer f.Close()
 		in = f
 	}
-	d, err := readData(ctx, in, name, readOptions{kinds: o.kinds, caps: o.caps})
+	d, err := readData(ctx, in, name, ro)
 	if err != nil {
 		return err
 	}
@@ -312,7 +354,7 @@ func run(ctx context.Context, o options, stdin io.Reader, stdout, stderr io.Writ
 	if err != nil {
 		return usagef("%v", err)
 	}
-	r.Warnings = append(r.Warnings, missingWarnings(d)...)
+	r.Warnings = append(append(r.Warnings, missingWarnings(d)...), d.warnings...)
 	for _, w := range r.Warnings {
 		fmt.Fprintln(stderr, "revealed analyze: warning:", w)
 	}
@@ -341,6 +383,8 @@ func buildInput(d *data, o options, name string) (analysis.Input, error) {
 		Metrics:    d.metrics,
 		Segments:   d.segments,
 		Assigned:   d.assigned,
+		Questions:  d.questions,
+		SayDo:      d.sayDo,
 	}
 	if o.nStar > 0 {
 		in.Sequential = &analysis.Sequential{NStar: o.nStar}
@@ -403,6 +447,36 @@ func buildInput(d *data, o options, name string) (analysis.Input, error) {
 		}
 	}
 	return in, nil
+}
+
+func openResponses(ctx context.Context, path string) (*responses, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, usagef("--responses: %v", err)
+	}
+	defer f.Close()
+	return readResponses(ctx, f, path)
+}
+
+// answerSegments lists the questions whose answers split the report: those
+// of --segment-answers, and those a claim's segment names ("answer:Q=…"),
+// as the server adds the attributes its claims name.
+func answerSegments(o options, rs *responses, claims []analysis.Claim) ([]string, error) {
+	out := slices.Clone(o.answerSegments)
+	for _, q := range out {
+		if _, ok := rs.questions.index[q]; !ok {
+			return nil, usagef("--segment-answers: no question %q in %s (questions: %s)", q, rs.file, strings.Join(rs.questions.list, ", "))
+		}
+	}
+	for _, c := range claims {
+		for _, attr := range c.SegmentAttributes() {
+			q, ok := strings.CutPrefix(attr, answerSegmentPrefix)
+			if _, known := rs.questions.index[q]; ok && known && !slices.Contains(out, q) {
+				out = append(out, q)
+			}
+		}
+	}
+	return out, nil
 }
 
 func parseFinite(s string) (float64, error) {

@@ -78,3 +78,33 @@ func b2f(b bool) float64 {
 	}
 	return 0
 }
+
+// writeResponsesCSV writes a deterministic responses file for the units of
+// writePerUnitCSV (ids u0, u1, …): most units answer agent_pref, some also
+// channel, a few answer agent_pref twice (the second is ignored), in an
+// order that is not the units'.
+func writeResponsesCSV(w io.Writer, units int, seed uint64) error {
+	bw := bufio.NewWriterSize(w, 1<<16)
+	rng := rand.New(rand.NewPCG(seed, 2))
+	fmt.Fprintln(bw, "unit_id,question,answer")
+	prefs := []string{"human", "bot", "either"}
+	channels := []string{"phone", "chat", "email"}
+	// Blocks of units come in a shuffled order, so that answers are not
+	// sorted by unit, as from a survey tool's export.
+	const block = 1000
+	blocks := rng.Perm((units + block - 1) / block)
+	for _, b := range blocks {
+		for i := b * block; i < min(units, (b+1)*block); i++ {
+			if rng.IntN(10) < 8 {
+				fmt.Fprintf(bw, "u%d,agent_pref,%s\n", i, prefs[rng.IntN(len(prefs))])
+				if rng.IntN(20) == 0 {
+					fmt.Fprintf(bw, "u%d,agent_pref,%s\n", i, prefs[rng.IntN(len(prefs))])
+				}
+			}
+			if rng.IntN(10) < 3 {
+				fmt.Fprintf(bw, "u%d,channel,%s\n", i, channels[rng.IntN(len(channels))])
+			}
+		}
+	}
+	return bw.Flush()
+}

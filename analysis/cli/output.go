@@ -63,6 +63,9 @@ func writeText(w io.Writer, r *analysis.Report, d *data) error {
 				}
 				p("    stated: %q%s\n", c.Statement, src)
 			}
+			if c.SayDoResult != nil && c.Units > 0 {
+				writeSayDoTable(bw, c, level)
+			}
 			p("    %s\n", c.Summary)
 		}
 	}
@@ -87,6 +90,23 @@ func writeText(w io.Writer, r *analysis.Report, d *data) error {
 		p("\nwarning: %s\n", warn)
 	}
 	return bw.Flush()
+}
+
+// writeSayDoTable writes a say_do claim's table of said × did and Cohen's
+// κ, which the sentence below it puts in words.
+func writeSayDoTable(w io.Writer, c analysis.ClaimResult, level string) {
+	t := c.Table
+	n := strconv.FormatInt
+	table(w, "    ", [][]string{
+		{"", "did", "did not", "units"},
+		{"said it", n(t.SaidDid, 10), n(t.SaidDidnt, 10), n(t.SaidDid+t.SaidDidnt, 10)},
+		{"did not say it", n(t.DidntSayDid, 10), n(t.DidntSayDidnt, 10), n(t.DidntSayDid+t.DidntSayDidnt, 10)},
+	})
+	if c.Kappa == nil {
+		fmt.Fprintf(w, "    κ: - (%s)\n", c.NullReasons["kappa"])
+		return
+	}
+	fmt.Fprintf(w, "    κ = %s, %s CI %s\n", fmtNum(*c.Kappa, false), level, ciText(c.KappaCI, false, false))
 }
 
 func writeSRM(w io.Writer, s analysis.SRM) {

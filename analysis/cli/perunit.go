@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/bits"
+	"slices"
 
 	"github.com/revealed-ab/revealed/analysis"
 )
@@ -54,7 +55,12 @@ type segKey struct{ segment, metric, variant int32 }
 type heldValue struct {
 	v, x, d          float64
 	variant, segment int32
+	unit             uint64 // to find its answers
 }
+
+// answerSegmentPrefix names a segment by a question's answer, as the server
+// does: attribute "answer:QUESTION", value the unit's first answer.
+const answerSegmentPrefix = "answer:"
 
 // perUnit aggregates per-unit rows. The rows of one unit that follow each
 // other are summed per metric in cur, then added to the sums when the unit
@@ -83,6 +89,16 @@ type perUnit struct {
 	top     [][]*sums // [metric][variant]
 	bySeg   map[segKey]*sums
 
+	// With --responses: the answers, the questions whose answers split the
+	// report (in the order asked for), the sums per answer (segKey.segment
+	// is the answer's pair id) and the say_do tables being counted.
+	resp            *responses
+	answerQuestions []int32
+	splitByAnswer   []bool // by question
+	byAnswer        map[segKey]*sums
+	answerSegs      []int32 // scratch
+	sayDo           []*sayDoCounter
+
 	cur struct {
 		ok      bool
 		hash    uint64
@@ -107,6 +123,20 @@ func readPerUnit(ctx context.Context, c *csvReader, cols map[string]int, o readO
 		units: map[uint64]unitState{},
 		bySeg: map[segKey]*sums{},
 		held:  map[int][]heldValue{},
+	}
+	if rs := o.responses; rs != nil {
+		p.resp = rs
+		p.byAnswer = map[segKey]*sums{}
+		p.splitByAnswer = make([]bool, len(rs.questions.list))
+		for _, key := range o.answerSegments {
+			if q, ok := rs.questions.index[key]; ok && !p.splitByAnswer[q] {
+				p.splitByAnswer[q] = true
+				p.answerQuestions = append(p.answerQuestions, int32(q))
+			}
+		}
+		for _, c := range o.sayDo {
+			p.sayDo = append(p.sayDo, newSayDoCounter(rs, c))
+		}
 	}
 	d := &data{perUnit: true, lastLine: c.line}
 	if err := eachRow(ctx, c, d, p.row); err != nil {
@@ -234,6 +264,14 @@ func (p *perUnit) flush() {
 	}
 	st := p.cur.state
 	p.units[p.cur.hash] = st
+	var answerSegs []int32
+	if p.resp != nil {
+		if lo, hi := p.resp.of(p.cur.hash); lo < hi {
+			p.resp.markExposed(lo)
+			p.countSayDo(st, lo, hi)
+			answerSegs = p.answerSegments(lo, hi)
+		}
+	}
 	for rest := p.cur.present; rest != 0; rest &= rest - 1 {
 		m := bits.TrailingZeros64(rest)
 		v := p.cur.v[m]
@@ -251,16 +289,75 @@ func (p *perUnit) flush() {
 		if p.capPct[m] > 0 {
 			// Memory grows with this metric's units, as it must: the
 			// percentile is known only at the end.
-			p.held[m] = append(p.held[m], heldValue{v, p.cur.x[m], p.cur.d[m], st.variant, st.segment})
+			p.held[m] = append(p.held[m], heldValue{v, p.cur.x[m], p.cur.d[m], st.variant, st.segment, p.cur.hash})
 			continue
 		}
-		p.add(m, st.variant, st.segment, v, p.cur.x[m], p.cur.d[m])
+		p.add(m, st.variant, st.segment, answerSegs, v, p.cur.x[m], p.cur.d[m])
 	}
 	p.cur.present = 0
 }
 
-// add adds one unit's values of metric m to the sums.
-func (p *perUnit) add(m int, variant, segment int32, v, x, d float64) {
+// answerSegments lists the answer segments of the unit whose answers are
+// lo:hi, as pair ids, in a scratch slice reused by the next call.
+func (p *perUnit) answerSegments(lo, hi int) []int32 {
+	p.answerSegs = p.answerSegs[:0]
+	for i := lo; i < hi; i++ {
+		pair := p.resp.pairOf[i]
+		if p.splitByAnswer[p.resp.pairs[pair].question] {
+			p.answerSegs = append(p.answerSegs, int32(pair))
+		}
+	}
+	return p.answerSegs
+}
+
+// countSayDo adds the current unit, whose answers are lo:hi, to the table
+// of each say_do claim it belongs to.
+func (p *perUnit) countSayDo(st unitState, lo, hi int) {
+	for _, s := range p.sayDo {
+		c := &s.claim
+		m, ok := p.metrics.index[c.Metric]
+		if s.question < 0 || !ok || p.cur.present&(1<<m) == 0 {
+			continue
+		}
+		if c.Variant != "" && c.Variant != p.variants.list[st.variant] {
+			continue
+		}
+		if c.Segment != "" {
+			if st.segment < 0 {
+				continue
+			}
+			if attr, value := splitSegment(p.segments.list[st.segment]); attr != s.segAttr || value != s.segValue {
+				continue
+			}
+		}
+		answer := int32(-1)
+		for i := lo; i < hi; i++ {
+			if ref := p.resp.pairs[p.resp.pairOf[i]]; ref.question == s.question {
+				answer = ref.answer
+			}
+		}
+		if answer < 0 {
+			continue
+		}
+		// A positive value is a conversion, as --kind binary and the server
+		// count it; the server counts say/do before any cap, and so does this.
+		said, did := answer == s.answer, p.cur.v[m] > 0
+		switch {
+		case said && did:
+			s.cells.SaidDid++
+		case said:
+			s.cells.SaidDidnt++
+		case did:
+			s.cells.DidntSayDid++
+		default:
+			s.cells.DidntSayDidnt++
+		}
+	}
+}
+
+// add adds one unit's values of metric m to the sums, overall, in its
+// segment and in its answer segments (pair ids).
+func (p *perUnit) add(m int, variant, segment int32, answerSegs []int32, v, x, d float64) {
 	if v != 0 && v != 1 {
 		p.zeroOne[m] = false
 	}
@@ -279,6 +376,15 @@ func (p *perUnit) add(m int, variant, segment int32, v, x, d float64) {
 		if ss == nil {
 			ss = &sums{}
 			p.bySeg[k] = ss
+		}
+		ss.add(v, x, d)
+	}
+	for _, pair := range answerSegs {
+		k := segKey{pair, int32(m), variant}
+		ss := p.byAnswer[k]
+		if ss == nil {
+			ss = &sums{}
+			p.byAnswer[k] = ss
 		}
 		ss.add(v, x, d)
 	}
@@ -302,7 +408,11 @@ func (p *perUnit) capHeld(d *data) error {
 		d.notes = append(d.notes, fmt.Sprintf("%s capped at %s, the %gth percentile of %d units' values",
 			p.metrics.list[m], fmtNum(c, false), 100*p.capPct[m], len(held)))
 		for _, h := range held {
-			p.add(m, h.variant, h.segment, min(h.v, c), h.x, h.d)
+			var answerSegs []int32
+			if p.resp != nil {
+				answerSegs = p.answerSegments(p.resp.of(h.unit))
+			}
+			p.add(m, h.variant, h.segment, answerSegs, min(h.v, c), h.x, h.d)
 		}
 		delete(p.held, m)
 	}
@@ -371,7 +481,45 @@ func (p *perUnit) finish(d *data) (*data, error) {
 		}
 		d.segments = append(d.segments, out)
 	}
+	if p.resp != nil {
+		p.finishResponses(d, kinds)
+	}
 	return d, nil
+}
+
+// finishResponses adds what the responses give: the segments by answer
+// (each question's answers in sorted order, as the server sorts segment
+// values), the say_do tables, the questions for the claims' checks.
+func (p *perUnit) finishResponses(d *data, kinds []analysis.Kind) {
+	rs := p.resp
+	for _, q := range p.answerQuestions {
+		answers := rs.answers[q].list
+		for _, a := range slices.Sorted(slices.Values(answers)) {
+			pair := int32(rs.pairIDs[answerRef{q, int32(rs.answers[q].index[a])}])
+			out := analysis.Segment{Attribute: answerSegmentPrefix + rs.questions.list[q], Value: a}
+			for m := range p.metrics.list {
+				mi := p.metricInput(m, kinds[m], func(v int) *sums { return p.byAnswer[segKey{pair, int32(m), int32(v)}] })
+				if len(mi.Arms) > 0 {
+					out.Metrics = append(out.Metrics, mi)
+				}
+			}
+			// An answer given only by units outside the file has no segment,
+			// as on the server, whose segments come from exposed units.
+			if len(out.Metrics) > 0 {
+				d.segments = append(d.segments, out)
+			}
+		}
+	}
+	d.questions = rs.questionDesigns()
+	d.sayDo = map[string]analysis.SayDoCells{}
+	for _, s := range p.sayDo {
+		d.sayDo[s.claim.ID] = s.cells
+	}
+	d.notes = append(d.notes, rs.note())
+	if rs.exposedUnits() == 0 {
+		d.warnings = append(d.warnings, fmt.Sprintf(
+			"none of the %d units in %s is in %s: do the unit ids match?", rs.answered, rs.file, p.c.name))
+	}
 }
 
 // missingWarnings notes the metrics that not every unit has a row for:

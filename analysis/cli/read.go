@@ -48,12 +48,21 @@ type data struct {
 	rows     int64
 	units    int64    // distinct units (per-unit input)
 	notes    []string // for people, e.g. the percentile caps applied
+	warnings []string // for the report too
 	lastLine int
+
+	questions []analysis.QuestionDesign      // from --responses
+	sayDo     map[string]analysis.SayDoCells // by claim id
 }
 
 type readOptions struct {
 	kinds map[string]analysis.Kind
 	caps  map[string]capSpec
+	// responses, when set, are joined to the per-unit rows: for the say_do
+	// claims' tables and for the segments by answer to answerSegments.
+	responses      *responses
+	sayDo          []analysis.Claim
+	answerSegments []string // question keys
 }
 
 // capSpec caps a metric's per-unit values at a value, or at a percentile
@@ -73,6 +82,9 @@ const (
 	colCovariate   = "covariate"
 	colDenominator = "denominator"
 
+	colQuestion = "question"
+	colAnswer   = "answer"
+
 	colKind     = "kind"
 	colUnits    = "units"
 	colSum      = "sum"
@@ -90,6 +102,7 @@ var (
 	perUnitOptional = []string{colSegment, colCovariate, colDenominator}
 	summaryRequired = []string{colMetric, colVariant, colKind, colUnits, colSum, colSumSq}
 	summaryOptional = []string{colPreSum, colPreSumSq, colPreCross, colDenSum, colDenSumSq, colDenCross, colSegment}
+	responseColumns = []string{colUnit, colQuestion, colAnswer}
 )
 
 // csvReader wraps encoding/csv with the file name and line numbers for
@@ -162,8 +175,9 @@ func clip(s string) string {
 	return s
 }
 
-// readData reads a per-unit or summary CSV file, detected from its header.
-func readData(ctx context.Context, r io.Reader, name string, o readOptions) (*data, error) {
+// openCSV skips a UTF-8 byte-order mark and reads the header: its names,
+// lower-cased and trimmed, and the index of each.
+func openCSV(r io.Reader, name string) (*csvReader, map[string]int, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	if bom, _ := br.Peek(3); string(bom) == "\uFEFF" {
 		br.Discard(3)
@@ -174,10 +188,10 @@ func readData(ctx context.Context, r io.Reader, name string, o readOptions) (*da
 	c := &csvReader{name: name, r: cr}
 	rec, err := c.read()
 	if err == io.EOF {
-		return nil, &lineError{File: name, Line: 1, Msg: "empty file: a header line is needed"}
+		return nil, nil, &lineError{File: name, Line: 1, Msg: "empty file: a header line is needed"}
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	c.header = make([]string, len(rec))
 	cols := map[string]int{}
@@ -185,9 +199,18 @@ func readData(ctx context.Context, r io.Reader, name string, o readOptions) (*da
 		h = strings.ToLower(strings.TrimSpace(h))
 		c.header[i] = h
 		if _, dup := cols[h]; dup {
-			return nil, &lineError{File: name, Line: c.line, Column: h, Msg: "appears twice in the header"}
+			return nil, nil, &lineError{File: name, Line: c.line, Column: h, Msg: "appears twice in the header"}
 		}
 		cols[h] = i
+	}
+	return c, cols, nil
+}
+
+// readData reads a per-unit or summary CSV file, detected from its header.
+func readData(ctx context.Context, r io.Reader, name string, o readOptions) (*data, error) {
+	c, cols, err := openCSV(r, name)
+	if err != nil {
+		return nil, err
 	}
 	_, hasUnit := cols[colUnit]
 	_, hasUnits := cols[colUnits]
@@ -206,6 +229,10 @@ func readData(ctx context.Context, r io.Reader, name string, o readOptions) (*da
 		}
 		if len(o.caps) > 0 {
 			return nil, usagef("--cap needs per-unit input; %s has summary rows", name)
+		}
+		if o.responses != nil {
+			// Answers join to units, which summary rows no longer have.
+			return nil, usagef("--responses needs per-unit input; %s has summary rows", name)
 		}
 		return readSummary(ctx, c, cols, o)
 	}
