@@ -12,6 +12,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -33,6 +34,11 @@ type wireEvent struct {
 	Variant    string   `json:"variant,omitempty"`
 	Metric     string   `json:"metric,omitempty"`
 	Value      *float64 `json:"value,omitempty"`
+	// TS is set where the test must know it: which exposure and which
+	// answer came first is decided by ts, not by arrival.
+	TS       *time.Time `json:"ts,omitempty"`
+	Question string     `json:"question,omitempty"`
+	Answer   any        `json:"answer,omitempty"`
 }
 
 type ingestResult struct {
@@ -149,6 +155,24 @@ type batchGen struct {
 	def   *assign.Definition
 	units int
 	unit  string // unit-id prefix, so experiments sharing a database stay apart
+	// responses, when set, makes about one event in ten an answer to the
+	// survey questions that createCrashQuestions made.
+	responses bool
+}
+
+// The survey questions of the crash tests: one answered with a string, one
+// with a number, so both kinds of stored answer are checked.
+const (
+	crashChoice = "crash_pref"
+	crashRating = "crash_score"
+)
+
+func createCrashQuestions(t *testing.T, hc *http.Client, base string) {
+	t.Helper()
+	mustCall(t, hc, "POST", base+"/api/v1/questions", map[string]any{"key": crashChoice, "text": "A human or a chatbot?",
+		"kind": "choice", "options": []string{"human", "chatbot"}}, http.StatusCreated, nil)
+	mustCall(t, hc, "POST", base+"/api/v1/questions", map[string]any{"key": crashRating, "text": "How satisfied are you?",
+		"kind": "rating", "scale": map[string]int{"min": 1, "max": 5}}, http.StatusCreated, nil)
 }
 
 func (g *batchGen) batch(n int) []wireEvent {
@@ -156,10 +180,21 @@ func (g *batchGen) batch(n int) []wireEvent {
 	for i := range evs {
 		unit := fmt.Sprintf("%s-u%d", g.unit, g.rng.IntN(g.units))
 		ev := wireEvent{ID: experiments.NewEventID(time.Now()), UnitID: unit}
-		if g.rng.IntN(10) < 4 {
+		r := g.rng.IntN(20)
+		switch {
+		case r < 8:
 			ev.Type, ev.Experiment = "exposure", g.def.Key
 			ev.Variant = assign.Assign(g.def, unit, nil).Variant
-		} else {
+		case r < 10 && g.responses:
+			// Up to 10 s in the past, so that a later batch often holds a
+			// unit's earlier answer: the first answer is decided by ts,
+			// whatever the order of arrival and of restarts.
+			ts := time.Now().Add(-time.Duration(g.rng.IntN(10_000_000)) * time.Microsecond)
+			ev.Type, ev.TS, ev.Question, ev.Answer = "response", &ts, crashChoice, []string{"human", "chatbot"}[g.rng.IntN(2)]
+			if g.rng.IntN(2) == 0 {
+				ev.Question, ev.Answer = crashRating, float64(1+g.rng.IntN(5))
+			}
+		default:
 			ev.Type, ev.Metric = "outcome", "converted"
 			v := 1.0
 			if g.rng.IntN(2) == 0 {
@@ -178,10 +213,12 @@ func (g *batchGen) batch(n int) []wireEvent {
 // ackLog is one client's record of what the server acknowledged with 202.
 type ackLog struct {
 	ids      []string
-	exposed  map[string]string // unit → variant
-	accepted int               // sum of "accepted" over acknowledgements
-	dups     int               // sum of "duplicates"
-	resent   int               // batches sent again after getting no answer
+	types    map[string]int            // acknowledged events by type
+	exposed  map[string]string         // unit → variant
+	answers  map[answerKey]firstAnswer // each unit's first answer to each question
+	accepted int                       // sum of "accepted" over acknowledgements
+	dups     int                       // sum of "duplicates"
+	resent   int                       // batches sent again after getting no answer
 	// resentStored counts resent batches the server had already committed
 	// before it died: their acknowledgement was lost, not their events.
 	resentStored int
@@ -189,15 +226,66 @@ type ackLog struct {
 	errs5xx      int
 }
 
-func newAckLog() *ackLog { return &ackLog{exposed: map[string]string{}} }
+// answerKey is a row of the responses table.
+type answerKey struct{ question, unit string }
+
+// firstAnswer is the earliest ts (µs, as stored) of a unit's answers and
+// every answer given then: of two at the same instant the server keeps the
+// one stored first, which the test cannot know.
+type firstAnswer struct {
+	ts      int64
+	answers []string
+}
+
+func (a *firstAnswer) add(ts int64, answers ...string) {
+	switch {
+	case a.answers == nil || ts < a.ts:
+		a.ts, a.answers = ts, append([]string(nil), answers...)
+	case ts == a.ts:
+		a.answers = append(a.answers, answers...)
+	}
+}
+
+func newAckLog() *ackLog {
+	return &ackLog{types: map[string]int{}, exposed: map[string]string{}, answers: map[answerKey]firstAnswer{}}
+}
 
 func (l *ackLog) record(batch []wireEvent) {
 	for _, ev := range batch {
 		l.ids = append(l.ids, ev.ID)
-		if ev.Type == "exposure" {
+		l.types[ev.Type]++
+		switch ev.Type {
+		case "exposure":
 			l.exposed[ev.UnitID] = ev.Variant
+		case "response":
+			k := answerKey{ev.Question, ev.UnitID}
+			a := l.answers[k]
+			a.add(ev.TS.UnixMicro(), answerText(ev.Answer))
+			l.answers[k] = a
 		}
 	}
+}
+
+// answerText is an answer as the responses table stores it: the option, or
+// the number written out.
+func answerText(a any) string {
+	if f, ok := a.(float64); ok {
+		return strconv.FormatFloat(f, 'g', -1, 64)
+	}
+	return fmt.Sprint(a)
+}
+
+// firstAnswers merges the logs' first answers.
+func firstAnswers(logs []*ackLog) map[answerKey]firstAnswer {
+	out := map[answerKey]firstAnswer{}
+	for _, l := range logs {
+		for k, a := range l.answers {
+			m := out[k]
+			m.add(a.ts, a.answers...)
+			out[k] = m
+		}
+	}
+	return out
 }
 
 // unitsPerVariant counts the distinct exposed units across logs.

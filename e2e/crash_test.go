@@ -6,9 +6,12 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/jmoiron/sqlx"
 
 	"github.com/revealed-ab/revealed/internal/testbin"
 	"github.com/revealed-ab/revealed/sqlstore"
@@ -29,8 +32,10 @@ func seedFromEnv(t *testing.T) uint64 {
 
 // TestCrashKill9SQLite is issue 6's crash test: clients send batches
 // continuously while the server is killed with SIGKILL at random moments and
-// restarted on the same SQLite file. Every event acknowledged with 202 must
-// be stored exactly once, and the report must count the acknowledged units.
+// restarted on the same SQLite file. Every event acknowledged with 202
+// (exposures, outcomes and survey responses) must be stored exactly once,
+// each unit's first answer must be the one kept, and the report must count
+// the acknowledged units.
 func TestCrashKill9SQLite(t *testing.T) {
 	kills := 20
 	if testing.Short() {
@@ -46,12 +51,13 @@ func TestCrashKill9SQLite(t *testing.T) {
 	hc := newHTTPClient(2)
 	const key = "crash-sqlite"
 	def := createRunning(t, hc, p.URL, key)
+	createCrashQuestions(t, hc, p.URL)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	tgt := newTarget(p.URL)
 	logs, stopSenders := runSenders(ctx, t, 4, seed, []*target{tgt}, func(i int, rng *rand.Rand) *batchGen {
-		return &batchGen{rng: rng, def: def, units: 20000, unit: "c"}
+		return &batchGen{rng: rng, def: def, units: 20000, unit: "c", responses: true}
 	})
 
 	began := time.Now()
@@ -77,9 +83,9 @@ func TestCrashKill9SQLite(t *testing.T) {
 
 	tot := sum(logs)
 	lost, dupIDs := checkStored(t, dbPath, logs)
-	t.Logf("kills %d in %v; events acknowledged %d; lost %d; duplicates stored %d; "+
+	t.Logf("kills %d in %v; events acknowledged %d (responses %d, first answers %d); lost %d; duplicates stored %d; "+
 		"batches resent after no answer %d (of which already stored %d); acknowledged batches replayed %d; duplicates reported by the server %d; 5xx %d",
-		kills, elapsed.Round(time.Millisecond), tot.acked, lost, dupIDs, tot.resent, tot.resentStored, tot.replays, tot.dups, tot.errs5xx)
+		kills, elapsed.Round(time.Millisecond), tot.acked, tot.responses, len(firstAnswers(logs)), lost, dupIDs, tot.resent, tot.resentStored, tot.replays, tot.dups, tot.errs5xx)
 
 	if tot.errs5xx > 0 {
 		t.Errorf("%d responses were 5xx; a killed server gives no answer, so these are server errors", tot.errs5xx)
@@ -87,8 +93,8 @@ func TestCrashKill9SQLite(t *testing.T) {
 	if tot.resent == 0 {
 		t.Errorf("no batch was ever resent: the kills never caught a request in flight, so idempotency across restarts went untested")
 	}
-	if tot.acked == 0 {
-		t.Fatal("nothing was acknowledged")
+	if tot.acked == 0 || tot.responses == 0 {
+		t.Fatalf("%d events acknowledged, %d of them responses: want both", tot.acked, tot.responses)
 	}
 	wantUnits := unitsPerVariant(logs)
 	if fmt.Sprint(gotUnits) != fmt.Sprint(wantUnits) {
@@ -97,7 +103,9 @@ func TestCrashKill9SQLite(t *testing.T) {
 }
 
 // checkStored opens the database the server left and compares its events
-// with the acknowledged ids: it fails on any lost, extra or repeated event.
+// with the acknowledged ids: it fails on any lost, extra or repeated event,
+// of any type, and on a responses table that does not hold each unit's
+// first acknowledged answer.
 func checkStored(t *testing.T, dsn string, logs []*ackLog) (lost, dupIDs int) {
 	t.Helper()
 	ctx := context.Background()
@@ -127,6 +135,27 @@ func checkStored(t *testing.T, dsn string, logs []*ackLog) (lost, dupIDs int) {
 			lost, extra, dupIDs, sample)
 	}
 
+	var types []struct {
+		Type   string `db:"type"`
+		Events int    `db:"events"`
+	}
+	if err := db.SelectContext(ctx, &types, `SELECT type, COUNT(*) AS events FROM events GROUP BY type`); err != nil {
+		t.Fatal(err)
+	}
+	gotTypes, wantTypes := map[string]int{}, map[string]int{}
+	for _, r := range types {
+		gotTypes[r.Type] = r.Events
+	}
+	for _, l := range logs {
+		for typ, n := range l.types {
+			wantTypes[typ] += n
+		}
+	}
+	if fmt.Sprint(gotTypes) != fmt.Sprint(wantTypes) {
+		t.Errorf("stored events by type %v, want the acknowledged %v", gotTypes, wantTypes)
+	}
+	checkFirstAnswers(t, db, logs)
+
 	var rows []struct {
 		Variant string `db:"variant"`
 		Units   int64  `db:"units"`
@@ -142,4 +171,38 @@ func checkStored(t *testing.T, dsn string, logs []*ackLog) (lost, dupIDs int) {
 		t.Errorf("exposures table: units per variant %v, want %v", got, want)
 	}
 	return lost, dupIDs
+}
+
+// checkFirstAnswers compares the responses table with the acknowledged
+// responses: one row per question and unit, holding the earliest answer.
+func checkFirstAnswers(t *testing.T, db *sqlx.DB, logs []*ackLog) {
+	t.Helper()
+	var rows []struct {
+		Question string `db:"question"`
+		Unit     string `db:"unit_id"`
+		Answer   string `db:"answer"`
+		TS       int64  `db:"ts"`
+	}
+	if err := db.SelectContext(context.Background(), &rows, `SELECT question, unit_id, answer, ts FROM responses`); err != nil {
+		t.Fatal(err)
+	}
+	want := firstAnswers(logs)
+	var wrong []string
+	for _, r := range rows {
+		k := answerKey{r.Question, r.Unit}
+		a, ok := want[k]
+		switch {
+		case !ok:
+			wrong = append(wrong, fmt.Sprintf("%s/%s answered %q but never acknowledged", r.Question, r.Unit, r.Answer))
+		case r.TS != a.ts || !slices.Contains(a.answers, r.Answer):
+			wrong = append(wrong, fmt.Sprintf("%s/%s holds %q at %d, want %q at %d", r.Question, r.Unit, r.Answer, r.TS, a.answers, a.ts))
+		}
+		delete(want, k)
+	}
+	for k := range want {
+		wrong = append(wrong, fmt.Sprintf("%s/%s: acknowledged answer missing", k.question, k.unit))
+	}
+	if len(wrong) > 0 {
+		t.Errorf("responses table: %d of %d first answers wrong; e.g. %v", len(wrong), len(rows), wrong[:min(len(wrong), 5)])
+	}
 }

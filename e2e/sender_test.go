@@ -131,13 +131,14 @@ func runSenders(ctx context.Context, t *testing.T, n int, seed uint64, targets [
 }
 
 type totals struct {
-	acked, accepted, dups, resent, resentStored, replays, errs5xx int
+	acked, responses, accepted, dups, resent, resentStored, replays, errs5xx int
 }
 
 func sum(logs []*ackLog) totals {
 	var tot totals
 	for _, l := range logs {
 		tot.acked += len(l.ids)
+		tot.responses += l.types["response"]
 		tot.accepted += l.accepted
 		tot.dups += l.dups
 		tot.resent += l.resent

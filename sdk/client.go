@@ -1,14 +1,15 @@
 // Package sdk is the Go client for Revealed. It assigns units to experiment
 // variants locally, with the same assignment package the server uses, and
-// delivers exposure and outcome events to the server in batches.
+// delivers exposure, outcome and survey response events to the server in
+// batches.
 //
 // A Client keeps the experiment definitions in memory. It fetches them at
 // New, keeps them current over a Server-Sent Events stream, and falls back to
 // polling with ETags while the stream is down. Assign never touches the
-// network, never blocks and does not allocate. Track and exposures go into a
-// bounded queue that a background goroutine sends; the caller is never
-// blocked, and when the queue is full the newest events are dropped and
-// counted in Stats.
+// network, never blocks and does not allocate. Track, Respond and exposures
+// go into a bounded queue that a background goroutine sends; the caller is
+// never blocked, and when the queue is full the newest events are dropped
+// and counted in Stats.
 //
 // There is no package-level client: create one with New, share it between
 // goroutines, and Close it when done.
@@ -16,6 +17,7 @@ package sdk
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -23,6 +25,8 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -371,7 +375,7 @@ func (c *Client) queueExposure(ctx context.Context, h uint64, experiment, unitID
 // with an empty unit or metric, or a NaN or infinite value, would make the
 // server refuse its whole batch, so it is dropped here and counted.
 func (c *Client) Track(ctx context.Context, unitID, metric string, value float64) {
-	if unitID == "" || metric == "" || math.IsNaN(value) || math.IsInf(value, 0) {
+	if unitID == "" || metric == "" || !finite(value) {
 		c.dropped.Add(1)
 		c.log.WarnContext(ctx, "revealed: invalid outcome dropped", "unit_id", unitID, "metric", metric, "value", value)
 		return
@@ -380,6 +384,65 @@ func (c *Client) Track(ctx context.Context, unitID, metric string, value float64
 	v := value
 	c.enqueue(ctx, event{ID: eventid.New(now), Type: "outcome", UnitID: unitID, Metric: metric, Value: &v, TS: now})
 }
+
+// Respond records a unit's answer to a survey question, e.g. agent_pref
+// "human" or satisfaction 4, so that the server can put what the unit said
+// beside what it did. The answer is a string for a choice question and a
+// number (any integer or float type) for a rating or number question. It
+// never blocks; the event is sent in a later batch, with the time of this
+// call, which is what decides a unit's first answer. An empty unit,
+// question or string answer, a NaN or infinite number, or an answer of any
+// other type would make the server refuse its whole batch, so it is dropped
+// here and counted. An answer that is not one of the question's options,
+// or off its scale, is refused by the server and dropped alone.
+func (c *Client) Respond(ctx context.Context, unitID, question string, answer any) {
+	a, ok := answerValue(answer)
+	if unitID == "" || question == "" || !ok {
+		c.dropped.Add(1)
+		c.log.WarnContext(ctx, "revealed: invalid response dropped", "unit_id", unitID, "question", question,
+			"answer_type", fmt.Sprintf("%T", answer))
+		return
+	}
+	now := time.Now()
+	c.enqueue(ctx, event{ID: eventid.New(now), Type: "response", UnitID: unitID, Question: question, Answer: a, TS: now})
+}
+
+// answerValue normalises an answer to what the wire carries: a non-empty
+// string, or a finite float64. Named types (type Choice string) count by
+// their kind, as callers' own enums are the natural thing to pass.
+func answerValue(answer any) (any, bool) {
+	switch a := answer.(type) {
+	case string:
+		return a, a != ""
+	case float64:
+		return a, finite(a)
+	case int:
+		return float64(a), true
+	case json.Number:
+		// A decoded JSON number is a number, though its kind is string.
+		f, err := a.Float64()
+		return f, err == nil && finite(f)
+	}
+	v := reflect.ValueOf(answer)
+	switch v.Kind() {
+	case reflect.String:
+		return v.String(), v.Len() > 0
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return float64(v.Int()), true
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return float64(v.Uint()), true
+	case reflect.Float32:
+		// Widening float32(0.1) gives 0.10000000149011612; the caller meant
+		// the shortest decimal that float32 prints as.
+		f, _ := strconv.ParseFloat(strconv.FormatFloat(v.Float(), 'g', -1, 32), 64)
+		return f, finite(f)
+	case reflect.Float64:
+		return v.Float(), finite(v.Float())
+	}
+	return nil, false
+}
+
+func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
 
 // enqueue adds ev to the queue without blocking. It reports false, and
 // counts the event as dropped, when the queue is full or the client closed.

@@ -2,7 +2,9 @@ package sdk
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -334,6 +336,8 @@ func TestUnreachableServerThenRecovery(t *testing.T) {
 	}
 }
 
+// TestEventsArriveExactlyOnceThroughOutage mixes responses with outcomes:
+// they share the queue, the ids and the retries, so they share the guarantee.
 func TestEventsArriveExactlyOnceThroughOutage(t *testing.T) {
 	fs := newFakeServer(t)
 	var mu sync.Mutex
@@ -362,7 +366,11 @@ func TestEventsArriveExactlyOnceThroughOutage(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := range perWorker {
-				c.Track(context.Background(), fmt.Sprintf("unit-%d", w), "csat", float64(i))
+				if i%3 == 0 {
+					c.Respond(context.Background(), fmt.Sprintf("unit-%d", w), "satisfaction", i)
+				} else {
+					c.Track(context.Background(), fmt.Sprintf("unit-%d", w), "csat", float64(i))
+				}
 				if i%50 == 0 {
 					time.Sleep(5 * time.Millisecond)
 				}
@@ -377,12 +385,22 @@ func TestEventsArriveExactlyOnceThroughOutage(t *testing.T) {
 		t.Fatalf("server stored %d events, want %d", len(stored), workers*perWorker)
 	}
 	seen := map[string]bool{}
+	responses := 0
 	for _, e := range stored {
-		key := fmt.Sprintf("%s/%v", e.UnitID, *e.Value)
+		var key string
+		if e.Type == "response" {
+			responses++
+			key = fmt.Sprintf("%s/%v", e.UnitID, e.Answer)
+		} else {
+			key = fmt.Sprintf("%s/%v", e.UnitID, *e.Value)
+		}
 		if seen[key] {
 			t.Fatalf("event %s stored twice", key)
 		}
 		seen[key] = true
+	}
+	if want := workers * ((perWorker + 2) / 3); responses != want {
+		t.Fatalf("server stored %d responses, want %d", responses, want)
 	}
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
@@ -752,5 +770,102 @@ func TestConcurrentUse(t *testing.T) {
 	st := c.Stats()
 	if st.Queued != 0 || st.Sent == 0 || st.Sent != int64(len(fs.storedEvents())) {
 		t.Fatalf("Stats = %+v, server stored %d", st, len(fs.storedEvents()))
+	}
+}
+
+// TestRespond: answers of every string and number type reach the server as
+// a JSON string or number with the question; anything else is dropped at
+// the call, counted and logged, and one the server refuses costs only itself.
+func TestRespond(t *testing.T) {
+	type choice string
+	type stars uint8
+	fs := newFakeServer(t)
+	cfg := testConfig(t, fs)
+	log, logs := testLogger(t)
+	cfg.Logger = log
+	cfg.FlushInterval = time.Hour // one batch, sent by Close
+	c := newTestClient(t, cfg)
+	ctx := context.Background()
+
+	valid := []struct {
+		name   string
+		answer any
+		want   any // as the server decodes it
+	}{
+		{"string", "human", "human"},
+		{"named string", choice("chatbot"), "chatbot"},
+		{"int", 4, 4.0},
+		{"int64", int64(-3), -3.0},
+		{"named uint8", stars(5), 5.0},
+		{"float64", 2.5, 2.5},
+		{"float32", float32(0.1), 0.1},
+		{"zero", 0, 0.0},
+		{"json number", json.Number("3.25"), 3.25},
+	}
+	nan := math.NaN()
+	invalid := []struct {
+		name, unit, question string
+		answer               any
+	}{
+		{"nil", "u", "q", nil},
+		{"bool", "u", "q", true},
+		{"NaN", "u", "q", nan},
+		{"infinity", "u", "q", math.Inf(1)},
+		{"float32 infinity", "u", "q", float32(math.Inf(-1))},
+		{"json NaN", "u", "q", json.Number("NaN")},
+		{"empty string", "u", "q", ""},
+		{"empty named string", "u", "q", choice("")},
+		{"slice", "u", "q", []string{"human"}},
+		{"struct", "u", "q", struct{ A int }{1}},
+		{"pointer", "u", "q", new(int)},
+		{"empty unit", "", "q", "human"},
+		{"empty question", "u", "", "human"},
+	}
+	for i, tt := range valid {
+		c.Respond(ctx, fmt.Sprintf("unit-%d", i), "q", tt.answer)
+	}
+	c.Respond(ctx, "unit-refused", "q", "not-an-option") // the server refuses this one alone
+	for _, tt := range invalid {
+		start := time.Now()
+		c.Respond(ctx, tt.unit, tt.question, tt.answer)
+		if d := time.Since(start); d > 50*time.Millisecond {
+			t.Errorf("Respond(%s) blocked for %v", tt.name, d)
+		}
+	}
+	if st := c.Stats(); st.Dropped != int64(len(invalid)) || st.Queued != int64(len(valid)+1) {
+		t.Fatalf("before sending: Stats = %+v, want %d dropped at the call and %d queued", st, len(invalid), len(valid)+1)
+	}
+	closeClient(t, c)
+
+	got := fs.storedEvents()
+	if len(got) != len(valid) {
+		t.Fatalf("server stored %d responses, want %d: %+v", len(got), len(valid), got)
+	}
+	ids := map[string]bool{}
+	for i, tt := range valid {
+		e := got[i]
+		if e.Type != "response" || e.UnitID != fmt.Sprintf("unit-%d", i) || e.Question != "q" || e.Answer != tt.want ||
+			e.Metric != "" || e.Value != nil || e.Experiment != "" || time.Since(e.TS) > time.Minute {
+			t.Errorf("%s: stored %+v, want answer %#v", tt.name, e, tt.want)
+		}
+		// UUIDv7: version 7 in the 13th hex digit, so retries keep the id
+		// and the server's index grows at its right edge.
+		if len(e.ID) != 36 || e.ID[14] != '7' || ids[e.ID] {
+			t.Errorf("%s: id %q is not a fresh UUIDv7", tt.name, e.ID)
+		}
+		ids[e.ID] = true
+	}
+	if st := c.Stats(); st.Sent != int64(len(valid)) || st.Dropped != int64(len(invalid)+1) || st.Queued != 0 || st.Retried != 0 {
+		t.Fatalf("Stats = %+v, want %d sent and %d dropped", st, len(valid), len(invalid)+1)
+	}
+	for _, want := range []string{"invalid response dropped", "answer_type=bool", "must be one of the options"} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("log does not mention %q:\n%s", want, logs)
+		}
+	}
+
+	c.Respond(ctx, "u", "q", "human")
+	if st := c.Stats(); st.Dropped != int64(len(invalid)+2) {
+		t.Fatalf("Respond after Close: Stats = %+v, want it dropped", st)
 	}
 }

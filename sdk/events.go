@@ -25,6 +25,10 @@ type event struct {
 	Value      *float64       `json:"value,omitempty"`
 	TS         time.Time      `json:"ts"`
 	Attributes map[string]any `json:"attributes,omitempty"`
+	// Question and Answer make a response. Answer is a string or a
+	// float64, never anything else, so that it encodes as the server reads it.
+	Question string `json:"question,omitempty"`
+	Answer   any    `json:"answer,omitempty"`
 }
 
 // problem is the RFC 9457 body of a 4xx answer.

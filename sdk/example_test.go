@@ -116,3 +116,29 @@ func ExampleClient_Track() {
 	fmt.Printf("server received %d events; sent=%d dropped=%d queued=%d\n", received(), st.Sent, st.Dropped, st.Queued)
 	// Output: server received 3 events; sent=3 dropped=0 queued=0
 }
+
+func ExampleClient_Respond() {
+	srv, received := exampleServer()
+	defer srv.Close()
+	ctx := context.Background()
+	client, err := sdk.New(ctx, sdk.Config{BaseURL: srv.URL, APIKey: "key"})
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	// The customer's answers to survey questions created with POST
+	// /api/v1/questions: an option of a choice question, a number for a
+	// rating. A say_do claim then sets what they said beside what they did.
+	client.Respond(ctx, "customer-42", "agent_pref", "human")
+	client.Respond(ctx, "customer-42", "satisfaction", 4)
+	client.Respond(ctx, "customer-42", "satisfaction", true) // neither a string nor a number: dropped here
+
+	closeCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := client.Close(closeCtx); err != nil {
+		log.Print(err)
+	}
+	st := client.Stats()
+	fmt.Printf("server received %d events; sent=%d dropped=%d\n", received(), st.Sent, st.Dropped)
+	// Output: server received 2 events; sent=2 dropped=1
+}

@@ -19,8 +19,8 @@ import (
 const testKey = "sdk_test_key"
 
 // fakeServer implements the SDK's side of the server API contract: bearer
-// auth, definitions with ETags, the SSE stream and idempotent event
-// ingestion. Tests steer its failures.
+// auth, definitions with ETags, the SSE stream and idempotent ingestion of
+// exposures, outcomes and responses. Tests steer its failures.
 type fakeServer struct {
 	t   testing.TB
 	srv *httptest.Server
@@ -222,7 +222,15 @@ func (fs *fakeServer) events(w http.ResponseWriter, r *http.Request) {
 			errs = append(errs, fmt.Sprintf(`{"index":%d,"field":"metric","detail":"required"}`, i))
 		case e.Metric == "unknown-metric":
 			errs = append(errs, fmt.Sprintf(`{"index":%d,"field":"metric","detail":"no experiment has this metric"}`, i))
-		case e.Type != "exposure" && e.Type != "outcome":
+		case e.Type == "response" && (e.Question == "" || e.Metric != "" || e.Value != nil || e.Experiment != ""):
+			errs = append(errs, fmt.Sprintf(`{"index":%d,"field":"question","detail":"required, alone"}`, i))
+		case e.Type == "response" && !isStringOrNumber(e.Answer):
+			errs = append(errs, fmt.Sprintf(`{"index":%d,"field":"answer","detail":"must be a string or a number"}`, i))
+		case e.Answer == "not-an-option":
+			errs = append(errs, fmt.Sprintf(`{"index":%d,"field":"answer","detail":"must be one of the options"}`, i))
+		case e.Type != "response" && (e.Question != "" || e.Answer != nil):
+			errs = append(errs, fmt.Sprintf(`{"index":%d,"field":"question","detail":"only on a response"}`, i))
+		case e.Type != "exposure" && e.Type != "outcome" && e.Type != "response":
 			errs = append(errs, fmt.Sprintf(`{"index":%d,"field":"type","detail":"unknown"}`, i))
 		}
 	}
@@ -266,6 +274,15 @@ func (fs *fakeServer) events(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusAccepted)
 	fmt.Fprintf(w, `{"accepted":%d,"duplicates":%d}`, accepted, dups)
+}
+
+// isStringOrNumber is what the server accepts as an answer, as decoded.
+func isStringOrNumber(a any) bool {
+	switch a.(type) {
+	case string, float64:
+		return true
+	}
+	return false
 }
 
 func writeProblem(w http.ResponseWriter, status int, detail string, errs []string) {
