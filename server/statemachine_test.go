@@ -44,6 +44,8 @@ var (
 	smShares     = []any{0.74, 0.5, 0, 1, 1.2, -0.1, nil}
 	smSurveyNs   = []any{2128, 1, 2, 0, nil}
 	smGeneration = []string{"gen_z", "boomer", "millennial"}
+	smQuestions  = []string{"pref", "csat_q", "mins_q"}
+	smAnswers    = []any{"human", "chatbot", "robot", 1.0, 3.0, 6.0, -2.5, nil}
 )
 
 func (m *machine) pick(options int) int { return m.next(options) }
@@ -81,7 +83,8 @@ func (m *machine) definition(key string) string {
 		}
 		metrics = append(metrics, fmt.Sprintf(`{"key":%q,"kind":%q,"higher_is_better":%v%s}`, k, kind, m.pick(2) == 0, extra))
 	}
-	analysis := []string{`{}`, `{"sequential":false}`, `{"cuped_lookback_days":-1}`, `{"segments":["generation"],"correction":"bh"}`}[m.pick(4)]
+	analysis := []string{`{}`, `{"sequential":false}`, `{"cuped_lookback_days":-1}`, `{"segments":["generation"],"correction":"bh"}`,
+		`{"segments":["answer:pref","answer:csat_q"]}`, `{"segments":["answer:mins_q"]}`}[m.pick(6)]
 	return fmt.Sprintf(`{"key":%q,"name":"x","unit":"customer_id","variants":[%s],"metrics":[%s],"analysis":%s,"traffic":%v}`,
 		key, strings.Join(variants, ","), strings.Join(metrics, ","), analysis, []float64{1, 0.5}[m.pick(2)])
 }
@@ -101,7 +104,22 @@ func (m *machine) claim(id string) string {
 	}
 	add("survey_n", smSurveyNs[m.pick(len(smSurveyNs))])
 	add("metric", smMetrics[m.pick(len(smMetrics))])
-	switch m.pick(3) {
+	switch m.pick(4) {
+	case 3:
+		fields = fields[:2] // no survey_n: a say_do claim's stated side is the responses
+		if m.pick(4) == 0 {
+			add("survey_n", smSurveyNs[m.pick(len(smSurveyNs))])
+		}
+		add("metric", smMetrics[m.pick(len(smMetrics))])
+		add("kind", "say_do")
+		add("question", smQuestions[m.pick(len(smQuestions))])
+		add("answer", smAnswers[m.pick(3)])
+		if m.pick(3) == 0 {
+			add("variant", smVariants[m.pick(3)])
+		}
+		if m.pick(3) == 0 {
+			add("segment", smSegments[m.pick(len(smSegments))])
+		}
 	case 0:
 		add("kind", "share")
 		add("stated_share", smShares[m.pick(len(smShares))])
@@ -147,6 +165,15 @@ func (m *machine) events(key string) string {
 				unit, key, smVariants[m.pick(3)], ts, smGeneration[m.pick(3)]))
 			continue
 		}
+		if m.pick(4) == 0 {
+			answer := ""
+			if a := smAnswers[m.pick(len(smAnswers))]; a != nil {
+				answer = `,"answer":` + jsonValue(a)
+			}
+			evs = append(evs, fmt.Sprintf(`{"type":"response","unit_id":%q,"question":%q%s,"ts":%q}`,
+				unit, smQuestions[m.pick(len(smQuestions))], answer, ts))
+			continue
+		}
 		var value any = smValues[m.pick(len(smValues))]
 		if m.pick(8) == 0 {
 			value = smBadValues[m.pick(len(smBadValues))]
@@ -166,7 +193,20 @@ func (m *machine) act() {
 	key := m.expKey()
 	base := "/api/v1/experiments/" + key
 	var method, path, body string
-	switch op := m.pick(11); op {
+	switch op := m.pick(13); op {
+	case 11, 12:
+		q := smQuestions[m.pick(len(smQuestions))]
+		method, path = "POST", "/api/v1/questions"
+		if op == 12 {
+			method, path = "PUT", "/api/v1/questions/"+q
+		}
+		body = []string{
+			fmt.Sprintf(`{"key":%q,"text":"?","kind":"choice","options":["human","chatbot"]}`, q),
+			fmt.Sprintf(`{"key":%q,"text":"?","kind":"choice","options":["human","robot"]}`, q),
+			fmt.Sprintf(`{"key":%q,"text":"?","kind":"rating","scale":{"min":1,"max":5}}`, q),
+			fmt.Sprintf(`{"key":%q,"text":"?","kind":"number"}`, q),
+			fmt.Sprintf(`{"key":%q,"text":"?","kind":"choice","options":["only"]}`, q),
+		}[m.pick(5)]
 	case 0:
 		method, path, body = "POST", "/api/v1/experiments", m.definition(key)
 	case 1:
@@ -204,7 +244,7 @@ func (m *machine) check() {
 	reads := []struct {
 		path   string
 		cookie bool
-	}{{"/api/v1/experiments", false}, {"/experiments", true}}
+	}{{"/api/v1/experiments", false}, {"/experiments", true}, {"/api/v1/questions", false}}
 	for _, k := range m.keys {
 		reads = append(reads, struct {
 			path   string
