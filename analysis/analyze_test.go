@@ -260,3 +260,52 @@ func TestNoNaN(t *testing.T) {
 		}
 	}
 }
+
+// TestSayDoClaim: a say_do claim's result is the paired statistics of its
+// table, and its verdict reads the direction test against the stated side.
+func TestSayDoClaim(t *testing.T) {
+	in := twoArms(analysis.Binary, analysis.Stats{Units: 100, Sum: 50, SumSq: 50}, analysis.Stats{Units: 100, Sum: 60, SumSq: 60})
+	in.Questions = []analysis.QuestionDesign{{Key: "pref", Kind: "choice", Options: []string{"human", "bot"}}}
+	claim := analysis.Claim{ID: "sd", Statement: "s", Kind: analysis.ClaimSayDo, Question: "pref", Answer: "human", Metric: "m"}
+	tests := []struct {
+		name    string
+		cells   analysis.SayDoCells
+		verdict string
+	}{
+		{"sayers mostly do it", analysis.SayDoCells{SaidDid: 300, SaidDidnt: 100, DidntSayDid: 60, DidntSayDidnt: 140}, analysis.Holds},
+		{"most say it, few do it", analysis.SayDoCells{SaidDid: 100, SaidDidnt: 300, DidntSayDid: 20, DidntSayDidnt: 180}, analysis.Contradicted},
+		{"too few to tell", analysis.SayDoCells{SaidDid: 3, SaidDidnt: 2, DidntSayDid: 1, DidntSayDidnt: 1}, analysis.Inconclusive},
+		{"nobody answered", analysis.SayDoCells{}, analysis.Inconclusive},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			in := in
+			in.Claims = []analysis.Claim{claim}
+			in.SayDo = map[string]analysis.SayDoCells{"sd": tc.cells}
+			r, err := analysis.Analyze(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := r.Claims[0]
+			want := analysis.SayDoTable(tc.cells.SaidDid, tc.cells.SaidDidnt, tc.cells.DidntSayDid, tc.cells.DidntSayDidnt, r.Alpha, analysis.DefaultMargin)
+			if c.SayDoResult == nil || c.Table != tc.cells || c.Verdict != tc.verdict || c.Units != want.N {
+				t.Fatalf("result %+v, want table %+v and verdict %s", c, tc.cells, tc.verdict)
+			}
+			if want.N > 0 && (*c.Gap != *want.Gap || *c.GapCI != *want.GapCI || *c.PValue != *want.PValue || c.Magnitude != want.Magnitude) {
+				t.Errorf("gap %v %v p %v %s, want %v %v %v %s", *c.Gap, *c.GapCI, *c.PValue, c.Magnitude, *want.Gap, *want.GapCI, *want.PValue, want.Magnitude)
+			}
+			if want.N == 0 && (c.PValue != nil || c.Reason == "") {
+				t.Errorf("an empty table has p %v and reason %q", c.PValue, c.Reason)
+			}
+		})
+	}
+	t.Run("unknown question", func(t *testing.T) {
+		in := in
+		in.Questions = nil
+		in.Claims = []analysis.Claim{claim}
+		r, err := analysis.Analyze(in)
+		if err != nil || r.Claims[0].Reason == "" || r.Claims[0].SayDoResult != nil {
+			t.Fatalf("a say_do claim on an unknown question: %+v %v", r.Claims[0], err)
+		}
+	})
+}
