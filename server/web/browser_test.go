@@ -181,6 +181,33 @@ func TestBrowser(t *testing.T) {
 	e := newEnv(t, true)
 	e.grow(t, 4, 200)
 	t.Logf("server with demo data ready in %v", time.Since(start))
+	// What the pages must show follows the demo's claims, so that a claim
+	// added to the demo does not break the counts.
+	ctx := context.Background()
+	totalClaims := 0
+	for _, key := range []string{"choice-vs-single-fix", "human-vs-bot", "teach-vs-fix"} {
+		claims, err := e.svc.Claims(ctx, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		totalClaims += len(claims)
+	}
+	hvb, err := e.svc.Report(ctx, "human-vs-bot")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var charted, sayDo int
+	for _, c := range hvb.Claims {
+		if c.Revealed != nil {
+			charted++
+		}
+		if c.SayDoResult != nil && c.Units > 0 {
+			sayDo++
+		}
+	}
+	if sayDo == 0 {
+		t.Error("the demo's human-vs-bot has no say_do claim with data: the say/do picture goes untested")
+	}
 
 	t.Run("admin", func(t *testing.T) {
 		ctx, cancel := chromedp.NewContext(bctx, chromedp.WithNewBrowserContext())
@@ -193,8 +220,8 @@ func TestBrowser(t *testing.T) {
 			t.Errorf("list rows = %d, want 3", n)
 		}
 		badges := eval[[]string](t, ctx, `[...document.querySelectorAll('#experiments .badge')].map(b => b.textContent.trim())`)
-		if len(badges) != 7 { // 2 + 2 + 3 demo claims
-			t.Errorf("badges = %q, want 7", badges)
+		if len(badges) != totalClaims {
+			t.Errorf("badges = %q, want %d, one per demo claim", badges, totalClaims)
 		}
 		for _, b := range badges {
 			if !strings.HasSuffix(b, "Holds") && !strings.HasSuffix(b, "Contradicted") && !strings.HasSuffix(b, "Inconclusive") {
@@ -223,8 +250,13 @@ func TestBrowser(t *testing.T) {
 			summaries:   document.querySelectorAll('.claim .summary').length,
 			badges:      document.querySelectorAll('.claim .badge').length,
 			width:       Math.round(document.querySelector('.forest svg').getBoundingClientRect().width),
+			sayDoCharts: document.querySelectorAll('.say-do svg').length,
+			sayDoSegs:   document.querySelectorAll('.say-do svg rect.seg').length,
+			sayDoTitles: document.querySelectorAll('.say-do svg > title').length,
+			sayDoHatch:  [...document.querySelectorAll('.say-do svg rect.seg.seg-didnt')].filter(r => getComputedStyle(r).fill.startsWith('url(')).length,
 		})`)
-		want := map[string]int{"claimCharts": 2, "forests": 4, "forestMarks": 4, "zeroLines": 4, "summaries": 2, "badges": 2}
+		want := map[string]int{"claimCharts": charted, "forests": 4, "forestMarks": 4, "zeroLines": 4, "summaries": len(hvb.Claims), "badges": len(hvb.Claims),
+			"sayDoCharts": sayDo, "sayDoSegs": 4 * sayDo, "sayDoTitles": sayDo, "sayDoHatch": 2 * sayDo}
 		for k, n := range want {
 			if counts[k] != n {
 				t.Errorf("%s = %d, want %d (all: %v)", k, counts[k], n, counts)
@@ -246,6 +278,30 @@ func TestBrowser(t *testing.T) {
 			t.Errorf("first summary %q, want the share claim's sentence", summary)
 		}
 		screenshot(t, ctx, "report.png")
+
+		// A question created through the form is listed; the demo's
+		// answered questions are shown as locked.
+		do(t, ctx, chromedp.Navigate(e.url+"/questions/new"))
+		do(t, ctx,
+			chromedp.SendKeys(chromedp.ID("f-key"), "web_pref"),
+			chromedp.SendKeys(chromedp.ID("f-text"), "Email or phone?"),
+			chromedp.SetValue(chromedp.ID("f-options"), "email\nphone"),
+		)
+		submit(t, ctx, "#save-question")
+		if u := location(t, ctx); u != e.url+"/questions?done=question-created" {
+			t.Fatalf("after creating a question at %s:\n%s", u, eval[string](t, ctx, `document.body.innerText`))
+		}
+		listed := eval[map[string]any](t, ctx, `({
+			row: (document.querySelector('#questions tr[data-key="web_pref"]') || {}).innerText || '',
+			locked: document.querySelectorAll('#questions .answered').length,
+		})`)
+		if row, _ := listed["row"].(string); !strings.Contains(row, "email · phone") || !strings.Contains(row, "none yet") {
+			t.Errorf("the new question's row: %q", row)
+		}
+		if n, _ := listed["locked"].(float64); n < 1 {
+			t.Errorf("no demo question is shown as answered: %v", listed)
+		}
+		screenshot(t, ctx, "questions.png")
 
 		// Create a draft through the form.
 		do(t, ctx, chromedp.Navigate(e.url+"/experiments/new"))

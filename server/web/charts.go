@@ -296,3 +296,94 @@ func (c timeChart) SVG() template.HTML {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// sayDoRow is one group of a say/do picture: the customers who gave the
+// answer, or the others, split by whether they did it.
+type sayDoRow struct {
+	Label, Count string // "Said “human”", "n = 612"
+	Did, Didnt   int64
+	// DidText and DidntText are the labelled shares, e.g. "did 412 · 67.3%";
+	// Null, when set, says why the group has no split (it has no units).
+	DidText, DidntText, Null string
+}
+
+// sayDoChart draws a say_do claim's 2×2 table as two 100%-stacked bars,
+// one per group, so that what the sayers did stands above what the others
+// did. Did is solid and did-not hatched, each with a text label, so the
+// two differ without colour. Overall, when set, is a dashed line at the
+// share of everyone who did it.
+type sayDoChart struct {
+	ID, Title, Desc  string
+	Rows             []sayDoRow
+	AxisLabel        string
+	DidKey, DidntKey string // legend texts
+	Overall          *float64
+	OverallLabel     string
+}
+
+func (c sayDoChart) SVG() template.HTML {
+	const barHeight, rowH, legendH = 30.0, 58.0, 30.0
+	x := scale{0, 1, plotLeft, plotRight}
+	plotBottom := chartTop + float64(len(c.Rows))*rowH
+	height := plotBottom + 44 + legendH
+	hatch := c.ID + "-hatch"
+
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg class="chart say-do-chart" id="%s" viewBox="0 0 %d %.0f" role="img" aria-labelledby="%s-t %s-d" xmlns="http://www.w3.org/2000/svg">`,
+		esc(c.ID), chartWidth, height, esc(c.ID), esc(c.ID))
+	fmt.Fprintf(&b, `<title id="%s-t">%s</title><desc id="%s-d">%s</desc>`, esc(c.ID), esc(c.Title), esc(c.ID), esc(c.Desc))
+	// The hatch is a pattern referenced by attribute, not by a style, so the
+	// CSP's style-src leaves it alone.
+	fmt.Fprintf(&b, `<defs><pattern id="%s" width="7" height="7" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">`+
+		`<rect class="hatch-bg" width="7" height="7"/><line class="hatch-line" x1="0" y1="0" x2="0" y2="7"/></pattern></defs>`, esc(hatch))
+	for _, t := range []float64{0, 0.25, 0.5, 0.75, 1} {
+		px := x.at(t)
+		fmt.Fprintf(&b, `<line class="grid" x1="%.1f" y1="%d" x2="%.1f" y2="%.1f"/>`, px, chartTop, px, plotBottom)
+		fmt.Fprintf(&b, `<text class="tick" x="%.1f" y="%.1f" text-anchor="middle">%s</text>`, px, plotBottom+16, esc(fmtPct(t)))
+	}
+	fmt.Fprintf(&b, `<text class="axis-label" x="%.1f" y="%.1f" text-anchor="middle">%s</text>`, float64(plotLeft+plotRight)/2, plotBottom+36, esc(c.AxisLabel))
+	for i, r := range c.Rows {
+		top := chartTop + float64(i)*rowH + (rowH-barHeight)/2
+		mid := top + barHeight/2
+		fmt.Fprintf(&b, `<g class="say-do-row">`)
+		fmt.Fprintf(&b, `<text class="row-label" x="%d" y="%.1f" text-anchor="end">%s</text>`, plotLeft-10, mid-3, esc(r.Label))
+		fmt.Fprintf(&b, `<text class="row-count" x="%d" y="%.1f" text-anchor="end">%s</text>`, plotLeft-10, mid+13, esc(r.Count))
+		n := r.Did + r.Didnt
+		if n <= 0 {
+			fmt.Fprintf(&b, `<rect class="seg-empty" x="%d" y="%.1f" width="%d" height="%.1f"/>`, plotLeft, top, plotRight-plotLeft, barHeight)
+			fmt.Fprintf(&b, `<text class="null" x="%.1f" y="%.1f" text-anchor="middle">%s</text>`, float64(plotLeft+plotRight)/2, mid+4, esc("— "+r.Null))
+			b.WriteString(`</g>`)
+			continue
+		}
+		split := x.at(float64(r.Did) / float64(n))
+		fmt.Fprintf(&b, `<rect class="seg seg-did" x="%d" y="%.1f" width="%.1f" height="%.1f"/>`, plotLeft, top, split-plotLeft, barHeight)
+		fmt.Fprintf(&b, `<rect class="seg seg-didnt" fill="url(#%s)" x="%.1f" y="%.1f" width="%.1f" height="%.1f"/>`, esc(hatch), split, top, plotRight-split, barHeight)
+		swatch(&b, plotRight+12, mid-13, "", "seg-did")
+		fmt.Fprintf(&b, `<text class="row-value" x="%d" y="%.1f">%s</text>`, plotRight+28, mid-3, esc(r.DidText))
+		swatch(&b, plotRight+12, mid+3, hatch, "seg-didnt")
+		fmt.Fprintf(&b, `<text class="row-value" x="%d" y="%.1f">%s</text>`, plotRight+28, mid+13, esc(r.DidntText))
+		b.WriteString(`</g>`)
+	}
+	fmt.Fprintf(&b, `<line class="axis" x1="%d" y1="%.1f" x2="%d" y2="%.1f"/>`, plotLeft, plotBottom, plotRight, plotBottom)
+	if c.Overall != nil {
+		ox := x.at(*c.Overall)
+		fmt.Fprintf(&b, `<line class="ref" x1="%.1f" y1="%d" x2="%.1f" y2="%.1f"/>`, ox, chartTop-6, ox, plotBottom)
+		fmt.Fprintf(&b, `<text class="ref-label" x="%.1f" y="%d" text-anchor="middle">%s</text>`, ox, chartTop-10, esc(c.OverallLabel))
+	}
+	ly := plotBottom + 44 + legendH/2
+	swatch(&b, plotLeft, ly-9, "", "seg-did")
+	fmt.Fprintf(&b, `<text class="legend" x="%d" y="%.1f">%s</text>`, plotLeft+16, ly, esc(c.DidKey))
+	swatch(&b, (plotLeft+plotRight)/2, ly-9, hatch, "seg-didnt")
+	fmt.Fprintf(&b, `<text class="legend" x="%d" y="%.1f">%s</text>`, (plotLeft+plotRight)/2+16, ly, esc(c.DidntKey))
+	b.WriteString(`</svg>`)
+	return template.HTML(b.String())
+}
+
+// swatch is a legend key: a small square filled like its bar segment.
+func swatch(b *strings.Builder, x, y float64, pattern, class string) {
+	fill := ""
+	if pattern != "" {
+		fill = fmt.Sprintf(` fill="url(#%s)"`, esc(pattern))
+	}
+	fmt.Fprintf(b, `<rect class="swatch %s"%s x="%.1f" y="%.1f" width="11" height="11"/>`, class, fill, x, y)
+}

@@ -19,13 +19,15 @@ type claimForm map[string]string
 
 var claimFields = []string{"id", "statement", "source", "survey_n", "kind", "metric", "option", "margin",
 	"stated_share", "variant", "segment", "preferred", "other", "stated_effect",
-	"segment_a", "segment_b", "stated_a", "stated_b", "survey_n_a", "survey_n_b"}
+	"segment_a", "segment_b", "stated_a", "stated_b", "survey_n_a", "survey_n_b", "question", "answer"}
 
 func claimFormOf(c *experiments.Claim) claimForm {
 	f := claimForm{"id": c.ID, "statement": c.Statement, "source": c.Source, "kind": string(c.Kind), "metric": c.Metric,
 		"option": c.Option, "variant": c.Variant, "segment": c.Segment, "preferred": c.Preferred, "other": c.Other,
-		"segment_a": c.SegmentA, "segment_b": c.SegmentB}
-	f["survey_n"] = strconv.FormatInt(c.SurveyN, 10)
+		"segment_a": c.SegmentA, "segment_b": c.SegmentB, "question": c.Question, "answer": c.Answer}
+	if c.SurveyN != 0 { // a say_do claim has none, and the form leaves it empty
+		f["survey_n"] = strconv.FormatInt(c.SurveyN, 10)
+	}
 	for k, v := range map[string]*float64{"margin": c.Margin, "stated_share": c.StatedShare, "stated_effect": c.StatedEffect, "stated_a": c.StatedA, "stated_b": c.StatedB} {
 		if v != nil {
 			f[k] = num(*v)
@@ -75,7 +77,7 @@ func (f claimForm) claim() (analysis.Claim, []experiments.FieldError) {
 	c := analysis.Claim{
 		ID: f["id"], Statement: f["statement"], Source: f["source"], Kind: analysis.ClaimKind(f["kind"]), Metric: f["metric"],
 		Option: f["option"], Variant: f["variant"], Segment: f["segment"], Preferred: f["preferred"], Other: f["other"],
-		SegmentA: f["segment_a"], SegmentB: f["segment_b"],
+		SegmentA: f["segment_a"], SegmentB: f["segment_b"], Question: f["question"], Answer: f["answer"],
 		SurveyN: count("survey_n"), SurveyNA: count("survey_n_a"), SurveyNB: count("survey_n_b"),
 		Margin: opt("margin"), StatedShare: opt("stated_share"), StatedEffect: opt("stated_effect"),
 		StatedA: opt("stated_a"), StatedB: opt("stated_b"),
@@ -92,10 +94,11 @@ type claimFormView struct {
 	Share   []field
 	Effect  []field
 	Gap     []field
+	SayDo   []field
 	Errors  []errorLink
 }
 
-func (f claimForm) view(e *experiments.Experiment, isNew bool, errs []experiments.FieldError) claimFormView {
+func (f claimForm) view(e *experiments.Experiment, questions []*experiments.Question, isNew bool, errs []experiments.FieldError) claimFormView {
 	v := claimFormView{Exp: e, New: isNew}
 	known := map[string]bool{}
 	mk := func(name, label, hint string) field {
@@ -106,7 +109,8 @@ func (f claimForm) view(e *experiments.Experiment, isNew bool, errs []experiment
 	id.Disabled = !isNew
 	kind := mk("kind", "Kind", "")
 	kind.Type = "select"
-	kind.Options = options(f["kind"], "share", "share: customers offered both options pick one", "effect", "effect: an A/B comparison of two variants", "segment_gap", "segment gap: a share differs between two segments")
+	kind.Options = options(f["kind"], "share", "share: customers offered both options pick one", "effect", "effect: an A/B comparison of two variants", "segment_gap", "segment gap: a share differs between two segments",
+		"say_do", "say/do: each customer’s own answer beside what they did")
 	var metricKeys []string
 	for _, m := range e.Metrics {
 		metricKeys = append(metricKeys, m.Key, m.Key+" ("+string(m.Kind)+")")
@@ -117,11 +121,11 @@ func (f claimForm) view(e *experiments.Experiment, isNew bool, errs []experiment
 	stmt := mk("statement", "Statement", "What the survey says, e.g. “74% would rather wait 10 minutes for a human”.")
 	stmt.Type = "textarea"
 	v.Common = []field{id, stmt, mk("source", "Source", "Who asked whom, and when."),
-		mk("survey_n", "Survey respondents (n)", "The survey is a sample: its n sets the stated figure’s interval."),
+		mk("survey_n", "Survey respondents (n)", "The survey is a sample: its n sets the stated figure’s interval. Not for a say/do claim (leave it empty): its stated side is the customers’ own answers."),
 		kind, metric, mk("margin", "Equivalence margin", "Optional; default 0.05 (5 points) for “matches”."),
 		mk("option", "Stated option, in words", "Optional, for the summary sentence, e.g. “a human”.")}
 	v.Share = []field{mk("stated_share", "Stated share", "From 0 to 1, e.g. 0.74."),
-		mk("variant", "Variant", "Optional; empty pools every variant."),
+		mk("variant", "Variant", "Optional, for a share or say/do claim; empty pools every variant."),
 		mk("segment", "Segment", "Optional, as attribute=value.")}
 	v.Effect = []field{mk("preferred", "Preferred variant", "The variant the survey favours."),
 		mk("other", "Other variant", "Optional; default the control."),
@@ -130,9 +134,10 @@ func (f claimForm) view(e *experiments.Experiment, isNew bool, errs []experiment
 		mk("survey_n_a", "Respondents in A", "Optional; default half of n."),
 		mk("segment_b", "Segment B", "Another value of the same attribute."), mk("stated_b", "Stated share in B", "e.g. 0.51"),
 		mk("survey_n_b", "Respondents in B", "Optional; default half of n.")}
+	v.SayDo = sayDoFields(f, questions, mk)
 	placed, general := place(errs, known)
 	v.General = general
-	for _, group := range [][]field{v.Common, v.Share, v.Effect, v.Gap} {
+	for _, group := range [][]field{v.Common, v.Share, v.Effect, v.Gap, v.SayDo} {
 		for i := range group {
 			group[i].Errs = placed[group[i].Name]
 			if len(group[i].Errs) > 0 {
@@ -143,12 +148,47 @@ func (f claimForm) view(e *experiments.Experiment, isNew bool, errs []experiment
 	return v
 }
 
+// sayDoFields are the question, a choice of the choice questions (a
+// say_do claim needs one), and the answer, with the options in the hint:
+// without a script the form cannot narrow the answers to the question.
+func sayDoFields(f claimForm, questions []*experiments.Question, mk func(name, label, hint string) field) []field {
+	question := mk("question", "Question", "A choice question; its answers arrive as response events.")
+	question.Type = "select"
+	pairs := []string{"", "— (not a say/do claim)"}
+	listed := false
+	var answers []string
+	for _, q := range questions {
+		if q.Kind != experiments.QuestionChoice {
+			continue
+		}
+		pairs = append(pairs, q.Key, q.Key+": "+q.Text)
+		answers = append(answers, q.Key+": "+strings.Join(q.Options, ", "))
+		listed = listed || q.Key == f["question"]
+	}
+	if !listed && f["question"] != "" { // keep what was chosen, so that the error names it
+		pairs = append(pairs, f["question"], f["question"])
+	}
+	question.Options = options(f["question"], pairs...)
+	hint := "The option whose sayers are compared with the others, exactly as listed."
+	if len(answers) > 0 {
+		hint += " Options: " + strings.Join(answers, "; ") + "."
+	} else {
+		hint += " No choice question exists yet: add one under Questions."
+	}
+	return []field{question, mk("answer", "Answer", hint)}
+}
+
 func (a *app) newClaim(c *gin.Context) error {
-	e, err := a.svc.GetExperiment(c.Request.Context(), c.Param("key"))
+	ctx := c.Request.Context()
+	e, err := a.svc.GetExperiment(ctx, c.Param("key"))
 	if err != nil {
 		return err
 	}
-	v := claimForm{"kind": "share"}.view(e, true, nil)
+	qs, err := a.svc.Questions(ctx)
+	if err != nil {
+		return err
+	}
+	v := claimForm{"kind": "share"}.view(e, qs, true, nil)
 	v.Action = "/experiments/" + url.PathEscape(e.Key) + "/claims/new"
 	a.render(c, http.StatusOK, "claim", "New claim", v)
 	return nil
@@ -164,7 +204,11 @@ func (a *app) editClaim(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	v := claimFormOf(cl).view(e, false, nil)
+	qs, err := a.svc.Questions(ctx)
+	if err != nil {
+		return err
+	}
+	v := claimFormOf(cl).view(e, qs, false, nil)
 	v.Action = "/experiments/" + url.PathEscape(e.Key) + "/claims/" + url.PathEscape(cl.ID) + "/edit"
 	a.render(c, http.StatusOK, "claim", "Edit claim "+cl.ID, v)
 	return nil
@@ -200,7 +244,11 @@ func (a *app) saveClaim(c *gin.Context) error {
 		if ee := (*experiments.Error)(nil); errors.As(err, &ee) {
 			fes, msg = ee.Fields, ee.Message
 		}
-		v := f.view(e, id == "", fes)
+		qs, qerr := a.svc.Questions(ctx)
+		if qerr != nil {
+			return qerr
+		}
+		v := f.view(e, qs, id == "", fes)
 		if len(fes) == 0 || code == experiments.CodeConflict {
 			v.General = append([]string{msg}, v.General...)
 		}

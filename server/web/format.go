@@ -26,52 +26,36 @@ func signed(s string, negative, plus bool) string {
 	return s
 }
 
-// fmtNum shows a metric value with three or so significant digits.
+// fmtNum shows a metric value with about three significant digits, as
+// analysis.FormatNumber writes it, with a typographic minus.
 func fmtNum(x float64) string {
 	if math.IsNaN(x) || math.IsInf(x, 0) {
 		return "—"
 	}
-	a := math.Abs(x)
-	var s string
-	switch {
-	case a == 0:
-		return "0"
-	case a >= 1000:
-		s = fmtInt(int64(math.Round(a)))
-	case a >= 100:
-		s = strconv.FormatFloat(a, 'f', 0, 64)
-	case a >= 10:
-		s = strconv.FormatFloat(a, 'f', 1, 64)
-	case a >= 0.01:
-		s = strconv.FormatFloat(a, 'f', 2, 64)
-	default:
-		s = strconv.FormatFloat(a, 'g', 2, 64)
-	}
-	return signed(s, x < 0 && s != "0" && s != "0.00", false)
+	s := analysis.FormatNumber(math.Abs(x))
+	return signed(s, x < 0 && !isZero(s), false)
 }
+
+// isZero reports whether a formatted number reads as zero, so that a tiny
+// negative value is not shown as "−0".
+func isZero(s string) bool { return strings.Trim(s, "0.,") == "" }
 
 // fmtSigned is fmtNum with an explicit sign, for differences.
 func fmtSigned(x float64) string {
 	s := fmtNum(x)
-	if x > 0 && s != "0" && s != "0.00" {
+	if x > 0 && !isZero(s) {
 		return "+" + s
 	}
 	return s
 }
 
-// fmtInt groups thousands: 2,128.
+// fmtInt groups thousands as analysis.FormatCount does: 2,128.
 func fmtInt(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
+	s := analysis.FormatCount(n)
+	if rest, ok := strings.CutPrefix(s, "-"); ok {
+		return signed(rest, true, false)
 	}
-	return signed(b.String(), neg, false)
+	return s
 }
 
 // fmtPct shows a share (0.612) as a labelled percentage: 61.2%.
@@ -101,24 +85,22 @@ func fmtRel(x float64) string {
 	return s
 }
 
-// fmtP shows a p-value; anything below 0.001 is "< 0.001", never 0.
+// fmtP shows a p-value as analysis.FormatPValue does, so that a table
+// and the summary sentence above it agree: anything below 0.001 is
+// "< 0.001", never 0.
 func fmtP(p *float64) string {
-	switch {
-	case p == nil || math.IsNaN(*p):
+	if p == nil {
 		return "—"
-	case *p < 0.001:
-		return "< 0.001"
 	}
-	return strconv.FormatFloat(*p, 'f', 3, 64)
+	return analysis.FormatPValue(*p)
 }
 
 // fmtPEq is fmtP for prose: "p < 0.001" or "p = 0.042".
 func fmtPEq(p *float64) string {
-	s := fmtP(p)
-	if strings.HasPrefix(s, "<") {
-		return "p " + s
+	if p == nil {
+		return "p = —"
 	}
-	return "p = " + s
+	return analysis.FormatP(*p)
 }
 
 // fmtChance shows a probability without claiming certainty.

@@ -15,9 +15,10 @@ func TestFormat(t *testing.T) {
 		{fmtP(p(0.000999)), "< 0.001"},
 		{fmtP(p(0.001)), "0.001"},
 		{fmtP(p(0.04249)), "0.042"},
-		{fmtP(p(1)), "1.000"},
+		{fmtP(p(1)), "1"},
+		{fmtP(p(0.1234)), "0.12"}, // as analysis.FormatPValue writes it in the summaries
 		{fmtPEq(p(1e-9)), "p < 0.001"},
-		{fmtPEq(p(0.5)), "p = 0.500"},
+		{fmtPEq(p(0.5)), "p = 0.5"},
 		{fmtPct(0.612), "61.2%"},
 		{fmtPct(0), "0.0%"},
 		{fmtPct(-0.0001), "0.0%"},

@@ -33,11 +33,23 @@ type srmView struct {
 }
 
 type claimView struct {
-	ID, Statement, Summary, Verdict, Magnitude string
-	Chart                                      template.HTML
-	Note                                       string
-	HasStated                                  bool
+	ID, Kind, Statement, Summary, Verdict, Magnitude string
+	Chart                                            template.HTML
+	Note                                             string
+	HasStated                                        bool
+	SayDo                                            *sayDoView
 }
+
+// sayDoView is what a say_do claim adds: its 2×2 picture and the paired
+// statistics beside it.
+type sayDoView struct {
+	Chart template.HTML
+	Stats []statLine
+}
+
+// statLine is one labelled figure; Value is "— (reason)" when the report
+// has none.
+type statLine struct{ Label, Value string }
 
 type metricView struct {
 	Key, Kind string
@@ -136,7 +148,7 @@ func buildReport(rv *experiments.ReportView) reportView {
 }
 
 func claimViewOf(i int, c analysis.ClaimResult, def *experiments.Claim, r *analysis.Report) claimView {
-	cv := claimView{ID: c.ID, Statement: c.Statement, Summary: c.Summary, Verdict: c.Verdict, Magnitude: c.Magnitude}
+	cv := claimView{ID: c.ID, Kind: string(c.Kind), Statement: c.Statement, Summary: c.Summary, Verdict: c.Verdict, Magnitude: c.Magnitude}
 	if c.Revealed == nil {
 		cv.Note = "No data yet: " + c.Reason
 		return cv
@@ -159,6 +171,16 @@ func claimViewOf(i int, c analysis.ClaimResult, def *experiments.Claim, r *analy
 		}
 		stated.Value = valueText(stated, fmtPct)
 		revealed.Value = valueText(revealed, fmtPct)
+	case analysis.ClaimSayDo:
+		ch.Fixed, ch.Ref, ch.RefLabel = &[2]float64{0, 1}, 0.5, "half"
+		ch.AxisLabel = "Share of the customers who answered (%)"
+		stated.Label, stated.Point, stated.CI = "Said it (stated)", c.Stated, interval(c.StatedCI)
+		revealed.Label = fmt.Sprintf("Did it (%s units)", fmtInt(c.Units))
+		stated.Value = valueText(stated, fmtPct)
+		revealed.Value = valueText(revealed, fmtPct)
+		if c.SayDoResult != nil {
+			cv.SayDo = sayDoViewOf(i, c, def, level)
+		}
 	case analysis.ClaimSegmentGap:
 		ch.Ref, ch.RefLabel, ch.Tick = 0, "no gap", fmtPP
 		ch.AxisLabel = "Difference between the segments (percentage points)"
@@ -190,6 +212,87 @@ func claimViewOf(i int, c analysis.ClaimResult, def *experiments.Claim, r *analy
 	ch.Rows = rows
 	cv.Chart = ch.SVG()
 	return cv
+}
+
+// sayDoViewOf draws the claim's table and lists its paired statistics.
+// Every figure is the report's, save sums of its cells (a group's size) and
+// complements (the share that did not); the bars' geometry is drawn here.
+func sayDoViewOf(i int, c analysis.ClaimResult, def *experiments.Claim, level string) *sayDoView {
+	t := c.Table
+	answer := "the answer"
+	if def != nil && def.Answer != "" {
+		answer = "“" + def.Answer + "”"
+	}
+	why := func(field string) string {
+		if r := c.NullReasons[field]; r != "" {
+			return "— (" + r + ")"
+		}
+		return "—"
+	}
+	// share writes a group's labelled shares; the did-not share is the
+	// complement of the report's, so that the two always add up to 100%.
+	share := func(did, didnt int64, p *float64, field string) (string, string) {
+		if p == nil {
+			return "did " + fmtInt(did) + " · " + why(field), "did not " + fmtInt(didnt)
+		}
+		return "did " + fmtInt(did) + " · " + fmtPct(*p), "did not " + fmtInt(didnt) + " · " + fmtPct(1-*p)
+	}
+	said := sayDoRow{Label: "Said " + answer, Count: "n = " + fmtInt(t.SaidDid+t.SaidDidnt), Did: t.SaidDid, Didnt: t.SaidDidnt, Null: c.NullReasons["did_given_said"]}
+	said.DidText, said.DidntText = share(t.SaidDid, t.SaidDidnt, c.DidGivenSaid, "did_given_said")
+	others := sayDoRow{Label: "Did not say it", Count: "n = " + fmtInt(t.DidntSayDid+t.DidntSayDidnt), Did: t.DidntSayDid, Didnt: t.DidntSayDidnt, Null: c.NullReasons["did_given_not_said"]}
+	others.DidText, others.DidntText = share(t.DidntSayDid, t.DidntSayDidnt, c.DidGivenNotSaid, "did_given_not_said")
+
+	kappa := why("kappa")
+	if c.Kappa != nil {
+		kappa = fmtNum(*c.Kappa) + " " + fmtInterval(c.KappaCI, fmtNum)
+	}
+	gap := why("gap")
+	if c.Gap != nil {
+		gap = fmtPP(*c.Gap) + " " + fmtInterval(c.GapCI, fmtPP)
+		if c.GapPValue != nil {
+			gap += ", " + fmtPEq(c.GapPValue)
+		}
+	}
+	given := func(p *float64, ci *analysis.Interval, field string) string {
+		if p == nil {
+			return why(field)
+		}
+		return fmtPct(*p) + " " + fmtInterval(ci, fmtPct)
+	}
+	v := &sayDoView{Stats: []statLine{
+		{"Agreement of saying and doing beyond chance (Cohen’s κ; 0 is chance, 1 is perfect)", kappa},
+		{"Did it, among those who said " + answer, given(c.DidGivenSaid, c.DidGivenSaidCI, "did_given_said")},
+		{"Did it, among the others", given(c.DidGivenNotSaid, c.DidGivenNotSaidCI, "did_given_not_said")},
+		{"Gap: share who did it minus share who said it", gap},
+	}}
+	for j := range v.Stats {
+		if !strings.HasPrefix(v.Stats[j].Value, "—") {
+			v.Stats[j].Label += " [" + level + " CI]"
+		}
+	}
+	ch := sayDoChart{
+		ID:        fmt.Sprintf("say-do-%d", i),
+		Title:     "What the customers who said " + answer + " did, and what the others did: " + c.ID,
+		AxisLabel: "Share of each group that did it (" + c.Metric + ")",
+		Rows:      []sayDoRow{said, others},
+		DidKey:    "did it (" + c.Metric + ")",
+		DidntKey:  "did not",
+		Overall:   c.Revealed,
+	}
+	if c.Revealed != nil {
+		ch.OverallLabel = "everyone: " + fmtPct(*c.Revealed)
+	}
+	var desc []string
+	for _, r := range ch.Rows {
+		if r.Did+r.Didnt == 0 {
+			desc = append(desc, r.Label+": no units ("+r.Null+")")
+			continue
+		}
+		desc = append(desc, fmt.Sprintf("%s (%s): %s; %s", r.Label, r.Count, r.DidText, r.DidntText))
+	}
+	ch.Desc = strings.Join(desc, ". ") + ". Cohen’s κ: " + kappa + "."
+	v.Chart = ch.SVG()
+	return v
 }
 
 func valueText(r intervalRow, f func(float64) string) string {

@@ -50,3 +50,63 @@ func TestReportEdgeCases(t *testing.T) {
 		t.Error("report shows NaN or Inf")
 	}
 }
+
+// A say_do claim draws its table as two split bars with their counts and
+// shares, and a group without units as an empty bar with the report's
+// reason, never NaN.
+func TestSayDoPicture(t *testing.T) {
+	full := analysis.SayDoTable(412, 200, 198, 190, 0.05, analysis.DefaultMargin)
+	// Nobody said it and nobody did: κ is undefined too.
+	noneSaid := analysis.SayDoTable(0, 0, 0, 100, 0.05, analysis.DefaultMargin)
+	result := func(id string, s analysis.SayDoStats) analysis.ClaimResult {
+		return analysis.ClaimResult{ID: id, Kind: analysis.ClaimSayDo, Metric: "chose_human", Statement: "Sayers choose a human",
+			Verdict: analysis.Inconclusive, Units: s.N, Stated: s.Stated, StatedCI: s.StatedCI, Revealed: s.Revealed, RevealedCI: s.RevealedCI,
+			Gap: s.Gap, GapCI: s.GapCI, GapPValue: s.GapPValue, Summary: "Summary of " + id,
+			SayDoResult: &analysis.SayDoResult{Table: s.Table, Kappa: s.Kappa, KappaCI: s.KappaCI,
+				DidGivenSaid: s.DidGivenSaid, DidGivenSaidCI: s.DidGivenSaidCI, DidGivenNotSaid: s.DidGivenNotSaid,
+				DidGivenNotSaidCI: s.DidGivenNotSaidCI, NullReasons: s.NullReasons}}
+	}
+	r := &analysis.Report{Experiment: "x", Alpha: 0.05, Correction: "holm", FamilySize: 2,
+		Claims: []analysis.ClaimResult{result("full", full), result("none-said", noneSaid)}}
+	claims := []*experiments.Claim{
+		{Claim: analysis.Claim{ID: "full", Kind: analysis.ClaimSayDo, Question: "agent_pref", Answer: "human"}},
+		{Claim: analysis.Claim{ID: "none-said", Kind: analysis.ClaimSayDo, Question: "agent_pref", Answer: "human"}},
+	}
+	e := &experiments.Experiment{Key: "x", Name: "X", Status: experiments.StatusRunning}
+	v := buildReport(&experiments.ReportView{Experiment: e, Report: r, Claims: claims})
+	var buf bytes.Buffer
+	if err := newApp(nil, nil).pages["report"].ExecuteTemplate(&buf, "layout", page{Title: "X", Data: v}); err != nil {
+		t.Fatal(err)
+	}
+	body := buf.String()
+	counts := map[string]int{
+		`<svg class="chart say-do-chart"`:   2,
+		`<rect class="seg seg-did"`:         3, // both groups of "full", the others of "none-said"
+		`<rect class="seg seg-didnt"`:       3,
+		`<rect class="seg-empty"`:           1,
+		`<title id="say-do-0-t">`:           1,
+		`<desc id="say-do-0-d">`:            1,
+		`class="ref"`:                       2 + 2, // everyone's share, and "half" on each stated-vs-revealed chart
+		`<dl class="say-do-stats">`:         2,
+		`patternUnits="userSpaceOnUse"`:     2,
+		`<figure class="chart-box say-do">`: 2,
+	}
+	for s, want := range counts {
+		if got := strings.Count(body, s); got != want {
+			t.Errorf("%d × %q, want %d", got, s, want)
+		}
+	}
+	for _, want := range []string{
+		"Said “human”", "n = 612", "n = 388", "did 412 · " + fmtPct(*full.DidGivenSaid), "did not 200 · ",
+		"Did not say it", "everyone: " + fmtPct(*full.Revealed), "Cohen’s κ", fmtNum(*full.Kappa),
+		"— no unit said it", "— (no unit said it)", "— (kappa undefined",
+		"Said it (stated)", "Did it (1,000 units)", "stated: the share who gave the answer",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+	if strings.Contains(body, "NaN") || strings.Contains(body, "Inf") {
+		t.Error("report shows NaN or Inf")
+	}
+}

@@ -1,9 +1,10 @@
 // Package web serves Revealed's pages for analysts and product teams: the
 // experiment list, the significance report with its charts and claim
-// verdicts, and the experiment editor. Pages are rendered on the server with
-// html/template; templates, CSS and charts (SVG drawn in Go) are embedded, so
-// the pages need nothing from another origin and no script at all, which
-// keeps them working under a strict Content-Security-Policy.
+// verdicts, the experiment editor, and the survey questions. Pages are
+// rendered on the server with html/template; templates, CSS and charts (SVG
+// drawn in Go) are embedded, so the pages need nothing from another origin
+// and no script at all, which keeps them working under a strict
+// Content-Security-Policy.
 package web
 
 import (
@@ -59,7 +60,8 @@ type app struct {
 }
 
 // Register mounts the web pages on r: GET / (redirects), /login, /logout,
-// /experiments, /experiments/:key, the editor routes and /static/*.
+// /experiments, /experiments/:key, the editor routes, /questions and
+// /static/*.
 func Register(r *gin.Engine, svc *experiments.Service, log *slog.Logger) {
 	a := newApp(svc, log)
 	r.GET("/", func(c *gin.Context) { c.Redirect(http.StatusSeeOther, "/experiments") })
@@ -87,6 +89,13 @@ func Register(r *gin.Engine, svc *experiments.Service, log *slog.Logger) {
 	g.POST("/:key/claims/:id/edit", a.csrf, a.editor, a.handle(a.saveClaim))
 	g.GET("/:key/claims/:id/delete", a.editor, a.handle(a.confirmDeleteClaim))
 	g.POST("/:key/claims/:id/delete", a.csrf, a.editor, a.handle(a.deleteClaim))
+
+	q := r.Group("/questions", a.auth)
+	q.GET("", a.handle(a.questions))
+	q.GET("/new", a.editor, a.handle(a.newQuestion))
+	q.POST("/new", a.csrf, a.editor, a.handle(a.createQuestion))
+	q.GET("/:key/edit", a.editor, a.handle(a.editQuestion))
+	q.POST("/:key/edit", a.csrf, a.editor, a.handle(a.updateQuestion))
 }
 
 func newApp(svc *experiments.Service, log *slog.Logger) *app {
@@ -114,7 +123,7 @@ func newApp(svc *experiments.Service, log *slog.Logger) *app {
 		"magnitud": magnitudeLabel,
 		"errs":     func(l []errorLink, g []string) errorSummary { return errorSummary{l, g} },
 	}
-	for _, page := range []string{"login", "list", "report", "editor", "claim", "confirm", "error"} {
+	for _, page := range []string{"login", "list", "report", "editor", "claim", "confirm", "error", "questions", "question"} {
 		a.pages[page] = template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+page+".html"))
 	}
 	return a
@@ -159,12 +168,14 @@ func (a *app) render(c *gin.Context, status int, name, title string, data any) {
 // flashes are the only messages a redirect may ask for: the query never
 // carries text of its own.
 var flashes = map[string]string{
-	"created":       "Experiment created as a draft.",
-	"saved":         "Changes saved.",
-	"started":       "Experiment started. Its variants, weights, salt, traffic and unit are now locked.",
-	"stopped":       "Experiment stopped.",
-	"claim-saved":   "Claim saved.",
-	"claim-deleted": "Claim deleted; its earlier versions are kept.",
+	"created":          "Experiment created as a draft.",
+	"saved":            "Changes saved.",
+	"started":          "Experiment started. Its variants, weights, salt, traffic and unit are now locked.",
+	"stopped":          "Experiment stopped.",
+	"claim-saved":      "Claim saved.",
+	"claim-deleted":    "Claim deleted; its earlier versions are kept.",
+	"question-created": "Question created. Response events may now answer it.",
+	"question-saved":   "Question saved.",
 }
 
 // handle adapts a handler that returns an error: the error becomes a page

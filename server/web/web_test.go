@@ -96,7 +96,7 @@ func TestCSRFIsCheckedOnEveryPost(t *testing.T) {
 	draft(t, e, "d1")
 	c := e.client(t)
 	csrf := c.login(e.adminKey)
-	for _, path := range []string{"/experiments/new", "/experiments/d1/edit", "/experiments/d1/start", "/experiments/d1/claims/new", "/logout"} {
+	for _, path := range []string{"/experiments/new", "/experiments/d1/edit", "/experiments/d1/start", "/experiments/d1/claims/new", "/questions/new", "/logout"} {
 		for name, token := range map[string]string{"missing": "", "wrong": csrf + "x"} {
 			form := url.Values{"key": {"d2"}, "name": {"x"}}
 			if token != "" {
@@ -354,7 +354,7 @@ func TestNoInlineScriptOrStyle(t *testing.T) {
 	pages := []page{c.get("/login")}
 	c.login(e.adminKey)
 	for _, path := range []string{"/experiments", "/experiments/d1", "/experiments/d1/edit", "/experiments/new",
-		"/experiments/d1/start", "/experiments/d1/claims/new", "/experiments/nope"} {
+		"/experiments/d1/start", "/experiments/d1/claims/new", "/experiments/nope", "/questions", "/questions/new"} {
 		pages = append(pages, c.get(path))
 	}
 	inline := regexp.MustCompile(`(?i)<script|\sstyle=|<style|\son[a-z]+=|javascript:`)
