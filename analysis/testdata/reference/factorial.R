@@ -20,23 +20,7 @@
 set.seed(20261313)
 ALPHA <- 0.05
 
-# ---- a minimal JSON writer (as in generate.R) -------------------------------
-to_json <- function(x) {
-  if (is.null(x)) return("null")
-  if (is.list(x)) {
-    if (!is.null(names(x))) {
-      parts <- mapply(function(k, v) paste0('"', k, '":', to_json(v)), names(x), x)
-      return(paste0("{", paste(parts, collapse = ","), "}"))
-    }
-    return(paste0("[", paste(vapply(x, to_json, ""), collapse = ","), "]"))
-  }
-  if (length(x) != 1) return(to_json(as.list(x)))
-  if (is.na(x)) return("null")
-  if (is.logical(x)) return(if (x) "true" else "false")
-  if (is.character(x)) return(paste0('"', gsub('"', '\\\\"', x), '"'))
-  if (!is.finite(x)) stop("non-finite value")
-  sprintf("%.17g", as.numeric(x))
-}
+source("json.R") # to_json: the minimal JSON writer all the reference scripts share
 arr <- function(...) list(...)
 interval <- function(v) if (any(is.na(v))) NA else arr(v[1], v[2])
 close_to <- function(x, y, tol = 1e-9) isTRUE(all.equal(as.numeric(x), as.numeric(y), tolerance = tol))

@@ -17,23 +17,7 @@
 
 suppressPackageStartupMessages(library(metafor))
 
-# ---- a minimal JSON writer (base R has none) -------------------------------
-to_json <- function(x) {
-  if (is.null(x)) return("null")
-  if (is.list(x)) {
-    if (!is.null(names(x))) {
-      parts <- mapply(function(k, v) paste0('"', k, '":', to_json(v)), names(x), x)
-      return(paste0("{", paste(parts, collapse = ","), "}"))
-    }
-    return(paste0("[", paste(vapply(x, to_json, ""), collapse = ","), "]"))
-  }
-  if (length(x) != 1) return(to_json(as.list(x)))
-  if (is.na(x)) return("null")
-  if (is.logical(x)) return(if (x) "true" else "false")
-  if (is.character(x)) return(paste0('"', gsub('"', '\\\\"', x), '"'))
-  if (!is.finite(x)) stop("non-finite value")
-  sprintf("%.17g", as.numeric(x))
-}
+source("json.R") # to_json: the minimal JSON writer all the reference scripts share
 arr <- function(...) list(...)          # a JSON array
 
 cases <- list()
