@@ -11,27 +11,13 @@ import (
 	"github.com/revealed-ab/revealed/experiments"
 	"github.com/revealed-ab/revealed/experiments/assign"
 	"github.com/revealed-ab/revealed/internal/testdb"
-	"github.com/revealed-ab/revealed/sqlstore"
 )
 
-// newService is a Service over a real SQLite store (and Postgres, via
-// testdb.Each, where the store itself is under test).
+// newService is a Service over a real SQLite store; TestSayDo runs on
+// Postgres too, through serviceOn.
 func newService(t *testing.T) *experiments.Service {
 	t.Helper()
-	ctx := context.Background()
-	store, err := sqlstore.Open(ctx, testdb.SQLite(t), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	if err := store.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	svc, err := experiments.NewService(ctx, store)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return svc
+	return serviceOn(t, testdb.SQLite(t))
 }
 
 func input() experiments.ExperimentInput {

@@ -277,21 +277,61 @@ func (s *Store) insertEventRows(tx *sqlx.Tx, chunk []experiments.StoredEvent) (i
 	return int(n), err
 }
 
-// upsertExposures keeps each unit's earliest exposure per experiment. Postgres
-// refuses to upsert one row twice in a statement, so the events are reduced
-// to one exposure per (experiment, unit) first, then written in key order.
+// upsertExposures keeps each unit's earliest exposure per experiment.
 func (s *Store) upsertExposures(tx *sqlx.Tx, events []experiments.StoredEvent) error {
-	type key struct{ experiment, unit string }
+	return s.upsertEarliest(tx, events, earliestTable{
+		eventType: experiments.EventExposure,
+		key:       func(e *experiments.StoredEvent) string { return e.Experiment },
+		insert:    `INSERT INTO exposures (experiment, unit_id, variant, ts, attributes) VALUES `,
+		row: func(e *experiments.StoredEvent) []any {
+			return []any{e.Experiment, e.UnitID, e.Variant, e.TS, e.Attributes}
+		},
+		onConflict: ` ON CONFLICT (experiment, unit_id) DO UPDATE SET variant = excluded.variant, ts = excluded.ts,
+			attributes = excluded.attributes WHERE excluded.ts < exposures.ts`,
+		what: "exposures",
+	})
+}
+
+// upsertResponses keeps each unit's first answer to each question: the
+// earliest ts wins, and of two at the same time the one stored first.
+func (s *Store) upsertResponses(tx *sqlx.Tx, events []experiments.StoredEvent) error {
+	return s.upsertEarliest(tx, events, earliestTable{
+		eventType: experiments.EventResponse,
+		key:       func(e *experiments.StoredEvent) string { return e.Metric }, // the question
+		insert:    `INSERT INTO responses (question, unit_id, answer, value, ts) VALUES `,
+		row:       func(e *experiments.StoredEvent) []any { return []any{e.Metric, e.UnitID, e.Answer, e.Value, e.TS} },
+		onConflict: ` ON CONFLICT (question, unit_id) DO UPDATE SET answer = excluded.answer, value = excluded.value,
+			ts = excluded.ts WHERE excluded.ts < responses.ts`,
+		what: "responses",
+	})
+}
+
+// earliestTable describes a table that keeps, per (key, unit), the row of
+// the earliest event of one type.
+type earliestTable struct {
+	eventType  experiments.EventType
+	key        func(*experiments.StoredEvent) string
+	insert     string // up to VALUES
+	row        func(*experiments.StoredEvent) []any
+	onConflict string // keeps the stored row unless the new one is earlier
+	what       string
+}
+
+// upsertEarliest writes t's rows for events. Postgres refuses to upsert one
+// row twice in a statement, so the events are reduced to the earliest per
+// (key, unit) first, then written in key order, so that concurrent
+// transactions take their row locks in the same order.
+func (s *Store) upsertEarliest(tx *sqlx.Tx, events []experiments.StoredEvent, t earliestTable) error {
+	type key struct{ key, unit string }
 	first := map[key]int{}
 	var order []key
 	for i := range events {
 		e := &events[i]
-		if e.Type != experiments.EventExposure {
+		if e.Type != t.eventType {
 			continue
 		}
-		k := key{e.Experiment, e.UnitID}
-		j, seen := first[k]
-		if !seen {
+		k := key{t.key(e), e.UnitID}
+		if j, seen := first[k]; !seen {
 			order = append(order, k)
 			first[k] = i
 		} else if e.TS < events[j].TS {
@@ -299,7 +339,7 @@ func (s *Store) upsertExposures(tx *sqlx.Tx, events []experiments.StoredEvent) e
 		}
 	}
 	slices.SortFunc(order, func(a, b key) int {
-		if c := strings.Compare(a.experiment, b.experiment); c != 0 {
+		if c := strings.Compare(a.key, b.key); c != 0 {
 			return c
 		}
 		return strings.Compare(a.unit, b.unit)
@@ -307,20 +347,19 @@ func (s *Store) upsertExposures(tx *sqlx.Tx, events []experiments.StoredEvent) e
 	for start := 0; start < len(order); start += rowsPerStatement {
 		chunk := order[start:min(start+rowsPerStatement, len(order))]
 		var q strings.Builder
-		q.WriteString(`INSERT INTO exposures (experiment, unit_id, variant, ts, attributes) VALUES `)
-		args := make([]any, 0, len(chunk)*5)
+		q.WriteString(t.insert)
+		var args []any
 		for i, k := range chunk {
+			row := t.row(&events[first[k]])
 			if i > 0 {
 				q.WriteByte(',')
 			}
-			q.WriteString(`(?,?,?,?,?)`)
-			e := &events[first[k]]
-			args = append(args, e.Experiment, e.UnitID, e.Variant, e.TS, e.Attributes)
+			q.WriteString("(?" + strings.Repeat(",?", len(row)-1) + ")")
+			args = append(args, row...)
 		}
-		q.WriteString(` ON CONFLICT (experiment, unit_id) DO UPDATE SET variant = excluded.variant, ts = excluded.ts,
-			attributes = excluded.attributes WHERE excluded.ts < exposures.ts`)
+		q.WriteString(t.onConflict)
 		if _, err := tx.Exec(s.rebind(q.String()), args...); err != nil {
-			return fmt.Errorf("recording exposures: %w", err)
+			return fmt.Errorf("recording %s: %w", t.what, err)
 		}
 	}
 	return nil

@@ -5,8 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"slices"
-	"strings"
 
 	"github.com/jmoiron/sqlx"
 
@@ -130,55 +128,6 @@ func (s *Store) UpdateQuestion(ctx context.Context, q *experiments.Question, aud
 		return err
 	})
 	return adaptError(err, "conflicting update")
-}
-
-// upsertResponses keeps each unit's first answer to each question: the
-// earliest ts wins, and of two at the same time the one stored first.
-func (s *Store) upsertResponses(tx *sqlx.Tx, events []experiments.StoredEvent) error {
-	type key struct{ question, unit string }
-	first := map[key]int{}
-	var order []key
-	for i := range events {
-		e := &events[i]
-		if e.Type != experiments.EventResponse {
-			continue
-		}
-		k := key{e.Metric, e.UnitID}
-		if j, seen := first[k]; !seen {
-			order = append(order, k)
-			first[k] = i
-		} else if e.TS < events[j].TS {
-			first[k] = i
-		}
-	}
-	// Key order, as for exposures, so that concurrent Postgres transactions
-	// take their row locks in the same order.
-	slices.SortFunc(order, func(a, b key) int {
-		if c := strings.Compare(a.question, b.question); c != 0 {
-			return c
-		}
-		return strings.Compare(a.unit, b.unit)
-	})
-	for start := 0; start < len(order); start += rowsPerStatement {
-		chunk := order[start:min(start+rowsPerStatement, len(order))]
-		var q strings.Builder
-		q.WriteString(`INSERT INTO responses (question, unit_id, answer, value, ts) VALUES `)
-		args := make([]any, 0, len(chunk)*5)
-		for i, k := range chunk {
-			if i > 0 {
-				q.WriteByte(',')
-			}
-			q.WriteString(`(?,?,?,?,?)`)
-			e := &events[first[k]]
-			args = append(args, e.Metric, e.UnitID, e.Answer, e.Value, e.TS)
-		}
-		q.WriteString(` ON CONFLICT (question, unit_id) DO UPDATE SET answer = excluded.answer, value = excluded.value,
-			ts = excluded.ts WHERE excluded.ts < responses.ts`)
-		if _, err := tx.Exec(s.rebind(q.String()), args...); err != nil {
-			return fmt.Errorf("recording responses: %w", err)
-		}
-	}
-	return nil
 }
 
 // SayDoCounts counts exposed units that answered, by first answer and
