@@ -309,3 +309,63 @@ func TestSayDoClaim(t *testing.T) {
 		}
 	})
 }
+
+// TestNowVsLaterPatterns: each pattern on hand-built arms (2,000 units a
+// side, sd 1, so a 0.2 difference is decided and 0 is not), with lower
+// tickets better; the horizons are the report's own comparisons.
+func TestNowVsLaterPatterns(t *testing.T) {
+	arm := func(mean float64) analysis.Stats {
+		n := 2000.0
+		return analysis.Stats{Units: 2000, Sum: n * mean, SumSq: (n - 1) + n*mean*mean}
+	}
+	tests := []struct {
+		name                     string
+		csatFix, csatTeach       float64
+		ticketsFix, ticketsTeach float64
+		pattern, verdict         string
+	}{
+		{"fix wins now and loses later", 4.2, 4.0, 1.2, 1.0, analysis.PatternReverses, analysis.Contradicted},
+		{"fix wins now and later", 4.2, 4.0, 1.0, 1.2, analysis.PatternLasts, analysis.Holds},
+		{"fix wins now only", 4.2, 4.0, 1.0, 1.0, analysis.PatternFades, analysis.Inconclusive},
+		{"fix wins later only", 4.0, 4.0, 1.0, 1.2, analysis.PatternDelayed, analysis.Inconclusive},
+		{"nothing decided", 4.0, 4.0, 1.0, 1.0, analysis.PatternInconclusive, analysis.Inconclusive},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			in := analysis.Input{
+				Experiment: "teach-vs-fix",
+				Variants:   []analysis.Variant{{Key: "teach", Weight: 1, Control: true}, {Key: "fix", Weight: 1}},
+				Metrics: []analysis.MetricInput{
+					{Metric: "csat_24h", Kind: analysis.Mean, HigherIsBetter: true, Arms: []analysis.Arm{{Variant: "teach", Stats: arm(tc.csatTeach)}, {Variant: "fix", Stats: arm(tc.csatFix)}}},
+					{Metric: "tickets_90d", Kind: analysis.Mean, HigherIsBetter: false, Arms: []analysis.Arm{{Variant: "teach", Stats: arm(tc.ticketsTeach)}, {Variant: "fix", Stats: arm(tc.ticketsFix)}}},
+				},
+				Claims: []analysis.Claim{{ID: "nl", Statement: "Customers would rather have it fixed", Kind: analysis.ClaimNowVsLater,
+					Preferred: "fix", Now: "csat_24h", Later: "tickets_90d"}},
+			}
+			r, err := analysis.Analyze(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := r.Claims[0]
+			if c.NowVsLater == nil || c.Pattern != tc.pattern || c.Verdict != tc.verdict {
+				t.Fatalf("pattern %v verdict %s, want %s and %s: %s", c.NowVsLater, c.Verdict, tc.pattern, tc.verdict, c.Summary)
+			}
+			for i, h := range []*analysis.Horizon{c.Now, c.Later} {
+				cmp := r.Metrics[i].Comparisons[0]
+				if *h.Effect != cmp.AbsEffect || *h.PValue != *cmp.PValue || *h.CI != *cmp.AbsCI {
+					t.Errorf("%s: effect %v p %v ci %v, want the comparison's %v %v %v", h.Metric, *h.Effect, *h.PValue, *h.CI, cmp.AbsEffect, *cmp.PValue, *cmp.AbsCI)
+				}
+				if h.PAdjusted == nil || *h.PAdjusted < *h.PValue {
+					t.Errorf("%s: p_adjusted %v does not come from the family", h.Metric, h.PAdjusted)
+				}
+			}
+			if r.FamilySize != 4 {
+				t.Errorf("family of %d, want the 2 comparisons and the claim's 2 horizons", r.FamilySize)
+			}
+			if c.PValue != nil || c.Summary == "" {
+				t.Errorf("p_value %v, summary %q", c.PValue, c.Summary)
+			}
+			t.Log(c.Summary)
+		})
+	}
+}

@@ -22,10 +22,13 @@ const (
 	// ClaimSayDo: each customer's own answer to a survey question beside
 	// what the same customer did; the stated side comes from the responses.
 	ClaimSayDo ClaimKind = "say_do"
+	// ClaimNowVsLater: the preferred variant against the other on a metric
+	// of now and a metric of later: does what wins today still win?
+	ClaimNowVsLater ClaimKind = "now_vs_later"
 )
 
 // ClaimKinds lists every kind, in the order people are shown them.
-var ClaimKinds = []ClaimKind{ClaimShare, ClaimEffect, ClaimSegmentGap, ClaimSayDo}
+var ClaimKinds = []ClaimKind{ClaimShare, ClaimEffect, ClaimSegmentGap, ClaimSayDo, ClaimNowVsLater}
 
 // Claim is a stated preference, e.g. "74% prefer talking to a human". This
 // is the one definition of a claim: the API stores it, the CLI reads it from
@@ -74,6 +77,12 @@ type Claim struct {
 	// for a share claim. There is no survey_n: the responses are the survey.
 	Question string `json:"question,omitempty"`
 	Answer   string `json:"answer,omitempty"`
+
+	// now_vs_later: Preferred against Other (default the control) on the
+	// metric of now and the metric of later; it states a direction, not a
+	// figure, so there is no survey_n and no metric.
+	Now   string `json:"now,omitempty"`
+	Later string `json:"later,omitempty"`
 }
 
 // Design is what a claim is checked against: the experiment's variants and
@@ -202,8 +211,13 @@ func (c *Claim) Validate(d Design) []FieldProblem {
 	switch {
 	case c.Kind == ClaimSayDo && c.SurveyN != 0:
 		add("survey_n", "a say_do claim takes no survey_n: its stated side comes from the responses")
-	case c.Kind != ClaimSayDo && c.SurveyN < 1:
+	case c.Kind == ClaimNowVsLater && c.SurveyN != 0:
+		add("survey_n", "a now_vs_later claim takes no survey_n: it states a direction, not a figure")
+	case c.Kind != ClaimSayDo && c.Kind != ClaimNowVsLater && c.SurveyN < 1:
 		add("survey_n", "is required: the number of survey respondents, ≥ 1")
+	}
+	if c.Kind != ClaimNowVsLater && (c.Now != "" || c.Later != "") {
+		add("now", "only a now_vs_later claim names the metrics of now and later")
 	}
 	if c.Kind != ClaimSayDo && (c.Question != "" || c.Answer != "") {
 		add("question", "only a say_do claim names a question and an answer")
@@ -213,6 +227,10 @@ func (c *Claim) Validate(d Design) []FieldProblem {
 	}
 	m, ok := d.metric(c.Metric)
 	switch {
+	case c.Kind == ClaimNowVsLater:
+		if c.Metric != "" {
+			add("metric", "a now_vs_later claim names its metrics in now and later")
+		}
 	case c.Metric == "":
 		add("metric", "is required")
 	case !ok:
@@ -229,7 +247,7 @@ func (c *Claim) Validate(d Design) []FieldProblem {
 		variant("variant", c.Variant)
 		segment("segment", c.Segment, false)
 		needBinary()
-	case ClaimEffect:
+	case ClaimEffect, ClaimNowVsLater:
 		if c.Preferred == "" {
 			add("preferred", "is required: the variant the survey favours")
 		}
@@ -242,6 +260,18 @@ func (c *Claim) Validate(d Design) []FieldProblem {
 		}
 		if c.Preferred != "" && c.Preferred == other {
 			add("other", "must differ from preferred (the default is the control)")
+		}
+		if c.Kind == ClaimNowVsLater {
+			for _, h := range []struct{ field, key string }{{"now", c.Now}, {"later", c.Later}} {
+				if _, known := d.metric(h.key); h.key == "" {
+					add(h.field, "is required: the metric of %s", h.field)
+				} else if !known {
+					add(h.field, "names no metric of the experiment: %q", h.key)
+				}
+			}
+			if c.Now != "" && c.Now == c.Later {
+				add("later", "must be another metric than now")
+			}
 		}
 		if c.StatedEffect != nil && !finite(*c.StatedEffect) {
 			add("stated_effect", "must be a finite number")

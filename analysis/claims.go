@@ -67,6 +67,9 @@ type ClaimResult struct {
 	Reason string `json:"reason,omitempty"`
 	// SayDo is set for a say_do claim: the table and its paired statistics.
 	*SayDoResult
+	// NowVsLater is set for a now_vs_later claim: both horizons and the
+	// pattern.
+	*NowVsLater
 }
 
 // SayDoResult is what a say_do claim adds to a claim's result: the table
@@ -95,6 +98,9 @@ type claimWork struct {
 	need func(alpha float64) (int64, bool)
 	// summary renders the sentence once the verdict is known.
 	summary func(w *claimWork) string
+	// decide, when set, replaces the verdict rule of a single direction
+	// test, once the family's correction is known.
+	decide func(w *claimWork, powerAlpha float64)
 }
 
 // findMetric returns metric within segment ("" for the whole experiment).
@@ -146,6 +152,8 @@ func (a *reportBuilder) claims(r *Report) []*claimWork {
 			a.segmentGapClaim(w)
 		case ClaimSayDo:
 			a.sayDoClaim(w)
+		case ClaimNowVsLater:
+			a.nowVsLaterClaim(w)
 		}
 		out = append(out, w)
 	}
@@ -162,12 +170,18 @@ func (a *reportBuilder) untestable(i int, c Claim) string {
 	switch c.Kind {
 	case ClaimSegmentGap:
 		segments = []string{c.SegmentA, c.SegmentB}
-	case ClaimShare, ClaimEffect:
+	case ClaimShare, ClaimEffect, ClaimNowVsLater:
 		segments = append(segments, c.Segment)
 	}
+	metrics := []string{c.Metric}
+	if c.Kind == ClaimNowVsLater {
+		metrics = []string{c.Now, c.Later}
+	}
 	for _, s := range segments {
-		if why, ok := a.unusable[unusableKey(s, c.Metric)]; ok {
-			return fmt.Sprintf("metric %q cannot be analysed (%s)", c.Metric, why)
+		for _, m := range metrics {
+			if why, ok := a.unusable[unusableKey(s, m)]; ok {
+				return fmt.Sprintf("metric %q cannot be analysed (%s)", m, why)
+			}
 		}
 	}
 	return ""
@@ -202,37 +216,57 @@ func binomTestHalf(k, n float64) float64 {
 // standard error se, and the magnitude against margin; df is the t
 // distribution's (+Inf for the normal).
 func (a *reportBuilder) gapTest(w *claimWork, gap, se, df float64) {
-	w.res.Gap = num(gap)
-	margin := w.res.Margin
+	g := judgeGap(gap, se, df, a.alpha, w.res.Margin)
+	w.res.Gap, w.res.GapCI, w.res.GapPValue, w.res.EquivalenceCI = g.gap, g.ci, g.p, g.equivalenceCI
+	w.res.Magnitude = g.magnitude
+}
+
+// gapJudgement is a revealed figure minus a stated one, put to the test.
+type gapJudgement struct {
+	gap           *float64
+	ci            *Interval // at 1−alpha
+	p             *float64  // two-sided; nil when both figures are certain
+	equivalenceCI *Interval // at 1−2·alpha, the TOST
+	magnitude     string
+}
+
+// judgeGap is the magnitude rule of every claim whose gap has a standard
+// error (and of the pooled verdict of the scoreboard, so that a statement
+// reads the same there): matches when the (1−2α) interval of the gap lies
+// inside ±margin, overstated or understated when the gap is significant at
+// alpha, else unclear. df is the t distribution's (+Inf for the normal).
+func judgeGap(gap, se, df, alpha, margin float64) gapJudgement {
+	g := gapJudgement{gap: num(gap)}
 	if se == 0 {
 		// Both figures are certain (e.g. 100% against a stated 100%).
-		w.res.GapCI, w.res.EquivalenceCI = interval(gap, gap), interval(gap, gap)
+		g.ci, g.equivalenceCI = interval(gap, gap), interval(gap, gap)
 		switch {
 		case math.Abs(gap) < margin:
-			w.res.Magnitude = Matches
+			g.magnitude = Matches
 		case gap < 0:
-			w.res.Magnitude = Overstated
+			g.magnitude = Overstated
 		default:
-			w.res.Magnitude = Understated
+			g.magnitude = Understated
 		}
-		return
+		return g
 	}
-	q := tQuantile(1-a.alpha/2, df)
-	w.res.GapCI = interval(gap-q*se, gap+q*se)
-	q2 := tQuantile(1-a.alpha, df)
-	w.res.EquivalenceCI = interval(gap-q2*se, gap+q2*se)
+	q := tQuantile(1-alpha/2, df)
+	g.ci = interval(gap-q*se, gap+q*se)
+	q2 := tQuantile(1-alpha, df)
+	g.equivalenceCI = interval(gap-q2*se, gap+q2*se)
 	p := tTwoSided(gap/se, df)
-	w.res.GapPValue = num(p)
+	g.p = num(p)
 	switch {
-	case w.res.EquivalenceCI[0] > -margin && w.res.EquivalenceCI[1] < margin:
-		w.res.Magnitude = Matches
-	case p < a.alpha && gap < 0:
-		w.res.Magnitude = Overstated
-	case p < a.alpha:
-		w.res.Magnitude = Understated
+	case g.equivalenceCI[0] > -margin && g.equivalenceCI[1] < margin:
+		g.magnitude = Matches
+	case p < alpha && gap < 0:
+		g.magnitude = Overstated
+	case p < alpha:
+		g.magnitude = Understated
 	default:
-		w.res.Magnitude = Unclear
+		g.magnitude = Unclear
 	}
+	return g
 }
 
 func (a *reportBuilder) shareClaim(w *claimWork) {
@@ -272,6 +306,18 @@ func unitsToDecideHalf(p, n float64) func(alpha float64) (int64, bool) {
 		m := (normQuantile(1-alpha/2)*0.5 + normQuantile(Power)*math.Sqrt(p*(1-p))) / (p - 0.5)
 		return toUnits(m*m - n)
 	}
+}
+
+// verdictOf is a direction test's verdict: holds or contradicted by the
+// side the revealed figure is on, once the test is significant.
+func verdictOf(side int, significant bool) string {
+	switch {
+	case significant && side == 1:
+		return Holds
+	case significant && side == -1:
+		return Contradicted
+	}
+	return Inconclusive
 }
 
 // sideOf is +1 when revealed and stated have the same sign, −1 when opposite.
@@ -397,14 +443,12 @@ func (a *reportBuilder) sayDoClaim(w *claimWork) {
 // family's correction is known.
 func (a *reportBuilder) finishClaim(w *claimWork, r *Report) ClaimResult {
 	w.res.Verdict = Inconclusive
-	if w.res.PAdjusted != nil && *w.res.PAdjusted < a.alpha {
-		switch w.side {
-		case 1:
-			w.res.Verdict = Holds
-		case -1:
-			w.res.Verdict = Contradicted
-		}
+	if w.decide != nil {
+		w.decide(w, r.PowerAlpha)
+		w.res.Summary = w.summary(w)
+		return w.res
 	}
+	w.res.Verdict = verdictOf(w.side, w.res.PAdjusted != nil && *w.res.PAdjusted < a.alpha)
 	if w.res.Verdict == Inconclusive && w.need != nil {
 		if u, ok := w.need(r.PowerAlpha); ok {
 			w.res.UnitsNeeded = ptr(u)

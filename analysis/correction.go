@@ -43,6 +43,13 @@ func (a *reportBuilder) adjust(r *Report, claims []*claimWork) int {
 		if w.res.PValue != nil {
 			ps, outs, sigs = append(ps, w.res.PValue), append(outs, &w.res.PAdjusted), append(sigs, new(bool))
 		}
+		if nl := w.res.NowVsLater; nl != nil { // both horizons' tests join the family
+			for _, h := range []*Horizon{nl.Now, nl.Later} {
+				if h.PValue != nil {
+					ps, outs, sigs = append(ps, h.PValue), append(outs, &h.PAdjusted), append(sigs, new(bool))
+				}
+			}
+		}
 	}
 	raw := make([]float64, len(ps))
 	for i, p := range ps {

@@ -104,7 +104,16 @@ func (m *machine) claim(id string) string {
 	}
 	add("survey_n", smSurveyNs[m.pick(len(smSurveyNs))])
 	add("metric", smMetrics[m.pick(len(smMetrics))])
-	switch m.pick(4) {
+	switch m.pick(5) {
+	case 4:
+		fields = fields[:2] // it states a direction: no survey_n, no metric
+		add("kind", "now_vs_later")
+		add("preferred", smVariants[m.pick(3)])
+		if m.pick(2) == 0 {
+			add("other", smVariants[m.pick(3)])
+		}
+		add("now", smMetrics[m.pick(len(smMetrics))])
+		add("later", smMetrics[m.pick(len(smMetrics))])
 	case 3:
 		fields = fields[:2] // no survey_n: a say_do claim's stated side is the responses
 		if m.pick(4) == 0 {
