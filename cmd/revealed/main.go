@@ -4,6 +4,8 @@
 //	revealed serve [--addr A] [--db PATH|URL] [--demo]
 //	revealed migrate [--db PATH|URL]
 //	revealed analyze [flags] FILE.csv
+//	revealed drivers --outcome COLUMN [--stated stated.csv] [flags] ratings.csv
+//	revealed scoreboard [--format text|json|csv] [--alpha A] [--margin M] results.csv
 //	revealed version
 package main
 
@@ -46,6 +48,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = migrateCmd(ctx, args[1:], stdout, stderr)
 	case "analyze":
 		return cli.Run(ctx, args[1:], os.Stdin, stdout, stderr)
+	case "drivers":
+		return cli.RunDrivers(ctx, args[1:], os.Stdin, stdout, stderr)
+	case "scoreboard":
+		return cli.RunScoreboard(ctx, args[1:], os.Stdin, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "revealed", buildVersion())
 	case "help", "-h", "--help":
@@ -76,6 +82,9 @@ Usage:
   revealed migrate [--db …]
   revealed analyze [--format text|json|csv] [--control KEY] [--alpha A] [--correction holm|bh|none]
                    [--sequential NSTAR] [--weights k=w,...] [--claims claims.json] FILE.csv
+  revealed drivers --outcome COLUMN [--stated stated.csv] [--drivers a,b,...] [--format text|json|csv]
+                   [--alpha A] [--bootstrap B] [--seed S] ratings.csv
+  revealed scoreboard [--format text|json|csv] [--alpha A] [--margin M] results.csv
   revealed version
 
 Run "revealed COMMAND -h" for a command's flags.
