@@ -316,11 +316,13 @@ func (a *reportBuilder) stats(m MetricInput, variant string) Stats {
 // under segment.
 func (a *reportBuilder) metric(m MetricInput, segment string) (MetricReport, []diff) {
 	mr := MetricReport{
-		Metric:         m.Metric,
-		Kind:           m.Kind,
-		HigherIsBetter: m.HigherIsBetter,
-		Variants:       []VariantReport{},
-		Comparisons:    []Comparison{},
+		Metric:            m.Metric,
+		Kind:              m.Kind,
+		HigherIsBetter:    m.HigherIsBetter,
+		Variants:          []VariantReport{},
+		Comparisons:       []Comparison{},
+		ImmatureUnits:     max(m.ImmatureUnits, 0),
+		UnitsWithoutValue: max(m.UnitsWithoutValue, 0),
 	}
 	if why, ok := a.unusable[unusableKey(segment, m.Metric)]; ok {
 		mr.NullReason = why

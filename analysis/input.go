@@ -57,6 +57,10 @@ type MetricInput struct {
 	// Prior is an optional proper Gaussian prior on the relative effect for
 	// chance_to_win; nil means the improper (flat) prior.
 	Prior *Prior
+	// ImmatureUnits and UnitsWithoutValue were left out of the arms: their
+	// window had not closed, or they had no outcome in it for an
+	// aggregation that needs one. They are reported, not analysed.
+	ImmatureUnits, UnitsWithoutValue int64
 }
 
 // Prior is a Gaussian prior N(Mean, Variance) on the relative effect.

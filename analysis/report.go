@@ -74,6 +74,12 @@ type MetricReport struct {
 	// NullReason says why the metric could not be analysed (its variants
 	// and comparisons are then empty); the rest of the report stands.
 	NullReason string `json:"null_reason,omitempty"`
+	// ImmatureUnits are exposed units whose window had not closed at the
+	// report's time (or the experiment's stop), left out in every arm alike.
+	ImmatureUnits int64 `json:"immature_units,omitempty"`
+	// UnitsWithoutValue had no outcome in the window, for an aggregation
+	// (mean, min, max, first, last, peak_end) that needs one.
+	UnitsWithoutValue int64 `json:"units_without_value,omitempty"`
 }
 
 // VariantReport is one variant's estimate for one metric. Mean is 0 and CI

@@ -102,7 +102,9 @@ func buildSnapshot(version int64, list []*Experiment) *snapshot {
 		s.definitions[e.Key] = &d
 		defs.Experiments = append(defs.Experiments, d)
 		for _, m := range e.Metrics {
-			s.metrics[m.Key] = true
+			if m.Kind != MetricRatio {
+				s.metrics[m.SourceKey()] = true
+			}
 		}
 	}
 	body, _ := json.Marshal(defs.Experiments) // plain data: cannot fail

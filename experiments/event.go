@@ -123,8 +123,8 @@ func validateEvent(ev *Event, cat *snapshot) []FieldError {
 		case ev.Metric == "":
 			add("metric", "is required for an outcome")
 		case exp != nil:
-			if _, ok := exp.Metric(ev.Metric); !ok {
-				add("metric", "experiment %q has no metric %q", exp.Key, ev.Metric)
+			if !exp.ReadsMetric(ev.Metric) {
+				add("metric", "experiment %q has no metric that reads %q", exp.Key, ev.Metric)
 			}
 		case ev.Experiment == "" && !cat.metrics[ev.Metric]:
 			add("metric", "no experiment has a metric %q", ev.Metric)

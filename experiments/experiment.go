@@ -46,6 +46,15 @@ type Metric struct {
 	// binary and mean metrics (when the experiment's lookback is not -1).
 	CUPED *bool  `json:"cuped,omitempty"`
 	Prior *Prior `json:"prior,omitempty"`
+	// Source is the event metric this metric reads (default: its key), so
+	// that one stream of outcomes feeds metrics with different windows.
+	Source string `json:"source,omitempty"`
+	// Window counts only outcomes in [first exposure + from, + to).
+	Window *Window `json:"window,omitempty"`
+	// Aggregation forms a unit's value from its outcomes (AggregationOrDefault).
+	Aggregation Aggregation `json:"aggregation,omitempty"`
+	// Peak is "max" (default) or "min": the most intense value, for peak_end.
+	Peak string `json:"peak,omitempty"`
 }
 
 // UsesCUPED reports whether the metric is CUPED-adjusted under settings s.
@@ -131,6 +140,17 @@ func (e *Experiment) Control() string {
 func (e *Experiment) HasVariant(key string) bool {
 	for _, v := range e.Variants {
 		if v.Key == key {
+			return true
+		}
+	}
+	return false
+}
+
+// ReadsMetric reports whether one of the experiment's metrics reads outcome
+// events named metric: its source, or its key when it has none.
+func (e *Experiment) ReadsMetric(metric string) bool {
+	for _, m := range e.Metrics {
+		if m.Kind != MetricRatio && m.SourceKey() == metric {
 			return true
 		}
 	}

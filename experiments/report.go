@@ -240,8 +240,17 @@ func (s *Service) resolveCaps(ctx context.Context, e *Experiment) (map[string]*f
 // it is set (the key "" holds the whole experiment).
 func (s *Service) metricInputs(ctx context.Context, e *Experiment, settings AnalysisSettings, caps map[string]*float64, attribute string) (map[string][]analysis.MetricInput, error) {
 	out := map[string][]analysis.MetricInput{}
+	asOf := s.nowUTC()
+	if e.StoppedAt != nil {
+		asOf = *e.StoppedAt
+	}
 	for _, m := range e.Metrics {
-		q := StatsQuery{Metric: m, Numerator: m.Numerator, Denominator: m.Denominator, SegmentAttribute: attribute, Cap: caps[m.Key]}
+		q := StatsQuery{Metric: m, SegmentAttribute: attribute, Cap: caps[m.Key], AsOf: asOf.UnixMicro()}
+		if m.Kind == MetricRatio {
+			num, _ := e.Metric(m.Numerator)
+			den, _ := e.Metric(m.Denominator)
+			q.Numerator, q.Denominator = num.SourceKey(), den.SourceKey()
+		}
 		cuped := m.UsesCUPED(settings)
 		if cuped {
 			q.Lookback = time.Duration(settings.CUPEDLookbackDays) * 24 * time.Hour
@@ -260,6 +269,8 @@ func (s *Service) metricInputs(ctx context.Context, e *Experiment, settings Anal
 				}
 				segments[a.Segment] = mi
 			}
+			mi.ImmatureUnits += a.Immature
+			mi.UnitsWithoutValue += a.WithoutValue
 			mi.Arms = append(mi.Arms, analysis.Arm{Variant: a.Variant, Stats: analysis.Stats{
 				Units: a.Units, Sum: a.Sum, SumSq: a.SumSq,
 				PreSum: a.PreSum, PreSumSq: a.PreSumSq, PreCross: a.PreCross,

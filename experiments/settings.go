@@ -128,6 +128,8 @@ func validateMetricOptions(i int, m Metric, all []Metric) []FieldError {
 				add(part.name, "must name another metric of the experiment, not %q", part.key)
 			case other.Kind == MetricRatio:
 				add(part.name, "cannot be a ratio metric")
+			case other.Window != nil || other.Aggregation != "":
+				add(part.name, "cannot have a window or an aggregation: a ratio sums its parts' outcomes since exposure")
 			}
 		}
 	} else if m.Numerator != "" || m.Denominator != "" {
@@ -145,6 +147,7 @@ func validateMetricOptions(i int, m Metric, all []Metric) []FieldError {
 			add("cap.percentile", "must be between 0 and 1, e.g. 0.99")
 		}
 	}
+	validateWindow(m, add)
 	if m.Prior != nil && (!(m.Prior.Variance > 0) || math.IsInf(m.Prior.Variance, 0) || math.IsNaN(m.Prior.Mean) || math.IsInf(m.Prior.Mean, 0)) {
 		add("prior", "needs a finite mean and a finite variance > 0")
 	}

@@ -9,11 +9,16 @@ import (
 // when one is asked for) for one metric, aggregated by the database over the
 // variant's exposed units.
 type ArmStats struct {
-	Segment string  `db:"segment"`
-	Variant string  `db:"variant"`
-	Units   int64   `db:"units"`
-	Sum     float64 `db:"sum"`
-	SumSq   float64 `db:"sum_sq"`
+	Segment string `db:"segment"`
+	Variant string `db:"variant"`
+	Units   int64  `db:"units"`
+	// Immature units' windows had not closed; units without a value had no
+	// outcome in the window for an aggregation that needs one. Both are
+	// left out of Units and the sums.
+	Immature     int64   `db:"immature"`
+	WithoutValue int64   `db:"without_value"`
+	Sum          float64 `db:"sum"`
+	SumSq        float64 `db:"sum_sq"`
 	// Pre-exposure values X, for CUPED: ΣX, ΣX², ΣYX.
 	PreSum   float64 `db:"pre_sum"`
 	PreSumSq float64 `db:"pre_sum_sq"`
@@ -46,6 +51,9 @@ type StatsQuery struct {
 	// FilterAttribute and FilterValue, when set, keep only the units with
 	// that value of the exposure attribute.
 	FilterAttribute, FilterValue string
+	// AsOf (µs since the epoch) decides maturity: a unit whose window ends
+	// after it is left out of a windowed metric; 0 leaves none out.
+	AsOf int64
 }
 
 // SayDoQuery says which units a say_do table counts.

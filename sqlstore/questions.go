@@ -141,7 +141,7 @@ func (s *Store) SayDoCounts(ctx context.Context, e *experiments.Experiment, q ex
 		return nil, err
 	}
 	query := `SELECT segment AS answer, v > 0 AS did, COUNT(*) AS units FROM (` + perUnit + `) per_unit
-		WHERE segment <> '' AND (variant = ? OR ? = '')
+		WHERE segment <> '' AND v IS NOT NULL AND (variant = ? OR ? = '')
 		GROUP BY segment, v > 0 ORDER BY segment`
 	args = append(args, q.Variant, q.Variant)
 	var out []experiments.AnswerCount

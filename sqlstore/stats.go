@@ -32,11 +32,12 @@ func validSegmentAttribute(a string) bool {
 }
 
 // perUnitQuery is the SQL for each exposed unit's value (v), pre-exposure
-// value (pre) and ratio denominator (d), with its variant and segment.
-// Outcomes are aggregated per unit first, scanning the metric's outcomes by
-// time from the experiment's first exposure (less the lookback) and finding
-// each unit's exposure by primary key; units without outcomes count as 0.
-// Outcomes before a unit's exposure, within the lookback, are its
+// value (pre) and ratio denominator (d), with its variant and segment, and
+// whether it was left out as immature or without a value. Outcomes are
+// aggregated per unit first, scanning the metric's source outcomes by time
+// from the experiment's first exposure (less the lookback) and finding each
+// unit's exposure by primary key; the metric's window and aggregation form
+// the value. Outcomes before a unit's exposure, within the lookback, are its
 // pre-exposure values.
 func (s *Store) perUnitQuery(e *experiments.Experiment, q experiments.StatsQuery) (string, []any, error) {
 	question, byAnswer := strings.CutPrefix(q.SegmentAttribute, experiments.AnswerSegmentPrefix)
@@ -46,40 +47,58 @@ func (s *Store) perUnitQuery(e *experiments.Experiment, q experiments.StatsQuery
 	if q.FilterAttribute != "" && !validSegmentAttribute(q.FilterAttribute) {
 		return "", nil, experiments.Errorf(experiments.CodeInvalid, "attribute %q cannot be a segment", q.FilterAttribute)
 	}
+	m := q.Metric
+	agg := m.AggregationOrDefault()
+	// post marks the outcomes the metric counts: from the first exposure on,
+	// within the metric's window [from, to). The bounds are validated whole
+	// microseconds, so they are written into the text.
+	post := `o.ts >= x.ts`
+	if w := m.Window; w != nil && m.Kind != experiments.MetricRatio {
+		post = fmt.Sprintf(`o.ts >= x.ts + %d`, w.From.Micros())
+		if w.To != nil {
+			post += fmt.Sprintf(` AND o.ts < x.ts + %d`, w.To.Micros())
+		}
+	}
+	rank := ``
+	if agg == experiments.AggFirst || agg == experiments.AggLast || agg == experiments.AggPeakEnd {
+		// Ties in ts are broken by event id, so first and last are defined.
+		part := `PARTITION BY o.unit_id, CASE WHEN ` + post + ` THEN 1 ELSE 0 END`
+		rank = `, ROW_NUMBER() OVER (` + part + ` ORDER BY o.ts, o.id) AS rn_first, ROW_NUMBER() OVER (` + part + ` ORDER BY o.ts DESC, o.id DESC) AS rn_last`
+	}
 	var v, pre, d, metricCond string
 	var selectArgs, metricArgs []any
-	switch q.Metric.Kind {
-	case experiments.MetricRatio:
-		v = `SUM(CASE WHEN o.ts >= x.ts AND o.metric = ? THEN o.value ELSE 0.0 END)`
-		d = `SUM(CASE WHEN o.ts >= x.ts AND o.metric = ? THEN o.value ELSE 0.0 END)`
+	switch {
+	case m.Kind == experiments.MetricRatio:
+		v = `SUM(CASE WHEN r.post = 1 AND r.metric = ? THEN r.value ELSE 0.0 END)`
+		d = `SUM(CASE WHEN r.post = 1 AND r.metric = ? THEN r.value ELSE 0.0 END)`
 		pre = `0.0`
 		metricCond = `o.metric IN (?, ?)`
 		selectArgs = []any{q.Numerator, q.Denominator}
 		metricArgs = []any{q.Numerator, q.Denominator}
-	case experiments.MetricBinary:
-		v = `MAX(CASE WHEN o.ts >= x.ts AND o.value > 0 THEN 1.0 ELSE 0.0 END)`
-		pre = `MAX(CASE WHEN o.ts < x.ts AND o.value > 0 THEN 1.0 ELSE 0.0 END)`
-		d = `0.0`
-		metricCond = `o.metric = ?`
-		metricArgs = []any{q.Metric.Key}
 	default:
-		v = `SUM(CASE WHEN o.ts >= x.ts THEN o.value ELSE 0.0 END)`
-		pre = `SUM(CASE WHEN o.ts < x.ts THEN o.value ELSE 0.0 END)`
+		v = aggregateSQL(agg, m.Peak)
+		pre = `SUM(CASE WHEN r.pre = 1 THEN r.value ELSE 0.0 END)`
+		if m.Kind == experiments.MetricBinary {
+			pre = `MAX(CASE WHEN r.pre = 1 AND r.value > 0 THEN 1.0 ELSE 0.0 END)`
+		}
 		d = `0.0`
 		metricCond = `o.metric = ?`
-		metricArgs = []any{q.Metric.Key}
+		metricArgs = []any{m.SourceKey()}
 	}
 	lookback := max(q.Lookback.Microseconds(), 0)
 	// In the order of the placeholders in the text below.
 	innerArgs := append(append(append(selectArgs, e.Key), metricArgs...), e.Key, lookback, lookback)
-	outcomes := `SELECT x.unit_id AS unit_id, ` + v + ` AS v, ` + pre + ` AS pre, ` + d + ` AS d
+	rows := `SELECT o.unit_id AS unit_id, o.metric AS metric, o.value AS value,
+			CASE WHEN ` + post + ` THEN 1 ELSE 0 END AS post, CASE WHEN o.ts < x.ts THEN 1 ELSE 0 END AS pre` + rank + `
 		FROM events o
 		JOIN exposures x ON x.experiment = ? AND x.unit_id = o.unit_id
 		WHERE o.type = 'outcome' AND ` + metricCond + `
 			AND o.ts >= (SELECT MIN(f.ts) FROM exposures f WHERE f.experiment = ?) - ?
 			AND o.ts >= x.ts - ?
-			AND (o.experiment IS NULL OR o.experiment = x.experiment)
-		GROUP BY x.unit_id`
+			AND (o.experiment IS NULL OR o.experiment = x.experiment)`
+	outcomes := `SELECT r.unit_id AS unit_id, ` + v + ` AS v, ` + pre + ` AS pre, ` + d + ` AS d
+		FROM (` + rows + `) r
+		GROUP BY r.unit_id`
 
 	segment, args := `''`, []any{}
 	switch {
@@ -102,17 +121,65 @@ func (s *Store) perUnitQuery(e *experiments.Experiment, q experiments.StatsQuery
 		filter = ` AND ` + s.segmentExpr() + ` = ?`
 		args = append(args, s.segmentArg(q.FilterAttribute), q.FilterValue)
 	}
+	// A unit whose window has not closed by q.AsOf is immature: left out of
+	// the metric in every arm alike, and counted. A unit without a value
+	// (no outcome in the window, for an aggregation that needs one) is left
+	// out and counted too; v is then NULL, and so are pre and d.
+	mature := `1 = 1`
+	if w := m.Window; w != nil && w.To != nil && m.Kind != experiments.MetricRatio && q.AsOf > 0 {
+		mature = fmt.Sprintf(`x.ts + %d <= %d`, w.To.Micros(), q.AsOf)
+	}
+	value := `COALESCE(u.v, 0.0)`
+	if !agg.HasValueWithout() && m.Kind != experiments.MetricRatio {
+		value = `u.v`
+	}
+	ok := `(` + mature + `) AND ` + value + ` IS NOT NULL`
 	query := `SELECT x.variant AS variant, ` + segment + ` AS segment,
-			COALESCE(u.v, 0.0) AS v, COALESCE(u.pre, 0.0) AS pre, COALESCE(u.d, 0.0) AS d
+			CASE WHEN ` + ok + ` THEN ` + value + ` END AS v,
+			CASE WHEN ` + ok + ` THEN COALESCE(u.pre, 0.0) END AS pre,
+			CASE WHEN ` + ok + ` THEN COALESCE(u.d, 0.0) END AS d,
+			CASE WHEN ` + mature + ` THEN 0 ELSE 1 END AS immature,
+			CASE WHEN (` + mature + `) AND ` + value + ` IS NULL THEN 1 ELSE 0 END AS no_value
 		FROM exposures x
 		LEFT JOIN (` + outcomes + `) u ON u.unit_id = x.unit_id
 		WHERE x.experiment = ?` + filter
 	if q.Cap != nil {
-		query = `SELECT variant, segment, CASE WHEN v > ? THEN ? ELSE v END AS v, CASE WHEN pre > ? THEN ? ELSE pre END AS pre, d
+		query = `SELECT variant, segment, CASE WHEN v > ? THEN ? ELSE v END AS v, CASE WHEN pre > ? THEN ? ELSE pre END AS pre, d, immature, no_value
 			FROM (` + query + `) uncapped`
 		args = append([]any{*q.Cap, *q.Cap, *q.Cap, *q.Cap}, args...)
 	}
 	return query, args, nil
+}
+
+// aggregateSQL forms a unit's value from its rows r (post = 1 marks those
+// in the window). sum, count and any give 0 without outcomes; the others
+// give NULL, which leaves the unit out.
+func aggregateSQL(agg experiments.Aggregation, peak string) string {
+	in := func(expr string) string { return `CASE WHEN r.post = 1 THEN ` + expr + ` END` }
+	last := `MAX(CASE WHEN r.post = 1 AND r.rn_last = 1 THEN r.value END)`
+	switch agg {
+	case experiments.AggCount:
+		return `SUM(CASE WHEN r.post = 1 THEN 1.0 ELSE 0.0 END)`
+	case experiments.AggAny:
+		return `MAX(CASE WHEN r.post = 1 AND r.value > 0 THEN 1.0 ELSE 0.0 END)`
+	case experiments.AggMean:
+		return `AVG(` + in(`r.value`) + `)`
+	case experiments.AggMin:
+		return `MIN(` + in(`r.value`) + `)`
+	case experiments.AggMax:
+		return `MAX(` + in(`r.value`) + `)`
+	case experiments.AggFirst:
+		return `MAX(CASE WHEN r.post = 1 AND r.rn_first = 1 THEN r.value END)`
+	case experiments.AggLast:
+		return last
+	case experiments.AggPeakEnd:
+		most := `MAX`
+		if peak == "min" {
+			most = `MIN`
+		}
+		return `(` + most + `(` + in(`r.value`) + `) + ` + last + `) / 2.0`
+	}
+	return `SUM(CASE WHEN r.post = 1 THEN r.value ELSE 0.0 END)`
 }
 
 // MetricStats aggregates, in the database, each exposed unit's value of the
@@ -125,7 +192,7 @@ func (s *Store) MetricStats(ctx context.Context, e *experiments.Experiment, q ex
 	if err != nil {
 		return nil, err
 	}
-	query := `SELECT segment, variant, COUNT(*) AS units,
+	query := `SELECT segment, variant, COUNT(v) AS units, SUM(immature) AS immature, SUM(no_value) AS without_value,
 			COALESCE(SUM(v), 0.0) AS sum, COALESCE(SUM(v * v), 0.0) AS sum_sq,
 			COALESCE(SUM(pre), 0.0) AS pre_sum, COALESCE(SUM(pre * pre), 0.0) AS pre_sum_sq, COALESCE(SUM(v * pre), 0.0) AS pre_cross,
 			COALESCE(SUM(d), 0.0) AS den_sum, COALESCE(SUM(d * d), 0.0) AS den_sum_sq, COALESCE(SUM(v * d), 0.0) AS den_cross
@@ -149,7 +216,7 @@ func (s *Store) UnitValueQuantile(ctx context.Context, e *experiments.Experiment
 		return 0, err
 	}
 	var n int64
-	if err := s.db.GetContext(ctx, &n, s.rebind(`SELECT COUNT(*) FROM (`+perUnit+`) per_unit`), args...); err != nil {
+	if err := s.db.GetContext(ctx, &n, s.rebind(`SELECT COUNT(v) FROM (`+perUnit+`) per_unit`), args...); err != nil {
 		return 0, experiments.Internal(err)
 	}
 	if n == 0 {
@@ -158,7 +225,7 @@ func (s *Store) UnitValueQuantile(ctx context.Context, e *experiments.Experiment
 	h := float64(n-1) * p
 	lo := math.Floor(h)
 	var vals []float64
-	q := `SELECT v FROM (` + perUnit + `) per_unit ORDER BY v LIMIT 2 OFFSET ` + fmt.Sprint(int64(lo))
+	q := `SELECT v FROM (` + perUnit + `) per_unit WHERE v IS NOT NULL ORDER BY v LIMIT 2 OFFSET ` + fmt.Sprint(int64(lo))
 	if err := s.db.SelectContext(ctx, &vals, s.rebind(q), args...); err != nil {
 		return 0, experiments.Internal(err)
 	}
