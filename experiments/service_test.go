@@ -6,6 +6,7 @@ import (
 	"math"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/revealed-ab/revealed/analysis"
 	"github.com/revealed-ab/revealed/experiments"
@@ -252,5 +253,63 @@ func TestIngestValidation(t *testing.T) {
 	res, err := svc.Ingest(ctx, []experiments.Event{good})
 	if err != nil || res.Accepted != 1 {
 		t.Fatalf("a value at the bound: %+v %v; refused batches stored something, or the bound itself is refused", res, err)
+	}
+}
+
+// TestWindowedMetrics: outcome events are named by a metric's source, a
+// metric's window decides which count, and a unit whose window is still
+// open is reported as immature rather than counted as a zero.
+func TestWindowedMetrics(t *testing.T) {
+	ctx := context.Background()
+	svc := newService(t)
+	day, _ := experiments.ParseSpan("1d")
+	quarter, _ := experiments.ParseSpan("90d")
+	in := input()
+	in.Metrics = []experiments.Metric{
+		{Key: "csat_24h", Kind: experiments.MetricMean, HigherIsBetter: true, Source: "csat", Window: &experiments.Window{To: &day}, Aggregation: experiments.AggMean},
+		{Key: "tickets_90d", Kind: experiments.MetricMean, Source: "tickets", Window: &experiments.Window{To: &quarter}},
+	}
+	in.Analysis = &experiments.AnalysisSettings{CUPEDLookbackDays: -1}
+	mustCreate(t, svc, in)
+	if _, err := svc.Start(ctx, "human-vs-bot"); err != nil {
+		t.Fatal(err)
+	}
+	at := func(d time.Duration) *time.Time { x := time.Now().Add(d).UTC(); return &x }
+	v := func(x float64) *float64 { return &x }
+	var batch []experiments.Event
+	// u1, u2 were exposed 100 days ago: mature for both; u3 two days ago:
+	// mature for csat_24h only.
+	for i, u := range []string{"u1", "u2", "u3"} {
+		ago := -100 * 24 * time.Hour
+		if u == "u3" {
+			ago = -48 * time.Hour
+		}
+		batch = append(batch,
+			experiments.Event{Type: experiments.EventExposure, UnitID: u, Experiment: "human-vs-bot", Variant: []string{"bot", "human"}[i%2], TS: at(ago)},
+			experiments.Event{Type: experiments.EventOutcome, UnitID: u, Experiment: "human-vs-bot", Metric: "csat", Value: v(4), TS: at(ago + time.Hour)},
+			experiments.Event{Type: experiments.EventOutcome, UnitID: u, Experiment: "human-vs-bot", Metric: "csat", Value: v(1), TS: at(ago + 30*time.Hour)}, // outside 24 h
+			experiments.Event{Type: experiments.EventOutcome, UnitID: u, Metric: "tickets", Value: v(1), TS: at(ago + 40*time.Hour)})
+	}
+	if _, err := svc.Ingest(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	_, err := svc.Ingest(ctx, []experiments.Event{{Type: experiments.EventOutcome, UnitID: "u1", Experiment: "human-vs-bot", Metric: "csat_24h", Value: v(5)}})
+	wantError(t, err, experiments.CodeInvalid, "events[0].metric")
+
+	r, err := svc.Report(ctx, "human-vs-bot")
+	if err != nil {
+		t.Fatal(err)
+	}
+	units := func(m int) (n int64) {
+		for _, a := range r.Metrics[m].Variants {
+			n += a.Units
+		}
+		return n
+	}
+	if units(0) != 3 || r.Metrics[0].ImmatureUnits != 0 || r.Metrics[0].Variants[0].Mean != 4 {
+		t.Errorf("csat_24h: %d units, %d immature, bot mean %v; want 3, 0 and 4 (the 30 h rating is outside)", units(0), r.Metrics[0].ImmatureUnits, r.Metrics[0].Variants[0].Mean)
+	}
+	if units(1) != 2 || r.Metrics[1].ImmatureUnits != 1 {
+		t.Errorf("tickets_90d: %d units, %d immature; want 2 and 1", units(1), r.Metrics[1].ImmatureUnits)
 	}
 }

@@ -80,6 +80,14 @@ func (m *machine) definition(key string) string {
 			extra = `,"numerator":"csat","denominator":"mins"`
 		case kind == "mean" && m.pick(3) == 0:
 			extra = `,"cap":{"percentile":0.99}`
+		case kind == "mean" && m.pick(2) == 0:
+			extra = `,"aggregation":` + jsonValue([]string{"sum", "count", "mean", "min", "max", "first", "last", "peak_end", "median"}[m.pick(9)])
+		}
+		if m.pick(3) == 0 {
+			extra += `,"window":` + []string{`{"from":"0h","to":"24h"}`, `{"from":"2h"}`, `{"from":"1d","to":"90d"}`, `{"from":"5h","to":"1h"}`, `{"from":"x"}`}[m.pick(5)]
+		}
+		if m.pick(4) == 0 {
+			extra += `,"source":"csat"`
 		}
 		metrics = append(metrics, fmt.Sprintf(`{"key":%q,"kind":%q,"higher_is_better":%v%s}`, k, kind, m.pick(2) == 0, extra))
 	}
