@@ -47,7 +47,25 @@ type experimentSpec struct {
 	// ask is the survey question every customer answers the day before
 	// their first exposure.
 	ask asked
+	// later, when set, spreads the customers' first exposures over the last
+	// 120 days and adds what happens now and later (nowAndLater).
+	later *nowAndLater
 }
+
+// nowAndLater is the marshmallow pattern, per variant: the mean CSAT of the
+// contact itself, rated within 30 hours of it (so some ratings fall outside
+// a 24-hour window), and the follow-up tickets a customer opens, a Poisson
+// count per 90 days spread evenly over the 120 days after exposure. Fixing
+// the problem pleases more today; teaching cuts the tickets of next quarter.
+type nowAndLater struct {
+	contactCSAT  map[string]float64
+	ticketsPer90 map[string]float64
+}
+
+// laterSpan is how far back the first exposures of a nowAndLater experiment
+// go: customers exposed within the last 90 days are still inside a 90-day
+// window, and the report counts them as immature.
+const laterSpan = 120 * 24 * time.Hour
 
 // asked is a survey question and how customers answer it: says is the
 // chance of giving the preferred option (per generation where given),
@@ -75,6 +93,8 @@ const (
 )
 
 func share(v float64) *float64 { return &v }
+
+func span(d time.Duration) *experiments.Span { s := experiments.Span(d); return &s }
 
 var generations = []struct {
 	name  string
@@ -154,8 +174,16 @@ func specs() []experimentSpec {
 				Traffic:    &ninety,
 				Targeting: []assign.Condition{{Attribute: "generation", Op: assign.OpIn,
 					Value: []any{"gen_z", "millennial", "gen_x", "boomer"}}},
-				Metrics:  metrics("chose_teach"),
+				Metrics: append(metrics("chose_teach"),
+					experiments.Metric{Key: "csat_24h", Kind: experiments.MetricMean, HigherIsBetter: true, Source: "contact_csat",
+						Window: &experiments.Window{To: span(24 * time.Hour)}, Aggregation: experiments.AggMean},
+					experiments.Metric{Key: "tickets_90d", Kind: experiments.MetricMean, HigherIsBetter: false, Source: "tickets",
+						Window: &experiments.Window{To: span(90 * 24 * time.Hour)}}),
 				Analysis: &experiments.AnalysisSettings{Segments: []string{"generation", "plan", "answer:learn_pref"}},
+			},
+			later: &nowAndLater{
+				contactCSAT:  map[string]float64{"fix": 4.3, "teach": 3.9},
+				ticketsPer90: map[string]float64{"fix": 1.2, "teach": 0.7},
 			},
 			claims: []analysis.Claim{
 				{ID: "teach-61", Kind: analysis.ClaimShare, Metric: "chose_teach", StatedShare: share(0.61), Option: "being taught",
@@ -167,6 +195,8 @@ func specs() []experimentSpec {
 					Statement: "Buyers prefer to be taught, so teaching leaves them more satisfied"},
 				{ID: "say-teach", Kind: analysis.ClaimSayDo, Question: "learn_pref", Answer: "teach_me", Metric: "chose_teach",
 					Option: "they want to be taught", Statement: "Customers who say they want to be taught choose it"},
+				{ID: "fix-now-or-later", Kind: analysis.ClaimNowVsLater, Preferred: "fix", Other: "teach", Now: "csat_24h", Later: "tickets_90d",
+					Statement: "Customers would rather have it fixed for them"},
 			},
 			chooseKey: "chose_teach",
 			ask: asked{question: experiments.QuestionInput{Key: "learn_pref", Kind: experiments.QuestionChoice,
@@ -225,7 +255,7 @@ func Load(ctx context.Context, svc *experiments.Service, opts Options) (bool, er
 		}
 		for _, c := range s.claims {
 			c.Source = surveySource
-			if c.Kind != analysis.ClaimSayDo { // its stated side is the responses
+			if c.Kind != analysis.ClaimSayDo && c.Kind != analysis.ClaimNowVsLater { // they take no survey_n
 				c.SurveyN = surveyN
 			}
 			if _, err := svc.CreateClaim(ctx, s.input.Key, c); err != nil {
@@ -307,8 +337,7 @@ func simulate(ctx context.Context, svc *experiments.Service, spec experimentSpec
 	}
 
 	rng := rand.New(rand.NewPCG(opts.Seed, hashKey(spec.input.Key)))
-	weekAgo := time.Now().Add(-7 * 24 * time.Hour).UTC()
-	dayBefore := time.Now().Add(-24 * time.Hour).UTC()
+	now := time.Now().UTC()
 	var batch []experiments.Event
 	flush := func() error {
 		if len(batch) == 0 {
@@ -327,6 +356,21 @@ func simulate(ctx context.Context, svc *experiments.Service, spec experimentSpec
 		if !a.InExperiment || !ok {
 			continue
 		}
+		exposed := now
+		if spec.later != nil {
+			// An earlier exposure event makes this the unit's first.
+			exposed = now.Add(-time.Duration(rng.Float64() * float64(laterSpan))).Truncate(time.Hour)
+			batch = append(batch, experiments.Event{Type: experiments.EventExposure, UnitID: c.id, Experiment: spec.input.Key,
+				Variant: a.Variant, TS: &exposed, Attributes: c.attrs})
+			at := exposed.Add(time.Duration(rng.Float64() * 30 * float64(time.Hour)))
+			outcome(c.id, "contact_csat", rating(rng, spec.later.contactCSAT[a.Variant]), &at)
+			for range poisson(rng, spec.later.ticketsPer90[a.Variant]*120/90) {
+				if at := exposed.Add(time.Duration(rng.Float64() * float64(laterSpan))); at.Before(now) {
+					outcome(c.id, "tickets", 1, &at)
+				}
+			}
+		}
+		weekBefore, dayBefore := exposed.Add(-7*24*time.Hour), exposed.Add(-24*time.Hour)
 		gen := c.attrs["generation"].(string)
 		choose := b.choose
 		if p, ok := spec.chooseByGeneration[gen]; ok {
@@ -346,7 +390,7 @@ func simulate(ctx context.Context, svc *experiments.Service, spec experimentSpec
 		batch = append(batch, experiments.Event{Type: experiments.EventResponse, UnitID: c.id, Question: spec.ask.question.Key,
 			Answer: answer, TS: &dayBefore})
 		csatBefore := rating(rng, b.csat)
-		outcome(c.id, "csat", csatBefore, &weekAgo)
+		outcome(c.id, "csat", csatBefore, &weekBefore)
 		// Post-exposure CSAT correlates with the customer's earlier rating.
 		outcome(c.id, "csat", rating(rng, 0.6*b.csat+0.4*csatBefore), nil)
 		outcome(c.id, "resolved", bernoulli(rng, b.resolved), nil)
@@ -363,6 +407,16 @@ func simulate(ctx context.Context, svc *experiments.Service, spec experimentSpec
 
 func rating(rng *rand.Rand, mean float64) float64 {
 	return math.Max(1, math.Min(5, math.Round(mean+0.9*rng.NormFloat64())))
+}
+
+// poisson draws a Poisson count by Knuth's method, fine for small means.
+func poisson(rng *rand.Rand, mean float64) int {
+	limit, k, p := math.Exp(-mean), 0, rng.Float64()
+	for p > limit {
+		k++
+		p *= rng.Float64()
+	}
+	return k
 }
 
 func bernoulli(rng *rand.Rand, p float64) float64 {
