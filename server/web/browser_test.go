@@ -309,11 +309,16 @@ func TestBrowser(t *testing.T) {
 			chromedp.SendKeys(chromedp.ID("f-key"), "web-created"),
 			chromedp.SendKeys(chromedp.ID("f-name"), "Created in the browser"),
 			chromedp.SendKeys(chromedp.ID("f-metrics-0-key"), "converted"),
+			chromedp.SendKeys(chromedp.ID("f-metrics-0-window-to"), "7d"),
 		)
 		submit(t, ctx, "#save")
 		if u := location(t, ctx); u != e.url+"/experiments/web-created/edit?done=created" {
 			body := eval[string](t, ctx, `document.body.innerText`)
 			t.Fatalf("after create at %s:\n%s", u, body)
+		}
+		if got, err := e.svc.GetExperiment(context.Background(), "web-created"); err != nil || got.Metrics[0].Window == nil ||
+			got.Metrics[0].Window.To == nil || got.Metrics[0].Window.To.String() != "7d" {
+			t.Errorf("the window typed in the browser was not stored: %+v, %v", got, err)
 		}
 
 		// An invalid weight is reported beside its input.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -19,13 +20,13 @@ type claimForm map[string]string
 
 var claimFields = []string{"id", "statement", "source", "survey_n", "kind", "metric", "option", "margin",
 	"stated_share", "variant", "segment", "preferred", "other", "stated_effect",
-	"segment_a", "segment_b", "stated_a", "stated_b", "survey_n_a", "survey_n_b", "question", "answer"}
+	"segment_a", "segment_b", "stated_a", "stated_b", "survey_n_a", "survey_n_b", "question", "answer", "now", "later"}
 
 func claimFormOf(c *experiments.Claim) claimForm {
 	f := claimForm{"id": c.ID, "statement": c.Statement, "source": c.Source, "kind": string(c.Kind), "metric": c.Metric,
 		"option": c.Option, "variant": c.Variant, "segment": c.Segment, "preferred": c.Preferred, "other": c.Other,
-		"segment_a": c.SegmentA, "segment_b": c.SegmentB, "question": c.Question, "answer": c.Answer}
-	if c.SurveyN != 0 { // a say_do claim has none, and the form leaves it empty
+		"segment_a": c.SegmentA, "segment_b": c.SegmentB, "question": c.Question, "answer": c.Answer, "now": c.Now, "later": c.Later}
+	if c.SurveyN != 0 { // say_do and now_vs_later claims have none, and the form leaves it empty
 		f["survey_n"] = strconv.FormatInt(c.SurveyN, 10)
 	}
 	for k, v := range map[string]*float64{"margin": c.Margin, "stated_share": c.StatedShare, "stated_effect": c.StatedEffect, "stated_a": c.StatedA, "stated_b": c.StatedB} {
@@ -77,7 +78,7 @@ func (f claimForm) claim() (analysis.Claim, []experiments.FieldError) {
 	c := analysis.Claim{
 		ID: f["id"], Statement: f["statement"], Source: f["source"], Kind: analysis.ClaimKind(f["kind"]), Metric: f["metric"],
 		Option: f["option"], Variant: f["variant"], Segment: f["segment"], Preferred: f["preferred"], Other: f["other"],
-		SegmentA: f["segment_a"], SegmentB: f["segment_b"], Question: f["question"], Answer: f["answer"],
+		SegmentA: f["segment_a"], SegmentB: f["segment_b"], Question: f["question"], Answer: f["answer"], Now: f["now"], Later: f["later"],
 		SurveyN: count("survey_n"), SurveyNA: count("survey_n_a"), SurveyNB: count("survey_n_b"),
 		Margin: opt("margin"), StatedShare: opt("stated_share"), StatedEffect: opt("stated_effect"),
 		StatedA: opt("stated_a"), StatedB: opt("stated_b"),
@@ -95,11 +96,18 @@ type claimFormView struct {
 	Effect  []field
 	Gap     []field
 	SayDo   []field
-	Errors  []errorLink
+	// NowLater is kept apart so that the template can say that a
+	// now_vs_later claim takes its variants from the effect fields.
+	NowLater []field
+	// IsNowLater hides what a now_vs_later claim does not take (survey_n,
+	// metric) once the form knows the kind; a form of any other kind shows
+	// every field, as the kind select may still change without a script.
+	IsNowLater bool
+	Errors     []errorLink
 }
 
 func (f claimForm) view(e *experiments.Experiment, questions []*experiments.Question, isNew bool, errs []experiments.FieldError) claimFormView {
-	v := claimFormView{Exp: e, New: isNew}
+	v := claimFormView{Exp: e, New: isNew, IsNowLater: f["kind"] == string(analysis.ClaimNowVsLater)}
 	known := map[string]bool{}
 	mk := func(name, label, hint string) field {
 		known[name] = true
@@ -110,20 +118,28 @@ func (f claimForm) view(e *experiments.Experiment, questions []*experiments.Ques
 	kind := mk("kind", "Kind", "")
 	kind.Type = "select"
 	kind.Options = options(f["kind"], "share", "share: customers offered both options pick one", "effect", "effect: an A/B comparison of two variants", "segment_gap", "segment gap: a share differs between two segments",
-		"say_do", "say/do: each customer’s own answer beside what they did")
+		"say_do", "say/do: each customer’s own answer beside what they did",
+		"now_vs_later", "now vs later: does what wins today still win later?")
 	var metricKeys []string
 	for _, m := range e.Metrics {
 		metricKeys = append(metricKeys, m.Key, m.Key+" ("+string(m.Kind)+")")
 	}
 	metric := mk("metric", "Metric", "")
 	metric.Type = "select"
-	metric.Options = options(f["metric"], metricKeys...)
+	// The empty choice comes last so that a new claim starts on a metric,
+	// as it did before now_vs_later claims, which take none.
+	metric.Options = options(f["metric"], append(metricKeys, "", "— none (a now-vs-later claim names its metrics below)")...)
 	stmt := mk("statement", "Statement", "What the survey says, e.g. “74% would rather wait 10 minutes for a human”.")
 	stmt.Type = "textarea"
 	v.Common = []field{id, stmt, mk("source", "Source", "Who asked whom, and when."),
-		mk("survey_n", "Survey respondents (n)", "The survey is a sample: its n sets the stated figure’s interval. Not for a say/do claim (leave it empty): its stated side is the customers’ own answers."),
+		mk("survey_n", "Survey respondents (n)", "The survey is a sample: its n sets the stated figure’s interval. Not for a say/do claim (leave it empty): its stated side is the customers’ own answers. Nor for a now-vs-later claim: it states a direction, not a figure."),
 		kind, metric, mk("margin", "Equivalence margin", "Optional; default 0.05 (5 points) for “matches”."),
 		mk("option", "Stated option, in words", "Optional, for the summary sentence, e.g. “a human”.")}
+	if v.IsNowLater {
+		v.Common = slices.DeleteFunc(v.Common, func(f field) bool { return f.Name == "survey_n" || f.Name == "metric" })
+		delete(known, "survey_n")
+		delete(known, "metric")
+	}
 	v.Share = []field{mk("stated_share", "Stated share", "From 0 to 1, e.g. 0.74."),
 		mk("variant", "Variant", "Optional, for a share or say/do claim; empty pools every variant."),
 		mk("segment", "Segment", "Optional, as attribute=value.")}
@@ -135,9 +151,10 @@ func (f claimForm) view(e *experiments.Experiment, questions []*experiments.Ques
 		mk("segment_b", "Segment B", "Another value of the same attribute."), mk("stated_b", "Stated share in B", "e.g. 0.51"),
 		mk("survey_n_b", "Respondents in B", "Optional; default half of n.")}
 	v.SayDo = sayDoFields(f, questions, mk)
+	v.NowLater = nowLaterFields(f, e, mk)
 	placed, general := place(errs, known)
 	v.General = general
-	for _, group := range [][]field{v.Common, v.Share, v.Effect, v.Gap, v.SayDo} {
+	for _, group := range [][]field{v.Common, v.Share, v.Effect, v.Gap, v.SayDo, v.NowLater} {
 		for i := range group {
 			group[i].Errs = placed[group[i].Name]
 			if len(group[i].Errs) > 0 {
@@ -178,6 +195,21 @@ func sayDoFields(f claimForm, questions []*experiments.Question, mk func(name, l
 	return []field{question, mk("answer", "Answer", hint)}
 }
 
+// nowLaterFields are the metric of now and the metric of later, each a
+// choice of the experiment's metrics labelled with its window, which is
+// what tells now from later.
+func nowLaterFields(f claimForm, e *experiments.Experiment, mk func(name, label, hint string) field) []field {
+	pairs := []string{"", "— (not a now-vs-later claim)"}
+	for _, m := range e.Metrics {
+		pairs = append(pairs, m.Key, metricLabel(m.Key, e))
+	}
+	now := mk("now", "Metric of now", "What customers get today, e.g. CSAT within 24 hours.")
+	now.Type, now.Options = "select", options(f["now"], pairs...)
+	later := mk("later", "Metric of later", "What it leads to, e.g. retention at 90 days. Another metric than now.")
+	later.Type, later.Options = "select", options(f["later"], pairs...)
+	return []field{now, later}
+}
+
 func (a *app) newClaim(c *gin.Context) error {
 	ctx := c.Request.Context()
 	e, err := a.svc.GetExperiment(ctx, c.Param("key"))
@@ -188,7 +220,17 @@ func (a *app) newClaim(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	v := claimForm{"kind": "share"}.view(e, qs, true, nil)
+	// ?kind= starts the form on a kind, so that a now_vs_later claim is not
+	// asked for the survey fields it does not take.
+	kind := "share"
+	if k := analysis.ClaimKind(c.Query("kind")); slices.Contains(analysis.ClaimKinds, k) {
+		kind = string(k)
+	}
+	f := claimForm{"kind": kind}
+	if len(e.Metrics) > 0 && kind != string(analysis.ClaimNowVsLater) {
+		f["metric"] = e.Metrics[0].Key
+	}
+	v := f.view(e, qs, true, nil)
 	v.Action = "/experiments/" + url.PathEscape(e.Key) + "/claims/new"
 	a.render(c, http.StatusOK, "claim", "New claim", v)
 	return nil

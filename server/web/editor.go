@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -122,6 +123,16 @@ type conditionRow struct{ Attribute, Op, Value string }
 type metricRow struct {
 	Key, Kind, Numerator, Denominator string
 	HigherIsBetter                    bool
+	// Source, From, To (spans such as "24h"), Aggregation and Peak define
+	// which outcomes count and how they become a unit's value.
+	Source, From, To, Aggregation, Peak string
+}
+
+// blank reports whether the row was left empty; the selects' defaults do
+// not count as filled in.
+func (r metricRow) blank() bool {
+	return r.Key == "" && r.Numerator == "" && r.Denominator == "" && r.Source == "" && r.From == "" && r.To == "" &&
+		r.Aggregation == "" && r.Peak == ""
 }
 
 func num(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
@@ -143,9 +154,42 @@ func formFromExperiment(e *experiments.Experiment) experimentForm {
 		f.Targeting = append(f.Targeting, conditionRow{Attribute: c.Attribute, Op: string(c.Op), Value: formatValue(c.Value)})
 	}
 	for _, m := range e.Metrics {
-		f.Metrics = append(f.Metrics, metricRow{Key: m.Key, Kind: string(m.Kind), Numerator: m.Numerator, Denominator: m.Denominator, HigherIsBetter: m.HigherIsBetter})
+		r := metricRow{Key: m.Key, Kind: string(m.Kind), Numerator: m.Numerator, Denominator: m.Denominator, HigherIsBetter: m.HigherIsBetter,
+			Source: m.Source, Aggregation: string(m.Aggregation), Peak: m.Peak}
+		if m.Window != nil {
+			r.From, r.To = windowBounds(*m.Window)
+		}
+		f.Metrics = append(f.Metrics, r)
 	}
 	return f
+}
+
+// spanText is Span.String, save that a span under two days that is whole
+// hours stays in hours: people write a day's window as "24h", not "1d".
+func spanText(s experiments.Span) string {
+	d := time.Duration(s)
+	if d > 0 && d < 48*time.Hour && d%time.Hour == 0 {
+		return strconv.FormatInt(int64(d/time.Hour), 10) + "h"
+	}
+	return s.String()
+}
+
+// windowBounds writes a window's bounds as the form shows them. A zero
+// start takes the end's unit ("0h" before "24h"), which reads better than
+// "0d" and parses back to the same window.
+func windowBounds(w experiments.Window) (from, to string) {
+	from = spanText(w.From)
+	if w.To != nil {
+		to = spanText(*w.To)
+	}
+	if w.From == 0 {
+		unit := "h"
+		if to != "" {
+			unit = to[len(to)-1:]
+		}
+		from = "0" + unit
+	}
+	return from, to
 }
 
 func newForm() experimentForm {
@@ -255,7 +299,9 @@ func formFromPost(v url.Values) experimentForm {
 		}
 		f.Metrics = append(f.Metrics, metricRow{Key: strings.TrimSpace(v.Get(p + "key")), Kind: v.Get(p + "kind"),
 			Numerator: strings.TrimSpace(v.Get(p + "numerator")), Denominator: strings.TrimSpace(v.Get(p + "denominator")),
-			HigherIsBetter: v.Get(p+"higher_is_better") != ""})
+			HigherIsBetter: v.Get(p+"higher_is_better") != "",
+			Source:         strings.TrimSpace(v.Get(p + "source")), From: strings.TrimSpace(v.Get(p + "window.from")),
+			To: strings.TrimSpace(v.Get(p + "window.to")), Aggregation: v.Get(p + "aggregation"), Peak: v.Get(p + "peak")})
 	}
 	return f
 }
@@ -339,11 +385,30 @@ func (f experimentForm) input(existing *experiments.Experiment) (experiments.Exp
 		rows["targeting"] = append(rows["targeting"], i)
 		in.Targeting = append(in.Targeting, c)
 	}
+	span := func(field, s string) experiments.Span {
+		d, err := experiments.ParseSpan(s)
+		if err != nil {
+			bad(field, err.Error())
+		}
+		return d
+	}
 	for i, r := range f.Metrics {
-		if r.Key == "" && r.Numerator == "" && r.Denominator == "" {
+		if r.blank() {
 			continue
 		}
-		m := experiments.Metric{Key: r.Key, Kind: experiments.MetricKind(r.Kind), HigherIsBetter: r.HigherIsBetter, Numerator: r.Numerator, Denominator: r.Denominator}
+		m := experiments.Metric{Key: r.Key, Kind: experiments.MetricKind(r.Kind), HigherIsBetter: r.HigherIsBetter, Numerator: r.Numerator, Denominator: r.Denominator,
+			Source: r.Source, Aggregation: experiments.Aggregation(r.Aggregation), Peak: r.Peak}
+		// An empty start with an end means from exposure; with neither there
+		// is no window at all.
+		if r.From != "" || r.To != "" {
+			m.Window = &experiments.Window{}
+			if r.From != "" {
+				m.Window.From = span(fmt.Sprintf("metrics[%d].window.from", i), r.From)
+			}
+			if r.To != "" {
+				m.Window.To = ptr(span(fmt.Sprintf("metrics[%d].window.to", i), r.To))
+			}
+		}
 		if existing != nil { // settings the form does not show are kept
 			if old, ok := existing.Metric(r.Key); ok {
 				m.Cap, m.CUPED, m.Prior = old.Cap, old.CUPED, old.Prior
@@ -386,6 +451,17 @@ func (r rowMap) toFormRows(field string) string {
 		return field
 	}
 	return fmt.Sprintf("%s[%d]%s", m[1], r[m[1]][i], field[len(m[0]):])
+}
+
+// aggregationOptions are the choices of a metric's aggregation, in the
+// order of experiments' list; "" leaves the kind's default.
+var aggregationOptions = []string{
+	"", "default (any if binary, else sum)",
+	string(experiments.AggSum), "sum", string(experiments.AggCount), "count",
+	string(experiments.AggAny), "any (1 if any > 0)", string(experiments.AggMean), "mean",
+	string(experiments.AggMin), "min", string(experiments.AggMax), "max",
+	string(experiments.AggFirst), "first", string(experiments.AggLast), "last",
+	string(experiments.AggPeakEnd), "peak-end (peak and last, averaged)",
 }
 
 // editorView is the experiment form drawn as fields.
@@ -478,12 +554,21 @@ func (f experimentForm) view(isNew bool, cur *experiments.Experiment, errs []exp
 		kind.Options = options(r.Kind, "binary", "binary (converted or not)", "mean", "mean (per unit)", "ratio", "ratio (numerator ÷ denominator)")
 		hib := mk(p+"higher_is_better", "Metric "+n+": higher is better", "on", typ("checkbox"), hide)
 		hib.Checked = r.HigherIsBetter
+		agg := mk(p+"aggregation", "Metric "+n+" aggregation", r.Aggregation, typ("select"), hide)
+		agg.Options = options(r.Aggregation, aggregationOptions...)
+		peak := mk(p+"peak", "Metric "+n+" peak (peak_end only)", r.Peak, typ("select"), hide)
+		peak.Options = options(r.Peak, "", "—", "max", "max (highest)", "min", "min (e.g. minutes waited)")
 		v.Metrics = append(v.Metrics, []field{
 			mk(p+"key", "Metric "+n+" key", r.Key, hide),
 			kind,
 			hib,
 			mk(p+"numerator", "Metric "+n+" numerator (ratio only)", r.Numerator, hide),
 			mk(p+"denominator", "Metric "+n+" denominator (ratio only)", r.Denominator, hide),
+			mk(p+"source", "Metric "+n+" source event metric (default: its key)", r.Source, hide),
+			mk(p+"window.from", "Metric "+n+" window from", r.From, hide),
+			mk(p+"window.to", "Metric "+n+" window to", r.To, hide),
+			agg,
+			peak,
 		})
 		known[fmt.Sprintf("metrics[%d]", i)] = true
 	}
@@ -580,7 +665,8 @@ func (a *app) createExperiment(c *gin.Context) error {
 	in, rows, parseErrs := f.input(nil)
 	var err error
 	if len(parseErrs) > 0 {
-		err = experiments.Invalid("invalid experiment", parseErrs)
+		// Parse errors already name form rows: nothing to renumber.
+		err, rows = experiments.Invalid("invalid experiment", parseErrs), nil
 	} else {
 		_, err = a.svc.CreateExperiment(c.Request.Context(), in)
 	}
@@ -658,7 +744,7 @@ func (a *app) updateExperiment(c *gin.Context) error {
 	in, rows, parseErrs := f.input(e)
 	action := "/experiments/" + url.PathEscape(e.Key) + "/edit"
 	if len(parseErrs) > 0 {
-		err = experiments.Invalid("invalid experiment", parseErrs)
+		err, rows = experiments.Invalid("invalid experiment", parseErrs), nil
 	} else {
 		_, err = a.svc.UpdateExperiment(ctx, e.Key, in)
 	}

@@ -38,6 +38,24 @@ type claimView struct {
 	Note                                             string
 	HasStated                                        bool
 	SayDo                                            *sayDoView
+	NowLater                                         *nowLaterView
+}
+
+// nowLaterView is what a now_vs_later claim adds: both horizons' effects,
+// charted and listed, and the pattern they make.
+type nowLaterView struct {
+	Pattern, PatternLabel, PatternIcon, PatternText string
+	// Charts is one chart with both rows when the two metrics share a unit,
+	// else one chart per horizon, each with its own axis.
+	Charts   []template.HTML
+	Horizons []horizonView
+}
+
+// horizonView is one side of a now_vs_later claim as a labelled figure,
+// with what its metric leaves out.
+type horizonView struct {
+	Label, Value string
+	Notes        []string
 }
 
 // sayDoView is what a say_do claim adds: its 2×2 picture and the paired
@@ -54,9 +72,13 @@ type statLine struct{ Label, Value string }
 type metricView struct {
 	Key, Kind string
 	Direction string
-	Rows      []armRow
-	Forest    template.HTML
-	Over      template.HTML
+	// Definition says what the metric reads when it is not simply its own
+	// outcomes since exposure; Notes say which units it does not count.
+	Definition string
+	Notes      []string
+	Rows       []armRow
+	Forest     template.HTML
+	Over       template.HTML
 }
 
 type armRow struct {
@@ -123,13 +145,19 @@ func buildReport(rv *experiments.ReportView) reportView {
 	}
 	history := decodeSnapshots(rv.Snapshots)
 	for i, c := range r.Claims {
-		v.Claims = append(v.Claims, claimViewOf(i, c, defs[c.ID], r))
+		v.Claims = append(v.Claims, claimViewOf(i, c, defs[c.ID], r, e))
 		if c.Verdict == analysis.Inconclusive && c.UnitsNeeded != nil {
-			v.Power = append(v.Power, fmt.Sprintf("Claim “%s”: about %s more units to decide it at 80%% power, if the revealed figure holds.", c.ID, fmtInt(*c.UnitsNeeded)))
+			holds := "the revealed figure holds"
+			if c.Kind == analysis.ClaimNowVsLater {
+				holds = "both observed effects hold"
+			}
+			v.Power = append(v.Power, fmt.Sprintf("Claim “%s”: about %s more units to decide it at 80%% power, if %s.", c.ID, fmtInt(*c.UnitsNeeded), holds))
 		}
 	}
 	for i, m := range r.Metrics {
 		mv := metricViewOf(i, m, r, history)
+		mv.Definition = definitionOf(e, m.Metric)
+		mv.Notes = maturityNotes(e, m)
 		v.Metrics = append(v.Metrics, mv)
 		for _, c := range m.Comparisons {
 			switch {
@@ -147,8 +175,17 @@ func buildReport(rv *experiments.ReportView) reportView {
 	return v
 }
 
-func claimViewOf(i int, c analysis.ClaimResult, def *experiments.Claim, r *analysis.Report) claimView {
+func claimViewOf(i int, c analysis.ClaimResult, def *experiments.Claim, r *analysis.Report, e *experiments.Experiment) claimView {
 	cv := claimView{ID: c.ID, Kind: string(c.Kind), Statement: c.Statement, Summary: c.Summary, Verdict: c.Verdict, Magnitude: c.Magnitude}
+	if c.Kind == analysis.ClaimNowVsLater {
+		// It has no single revealed figure: its two horizons are the figures.
+		if c.NowVsLater == nil {
+			cv.Note = "No data yet: " + c.Reason
+			return cv
+		}
+		cv.NowLater = nowLaterViewOf(i, c, def, r, e)
+		return cv
+	}
 	if c.Revealed == nil {
 		cv.Note = "No data yet: " + c.Reason
 		return cv
@@ -496,4 +533,224 @@ func segmentsOf(r *analysis.Report) []segmentView {
 		out[i] = *sv
 	}
 	return out
+}
+
+// patterns name and explain each now_vs_later pattern; the badge's icon and
+// text differ, so the pattern never rests on colour.
+var patterns = map[string]struct{ label, icon, text string }{
+	analysis.PatternLasts:        {"Lasts", "⇉", "better now and still better later"},
+	analysis.PatternReverses:     {"Reverses", "⇆", "better now, worse later: customers get what they ask for today and pay for it later"},
+	analysis.PatternFades:        {"Fades", "↘", "better now; later not decided yet"},
+	analysis.PatternDelayed:      {"Delayed", "↗", "not decided now; better later"},
+	analysis.PatternInconclusive: {"No pattern yet", "?", "neither horizon decides one of the patterns yet"},
+}
+
+// nowLaterViewOf shows the preferred variant against the other on the
+// metric of now and the metric of later. Every figure is the report's.
+func nowLaterViewOf(i int, c analysis.ClaimResult, def *experiments.Claim, r *analysis.Report, e *experiments.Experiment) *nowLaterView {
+	nl := c.NowVsLater
+	preferred, other := "the preferred variant", "the other"
+	if def != nil {
+		preferred, other = def.Preferred, def.Other
+		if other == "" && e != nil {
+			other = e.Control()
+		}
+	}
+	p := patterns[nl.Pattern]
+	if p.label == "" { // a pattern newer than this page
+		p = patterns[analysis.PatternInconclusive]
+		nl.Pattern = analysis.PatternInconclusive
+	}
+	v := &nowLaterView{Pattern: nl.Pattern, PatternLabel: p.label, PatternIcon: p.icon, PatternText: p.text}
+	level := confidence(r.Alpha)
+	ci := level + " CI"
+	if r.Sequential != nil {
+		ci = level + " always-valid CI"
+	}
+	type side struct {
+		name  string
+		h     *analysis.Horizon
+		shape shape
+		class string
+	}
+	sides := []side{{"Now", nl.Now, shapeCircle, "s-now"}, {"Later", nl.Later, shapeSquare, "s-later"}}
+	var rows []intervalRow
+	var formats []valueFormat
+	var better, names, keys []string
+	for _, s := range sides {
+		if s.h == nil {
+			continue
+		}
+		m, _ := metricOf(r, s.h.Metric)
+		f := formatFor(m.Kind, s.h.Metric)
+		label := metricLabel(s.h.Metric, e)
+		row := intervalRow{Label: s.name + ": " + label, Point: s.h.Effect, CI: interval(s.h.CI), Shape: s.shape, Class: s.class}
+		hv := horizonView{Label: fmt.Sprintf("%s: %s, %s minus %s [%s]", s.name, label, preferred, other, ci)}
+		if s.h.Effect == nil {
+			row.Value = "— (" + s.h.Reason + ")"
+			hv.Value = row.Value
+		} else {
+			row.Value = valueText(row, f.diff)
+			hv.Value = row.Value
+			if s.h.PValue != nil {
+				hv.Value += "; " + fmtPEq(s.h.PValue)
+			}
+			if s.h.PAdjusted != nil {
+				hv.Value += ", adjusted " + fmtPEq(ptr(math.Min(1, *s.h.PAdjusted)))
+			}
+		}
+		hv.Notes = maturityNotes(e, m)
+		v.Horizons = append(v.Horizons, hv)
+		rows = append(rows, row)
+		formats = append(formats, f)
+		b := "+"
+		if !m.HigherIsBetter {
+			b = "-"
+		}
+		better = append(better, b)
+		names, keys = append(names, strings.ToLower(s.name)), append(keys, s.h.Metric)
+	}
+	hasPoint := false
+	for _, row := range rows {
+		hasPoint = hasPoint || row.Point != nil
+	}
+	if !hasPoint {
+		return v
+	}
+	chart := func(id, title, axis string, rows []intervalRow, f valueFormat, better string) template.HTML {
+		ch := intervalChart{ID: id, Title: title, Rows: rows, AxisLabel: f.label(axis), Ref: 0, RefLabel: "no difference", Tick: f.diff, Better: better}
+		var d []string
+		for _, row := range rows {
+			d = append(d, row.Label+": "+row.Value)
+		}
+		ch.Desc = fmt.Sprintf("%s minus %s. %s. Points are effects, lines their %s. Pattern: %s, %s.", preferred, other, strings.Join(d, "; "), ci, p.label, p.text)
+		return ch.SVG()
+	}
+	title := fmt.Sprintf("%s against %s, now and later: %s", preferred, other, c.ID)
+	if len(rows) == 2 && sameUnits(r, e, keys[0], keys[1]) {
+		b := better[0]
+		if better[1] != b {
+			b = ""
+		}
+		axis := fmt.Sprintf("%s minus %s, %s and %s", preferred, other, keys[0], keys[1])
+		v.Charts = []template.HTML{chart(fmt.Sprintf("now-later-%d", i), title, axis, rows, formats[0], b)}
+		return v
+	}
+	for j, row := range rows {
+		axis := fmt.Sprintf("%s minus %s, %s", preferred, other, keys[j])
+		id := fmt.Sprintf("now-later-%d-%s", i, names[j])
+		v.Charts = append(v.Charts, chart(id, title+" ("+names[j]+")", axis, []intervalRow{row}, formats[j], better[j]))
+	}
+	return v
+}
+
+// sameUnits reports whether two metrics' effects may share an axis: both
+// binary (percentage points), or the same outcomes aggregated the same way.
+func sameUnits(r *analysis.Report, e *experiments.Experiment, a, b string) bool {
+	ma, _ := metricOf(r, a)
+	mb, _ := metricOf(r, b)
+	if ma.Kind != mb.Kind {
+		return false
+	}
+	if ma.Kind == analysis.Binary {
+		return true
+	}
+	if e == nil {
+		return false
+	}
+	da, okA := e.Metric(a)
+	db, okB := e.Metric(b)
+	return okA && okB && da.Kind != experiments.MetricRatio && db.Kind != experiments.MetricRatio &&
+		da.SourceKey() == db.SourceKey() && da.AggregationOrDefault() == db.AggregationOrDefault()
+}
+
+// windowText writes a metric's window as people read it: "0h–24h",
+// "from 7d", or "since exposure" when every outcome after exposure counts.
+func windowText(w *experiments.Window) string {
+	if w == nil || (w.From == 0 && w.To == nil) {
+		return "since exposure"
+	}
+	from, to := windowBounds(*w)
+	if to == "" {
+		return "from " + from
+	}
+	return from + "–" + to
+}
+
+// metricLabel names a metric with its window, which is what tells the
+// metric of now from the metric of later: "csat_24h (0h–24h)". A metric
+// without one is its key alone, to keep chart labels short.
+func metricLabel(key string, e *experiments.Experiment) string {
+	if e == nil {
+		return key
+	}
+	m, ok := e.Metric(key)
+	if w := windowText(m.Window); ok && m.Kind != experiments.MetricRatio && w != "since exposure" {
+		return key + " (" + w + ")"
+	}
+	return key
+}
+
+// definitionOf says what a metric reads when it is more than its own
+// outcomes since exposure, summed: "reads csat, 0h–24h after exposure,
+// last value".
+func definitionOf(e *experiments.Experiment, key string) string {
+	if e == nil {
+		return ""
+	}
+	m, ok := e.Metric(key)
+	if !ok || (m.Source == "" && m.Window == nil && m.Aggregation == "") {
+		return ""
+	}
+	parts := []string{"reads " + m.SourceKey()}
+	if w := windowText(m.Window); w == "since exposure" {
+		parts = append(parts, "every outcome since exposure")
+	} else {
+		parts = append(parts, "outcomes "+w+" after exposure")
+	}
+	agg := string(m.AggregationOrDefault())
+	if m.AggregationOrDefault() == experiments.AggPeakEnd && m.Peak == "min" {
+		agg += " (peak is the minimum)"
+	}
+	return strings.Join(append(parts, "aggregated by "+agg), ", ")
+}
+
+// maturityNotes say which exposed units a metric does not count yet, or at
+// all, as the report counted them.
+func maturityNotes(e *experiments.Experiment, m analysis.MetricReport) []string {
+	var def experiments.Metric
+	if e != nil {
+		def, _ = e.Metric(m.Metric)
+	}
+	var out []string
+	if n := m.ImmatureUnits; n > 0 {
+		window := "window"
+		if def.Window != nil && def.Window.To != nil {
+			window = spanAdjective(*def.Window.To) + " window"
+		}
+		if n == 1 {
+			out = append(out, fmt.Sprintf("1 unit still inside its %s is not counted yet, in any variant.", window))
+		} else {
+			out = append(out, fmt.Sprintf("%s units still inside their %s are not counted yet, in any variant.", fmtInt(n), window))
+		}
+	}
+	if n := m.UnitsWithoutValue; n > 0 {
+		why := ""
+		if def.Key != "" && !def.AggregationOrDefault().HasValueWithout() {
+			why = fmt.Sprintf(": the %s aggregation needs at least one", def.AggregationOrDefault())
+		}
+		if n == 1 {
+			out = append(out, fmt.Sprintf("1 unit without an outcome in the window is left out%s.", why))
+		} else {
+			out = append(out, fmt.Sprintf("%s units without an outcome in the window are left out%s.", fmtInt(n), why))
+		}
+	}
+	return out
+}
+
+// spanAdjective writes a span as an adjective: "90-day", "24-hour".
+func spanAdjective(s experiments.Span) string {
+	t := spanText(s)
+	unit := map[byte]string{'d': "-day", 'h': "-hour", 'm': "-minute"}[t[len(t)-1]]
+	return t[:len(t)-1] + unit
 }
