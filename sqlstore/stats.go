@@ -59,11 +59,15 @@ func (s *Store) perUnitQuery(e *experiments.Experiment, q experiments.StatsQuery
 			post += fmt.Sprintf(` AND o.ts < x.ts + %d`, w.To.Micros())
 		}
 	}
+	// Ties in ts are broken by event id, so first and last are defined. Only
+	// the ranking the aggregation reads is computed: each is a sort.
 	rank := ``
-	if agg == experiments.AggFirst || agg == experiments.AggLast || agg == experiments.AggPeakEnd {
-		// Ties in ts are broken by event id, so first and last are defined.
-		part := `PARTITION BY o.unit_id, CASE WHEN ` + post + ` THEN 1 ELSE 0 END`
-		rank = `, ROW_NUMBER() OVER (` + part + ` ORDER BY o.ts, o.id) AS rn_first, ROW_NUMBER() OVER (` + part + ` ORDER BY o.ts DESC, o.id DESC) AS rn_last`
+	part := `PARTITION BY o.unit_id, CASE WHEN ` + post + ` THEN 1 ELSE 0 END`
+	switch agg {
+	case experiments.AggFirst:
+		rank = `, ROW_NUMBER() OVER (` + part + ` ORDER BY o.ts, o.id) AS rn_first`
+	case experiments.AggLast, experiments.AggPeakEnd:
+		rank = `, ROW_NUMBER() OVER (` + part + ` ORDER BY o.ts DESC, o.id DESC) AS rn_last`
 	}
 	var v, pre, d, metricCond string
 	var selectArgs, metricArgs []any
