@@ -251,6 +251,11 @@ func (in *ExperimentInput) build() (*Experiment, error) {
 	return e, nil
 }
 
+// ValidateMetrics checks an experiment's metrics as the API does, naming
+// each problem "metrics[i].field"; the CLI reads metric definitions by the
+// same rules.
+func ValidateMetrics(metrics []Metric) []FieldError { return validateMetrics(metrics) }
+
 func validateMetrics(metrics []Metric) []FieldError {
 	var errs []FieldError
 	if len(metrics) == 0 {

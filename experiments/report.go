@@ -216,6 +216,14 @@ func (s *Service) Snapshots(ctx context.Context, key string, limit int) ([]Snaps
 	return s.store.Snapshots(ctx, key, limit)
 }
 
+// reportTime decides maturity: now, or when the experiment stopped.
+func (s *Service) reportTime(e *Experiment) time.Time {
+	if e.StoppedAt != nil {
+		return *e.StoppedAt
+	}
+	return s.nowUTC()
+}
+
 // resolveCaps turns each capped metric's cap into a number: a percentile cap
 // is computed over the pooled units of all variants.
 func (s *Service) resolveCaps(ctx context.Context, e *Experiment) (map[string]*float64, error) {
@@ -226,7 +234,7 @@ func (s *Service) resolveCaps(ctx context.Context, e *Experiment) (map[string]*f
 		case m.Cap.Absolute != nil:
 			caps[m.Key] = m.Cap.Absolute
 		case m.Cap.Percentile != nil:
-			v, err := s.store.UnitValueQuantile(ctx, e, m, *m.Cap.Percentile)
+			v, err := s.store.UnitValueQuantile(ctx, e, StatsQuery{Metric: m, AsOf: s.reportTime(e).UnixMicro()}, *m.Cap.Percentile)
 			if err != nil {
 				return nil, err
 			}
@@ -240,10 +248,7 @@ func (s *Service) resolveCaps(ctx context.Context, e *Experiment) (map[string]*f
 // it is set (the key "" holds the whole experiment).
 func (s *Service) metricInputs(ctx context.Context, e *Experiment, settings AnalysisSettings, caps map[string]*float64, attribute string) (map[string][]analysis.MetricInput, error) {
 	out := map[string][]analysis.MetricInput{}
-	asOf := s.nowUTC()
-	if e.StoppedAt != nil {
-		asOf = *e.StoppedAt
-	}
+	asOf := s.reportTime(e)
 	for _, m := range e.Metrics {
 		q := StatsQuery{Metric: m, SegmentAttribute: attribute, Cap: caps[m.Key], AsOf: asOf.UnixMicro()}
 		if m.Kind == MetricRatio {

@@ -109,9 +109,10 @@ type Store interface {
 	// MetricStats aggregates a metric over each variant's exposed units,
 	// counting outcomes from each unit's first exposure on.
 	MetricStats(ctx context.Context, e *Experiment, q StatsQuery) ([]ArmStats, error)
-	// UnitValueQuantile is the p-quantile (R's type 7) of the metric's
-	// per-unit values, pooled over all variants.
-	UnitValueQuantile(ctx context.Context, e *Experiment, metric Metric, p float64) (float64, error)
+	// UnitValueQuantile is the p-quantile (R's type 7) of the per-unit
+	// values of q.Metric that the report counts (mature, with a value),
+	// pooled over all variants.
+	UnitValueQuantile(ctx context.Context, e *Experiment, q StatsQuery, p float64) (float64, error)
 	// ExposedUnits counts the distinct exposed units per variant (and
 	// segment value of the attribute, when given) for the SRM check.
 	ExposedUnits(ctx context.Context, e *Experiment, segmentAttribute string) ([]ArmStats, error)

@@ -283,10 +283,10 @@ func TestMetricStats(t *testing.T) {
 		}
 
 		// csat per unit is 0, 2, 3, 6: the median by R's type 7 is 2.5.
-		if q, err := s.UnitValueQuantile(ctx, e, csat, 0.5); err != nil || q != 2.5 {
+		if q, err := s.UnitValueQuantile(ctx, e, experiments.StatsQuery{Metric: csat}, 0.5); err != nil || q != 2.5 {
 			t.Errorf("median = %v (%v), want 2.5", q, err)
 		}
-		if q, err := s.UnitValueQuantile(ctx, e, csat, 1); err != nil || q != 6 {
+		if q, err := s.UnitValueQuantile(ctx, e, experiments.StatsQuery{Metric: csat}, 1); err != nil || q != 6 {
 			t.Errorf("maximum = %v (%v), want 6", q, err)
 		}
 		units, err := s.ExposedUnits(ctx, e, "generation")

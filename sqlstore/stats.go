@@ -214,8 +214,9 @@ func (s *Store) MetricStats(ctx context.Context, e *experiments.Experiment, q ex
 
 // UnitValueQuantile computes R's type-7 quantile: with h = (n−1)p, the value
 // of rank ⌊h⌋ plus (h − ⌊h⌋) of the step to the next.
-func (s *Store) UnitValueQuantile(ctx context.Context, e *experiments.Experiment, metric experiments.Metric, p float64) (float64, error) {
-	perUnit, args, err := s.perUnitQuery(e, experiments.StatsQuery{Metric: metric})
+func (s *Store) UnitValueQuantile(ctx context.Context, e *experiments.Experiment, q experiments.StatsQuery, p float64) (float64, error) {
+	q.Cap, q.SegmentAttribute = nil, ""
+	perUnit, args, err := s.perUnitQuery(e, q)
 	if err != nil {
 		return 0, err
 	}
@@ -229,8 +230,8 @@ func (s *Store) UnitValueQuantile(ctx context.Context, e *experiments.Experiment
 	h := float64(n-1) * p
 	lo := math.Floor(h)
 	var vals []float64
-	q := `SELECT v FROM (` + perUnit + `) per_unit WHERE v IS NOT NULL ORDER BY v LIMIT 2 OFFSET ` + fmt.Sprint(int64(lo))
-	if err := s.db.SelectContext(ctx, &vals, s.rebind(q), args...); err != nil {
+	query := `SELECT v FROM (` + perUnit + `) per_unit WHERE v IS NOT NULL ORDER BY v LIMIT 2 OFFSET ` + fmt.Sprint(int64(lo))
+	if err := s.db.SelectContext(ctx, &vals, s.rebind(query), args...); err != nil {
 		return 0, experiments.Internal(err)
 	}
 	if len(vals) == 1 {

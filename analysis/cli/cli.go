@@ -29,6 +29,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/revealed-ab/revealed/analysis"
 )
@@ -51,12 +52,16 @@ func usagef(format string, args ...any) error {
 }
 
 const usageText = `Usage: revealed analyze [flags] FILE.csv
+       revealed analyze [flags] --events EVENTS.csv --metrics METRICS.json [--as-of TIME]
 
 Analyses an experiment exported as CSV ("-" reads standard input): per-unit
 rows (unit_id,variant,metric,value[,segment][,covariate][,denominator]) or
 summary rows (metric,variant,kind,units,sum,sum_sq[,pre_sum,pre_sum_sq,pre_cross]
 [,den_sum,den_sum_sq,den_cross][,segment]), detected from the header.
 With --responses (unit_id,question,answer), per-unit rows only.
+With --events, raw outcomes (unit_id,variant,exposed_at,metric,value,ts[,id])
+formed per unit by the metrics of METRICS.json ({"metrics": [...]}, as the API
+defines them: source, window, aggregation), as the server forms them.
 
 Flags:
   --format text|json|csv   output format (default text); json is the server's report
@@ -77,6 +82,10 @@ Flags:
   --segment-answers Q,...  also report segments by the answer to these questions
                            (needs --responses; repeatable)
   --experiment NAME        experiment name in the report (default: the file name)
+  --events FILE.csv        raw outcome events instead of FILE.csv ("-": standard input)
+  --metrics FILE.json      the metrics to form from --events
+  --as-of TIME             report time for --events (RFC 3339): a unit whose window
+                           ends after it is immature (default: the latest time in the file)
 
 Exit status: 0 on success, 2 on bad usage or a bad file, 1 on other failures.
 `
@@ -99,6 +108,9 @@ type options struct {
 	responses   string
 	// answerSegments are the questions whose answers split the report.
 	answerSegments []string
+	// events, metricsFile and asOf are the events input (events.go).
+	events, metricsFile, asOfText string
+	asOf                          *time.Time
 }
 
 type weight struct {
@@ -207,6 +219,9 @@ func parseArgs(args []string) (options, error) {
 		return nil
 	})
 	fs.StringVar(&o.experiment, "experiment", "", "")
+	fs.StringVar(&o.events, "events", "", "")
+	fs.StringVar(&o.metricsFile, "metrics", "", "")
+	fs.StringVar(&o.asOfText, "as-of", "", "")
 
 	// The flag package stops at the first positional argument; parse again
 	// after it so that flags may follow the file name.
@@ -225,10 +240,14 @@ func parseArgs(args []string) (options, error) {
 		files = append(files, args[0])
 		args = args[1:]
 	}
-	switch len(files) {
-	case 0:
+	switch {
+	case o.events != "" || o.metricsFile != "" || o.asOfText != "":
+		if err := o.checkEventsArgs(files); err != nil {
+			return o, err
+		}
+	case len(files) == 0:
 		return o, usagef("no input file (use - for standard input)")
-	case 1:
+	case len(files) == 1:
 		o.file = files[0]
 	default:
 		return o, usagef("one input file expected, got %d: %s", len(files), strings.Join(files, " "))
@@ -338,9 +357,25 @@ func run(ctx context.Context, o options, stdin io.Reader, stdout, stderr io.Writ
 		defer f.Close()
 		in = f
 	}
-	d, err := readData(ctx, in, name, ro)
-	if err != nil {
-		return err
+	var d *data
+	var warnings []string
+	if o.events != "" {
+		mf, err := readMetricsFile(o.metricsFile)
+		if err != nil {
+			return err
+		}
+		o.useMetricSettings(mf)
+		if d, err = readEvents(ctx, in, name, mf, o.asOf); err != nil {
+			return err
+		}
+	} else {
+		var err error
+		if d, err = readData(ctx, in, name, ro); err != nil {
+			return err
+		}
+		// An events file leaves units out of a metric by design (immature,
+		// without a value) and says so in its own notes.
+		warnings = missingWarnings(d)
 	}
 	input, err := buildInput(d, o, name)
 	if err != nil {
@@ -354,7 +389,7 @@ func run(ctx context.Context, o options, stdin io.Reader, stdout, stderr io.Writ
 	if err != nil {
 		return usagef("%v", err)
 	}
-	r.Warnings = append(append(r.Warnings, missingWarnings(d)...), d.warnings...)
+	r.Warnings = append(append(r.Warnings, warnings...), d.warnings...)
 	for _, w := range r.Warnings {
 		fmt.Fprintln(stderr, "revealed analyze: warning:", w)
 	}

@@ -33,9 +33,12 @@ func writeText(w io.Writer, r *analysis.Report, d *data) error {
 		title = "(unnamed)"
 	}
 	p("Experiment %s: %d variants, alpha %g, %s correction over %d tests\n", title, len(r.SRM.Variants), r.Alpha, r.Correction, r.FamilySize)
-	if d.perUnit {
+	switch {
+	case d.events:
+		p("Input: events, %d rows, %d units\n", d.rows, d.units)
+	case d.perUnit:
 		p("Input: per-unit rows, %d rows, %d units\n", d.rows, d.units)
-	} else {
+	default:
 		p("Input: summary rows, %d rows\n", d.rows)
 	}
 	for _, n := range d.notes {

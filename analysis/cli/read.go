@@ -41,6 +41,7 @@ func (e *lineError) Error() string {
 // data is what a file says about an experiment, ready for analysis.Input.
 type data struct {
 	perUnit  bool
+	events   bool     // read from raw events (--events), which are per unit too
 	variants []string // in the order first seen
 	metrics  []analysis.MetricInput
 	segments []analysis.Segment
