@@ -3,11 +3,9 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/revealed-ab/revealed/analysis"
 )
@@ -72,30 +70,8 @@ func readClaimsFile(path string) (*claimsFile, error) {
 // parseClaims reads a JSON array of claims; every error names a line.
 func parseClaims(name string, b []byte) (*claimsFile, error) {
 	f := &claimsFile{name: name}
-	lineAt := func(off int64) int {
-		off = min(max(off, 0), int64(len(b)))
-		// Skip to the next token so that the line is the claim's own.
-		for off < int64(len(b)) && strings.IndexByte(" \t\r\n,", b[off]) >= 0 {
-			off++
-		}
-		return 1 + bytes.Count(b[:off], []byte("\n"))
-	}
-	fail := func(off int64, column, format string, args ...any) error {
-		return &lineError{File: name, Line: lineAt(off), Column: column, Msg: fmt.Sprintf(format, args...)}
-	}
-	jsonErr := func(err error, start int64) error {
-		var se *json.SyntaxError
-		var te *json.UnmarshalTypeError
-		switch {
-		case errors.As(err, &se):
-			return fail(se.Offset-1, "", "%v", se)
-		case errors.As(err, &te):
-			return fail(te.Offset-1, strings.TrimPrefix(te.Field, "Claim."), "want %v, got a JSON %v", te.Type, te.Value)
-		case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-			return fail(int64(len(b)), "", "unexpected end of JSON")
-		}
-		return fail(start, "", "%v", err)
-	}
+	j := jsonFile{name: name, b: b, skip: " \t\r\n,", fieldPrefix: "Claim."}
+	lineAt, fail, jsonErr := j.lineAt, j.fail, j.decodeErr
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	tok, err := dec.Token()

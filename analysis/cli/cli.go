@@ -130,19 +130,47 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if err == nil {
 		err = run(ctx, o, stdin, stdout, stderr)
 	}
+	return exitStatus("analyze", err, stderr)
+}
+
+// exitStatus reports err for the command name and returns the exit status
+// every revealed command uses: 0 on success, 2 for bad usage or a bad file
+// (the message names the file, line and column), 1 for anything else.
+func exitStatus(name string, err error, stderr io.Writer) int {
 	if err == nil {
 		return exitOK
 	}
-	fmt.Fprintln(stderr, "revealed analyze:", err)
+	fmt.Fprintf(stderr, "revealed %s: %v\n", name, err)
 	var ue *usageError
 	var le *lineError
 	if errors.As(err, &ue) || errors.As(err, &le) {
 		if ue != nil {
-			fmt.Fprintln(stderr, `Run "revealed analyze -h" for usage.`)
+			fmt.Fprintf(stderr, "Run \"revealed %s -h\" for usage.\n", name)
 		}
 		return exitUsage
 	}
 	return exitFailure
+}
+
+// parseInterleaved parses fs over args again after each positional
+// argument, so that flags may come before or after file names, and returns
+// the file names.
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var files []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, usagef("%v", err)
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return files, nil
+		}
+		files = append(files, args[0])
+		args = args[1:]
+	}
 }
 
 func parseArgs(args []string) (options, error) {
@@ -223,22 +251,9 @@ func parseArgs(args []string) (options, error) {
 	fs.StringVar(&o.metricsFile, "metrics", "", "")
 	fs.StringVar(&o.asOfText, "as-of", "", "")
 
-	// The flag package stops at the first positional argument; parse again
-	// after it so that flags may follow the file name.
-	var files []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return o, err
-			}
-			return o, usagef("%v", err)
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			break
-		}
-		files = append(files, args[0])
-		args = args[1:]
+	files, err := parseInterleaved(fs, args)
+	if err != nil {
+		return o, err
 	}
 	switch {
 	case o.events != "" || o.metricsFile != "" || o.asOfText != "":

@@ -85,19 +85,7 @@ func RunDrivers(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	if err == nil {
 		err = runDrivers(ctx, o, stdin, stdout, stderr)
 	}
-	if err == nil {
-		return exitOK
-	}
-	fmt.Fprintln(stderr, "revealed drivers:", err)
-	var ue *usageError
-	var le *lineError
-	if errors.As(err, &ue) || errors.As(err, &le) {
-		if ue != nil {
-			fmt.Fprintln(stderr, `Run "revealed drivers -h" for usage.`)
-		}
-		return exitUsage
-	}
-	return exitFailure
+	return exitStatus("drivers", err, stderr)
 }
 
 func parseDriverArgs(args []string) (driverOptions, error) {
@@ -119,22 +107,9 @@ func parseDriverArgs(args []string) (driverOptions, error) {
 	fs.IntVar(&o.bootstrap, "bootstrap", analysis.DefaultDriverReplicates, "")
 	fs.Uint64Var(&o.seed, "seed", 0, "")
 
-	// As for analyze: parse again after each positional argument so that
-	// flags may follow the file name.
-	var files []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return o, err
-			}
-			return o, usagef("%v", err)
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			break
-		}
-		files = append(files, args[0])
-		args = args[1:]
+	files, err := parseInterleaved(fs, args)
+	if err != nil {
+		return o, err
 	}
 	switch len(files) {
 	case 0:

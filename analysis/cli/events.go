@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -112,29 +111,8 @@ func readMetricsFile(path string) (*metricsFile, error) {
 // Every error names a line.
 func parseMetrics(name string, b []byte) (*metricsFile, error) {
 	f := &metricsFile{name: name}
-	lineAt := func(off int64) int {
-		off = min(max(off, 0), int64(len(b)))
-		for off < int64(len(b)) && strings.IndexByte(" \t\r\n,:", b[off]) >= 0 {
-			off++
-		}
-		return 1 + bytes.Count(b[:off], []byte("\n"))
-	}
-	fail := func(off int64, column, format string, args ...any) error {
-		return &lineError{File: name, Line: lineAt(off), Column: column, Msg: fmt.Sprintf(format, args...)}
-	}
-	jsonErr := func(err error, start int64) error {
-		var se *json.SyntaxError
-		var te *json.UnmarshalTypeError
-		switch {
-		case errors.As(err, &se):
-			return fail(se.Offset-1, "", "%v", se)
-		case errors.As(err, &te):
-			return fail(te.Offset-1, te.Field, "want %v, got a JSON %v", te.Type, te.Value)
-		case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-			return fail(int64(len(b)), "", "unexpected end of JSON")
-		}
-		return fail(start, "", "%v", err)
-	}
+	j := jsonFile{name: name, b: b, skip: " \t\r\n,:"}
+	lineAt, fail, jsonErr := j.lineAt, j.fail, j.decodeErr
 	const want = `want {"metrics": [...]}, the metrics of the experiment as the API takes them`
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()

@@ -97,19 +97,7 @@ func RunScoreboard(ctx context.Context, args []string, stdin io.Reader, stdout, 
 	if err == nil {
 		err = runScoreboard(ctx, o, stdin, stdout)
 	}
-	if err == nil {
-		return exitOK
-	}
-	fmt.Fprintln(stderr, "revealed scoreboard:", err)
-	var ue *usageError
-	var le *lineError
-	if errors.As(err, &ue) || errors.As(err, &le) {
-		if ue != nil {
-			fmt.Fprintln(stderr, `Run "revealed scoreboard -h" for usage.`)
-		}
-		return exitUsage
-	}
-	return exitFailure
+	return exitStatus("scoreboard", err, stderr)
 }
 
 func parseScoreboardArgs(args []string) (scoreboardOptions, error) {
@@ -119,22 +107,9 @@ func parseScoreboardArgs(args []string) (scoreboardOptions, error) {
 	fs.StringVar(&o.format, "format", "text", "")
 	fs.Float64Var(&o.alpha, "alpha", analysis.DefaultAlpha, "")
 	fs.Float64Var(&o.margin, "margin", analysis.DefaultMargin, "")
-	// As for analyze: parse again after each file name, so that flags may
-	// follow it.
-	var files []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return o, err
-			}
-			return o, usagef("%v", err)
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			break
-		}
-		files = append(files, args[0])
-		args = args[1:]
+	files, err := parseInterleaved(fs, args)
+	if err != nil {
+		return o, err
 	}
 	switch len(files) {
 	case 0:
