@@ -5,85 +5,15 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"sort"
 	"testing"
 	"time"
 
 	"github.com/revealed-ab/revealed/experiments"
 	"github.com/revealed-ab/revealed/internal/testdb"
+	"github.com/revealed-ab/revealed/internal/windowref"
 )
 
 const hour = int64(time.Hour / time.Microsecond)
-
-// rawEvent is an outcome as the test generated it, for the independent
-// computation below.
-type rawEvent struct {
-	id    string
-	ts    int64
-	value float64
-}
-
-// expectedValue computes a unit's value from its raw outcomes, in Go, from
-// the definitions in the README: outcomes in [exposure + from, exposure +
-// to), first and last by (ts, id), peak_end = (max or min + last)/2; ok is
-// false when the aggregation needs an outcome and there is none.
-func expectedValue(m experiments.Metric, exposed int64, events []rawEvent) (float64, bool) {
-	w := experiments.Window{}
-	if m.Window != nil {
-		w = *m.Window
-	}
-	var in []rawEvent
-	for _, e := range events {
-		if e.ts < exposed+w.From.Micros() || (w.To != nil && e.ts >= exposed+w.To.Micros()) {
-			continue
-		}
-		in = append(in, e)
-	}
-	sort.Slice(in, func(i, j int) bool {
-		if in[i].ts != in[j].ts {
-			return in[i].ts < in[j].ts
-		}
-		return in[i].id < in[j].id
-	})
-	agg := m.AggregationOrDefault()
-	if len(in) == 0 {
-		return 0, agg.HasValueWithout()
-	}
-	sum, lo, hi := 0.0, math.Inf(1), math.Inf(-1)
-	anyPositive := 0.0
-	for _, e := range in {
-		sum += e.value
-		lo, hi = math.Min(lo, e.value), math.Max(hi, e.value)
-		if e.value > 0 {
-			anyPositive = 1
-		}
-	}
-	last := in[len(in)-1].value
-	switch agg {
-	case experiments.AggSum:
-		return sum, true
-	case experiments.AggCount:
-		return float64(len(in)), true
-	case experiments.AggAny:
-		return anyPositive, true
-	case experiments.AggMean:
-		return sum / float64(len(in)), true
-	case experiments.AggMin:
-		return lo, true
-	case experiments.AggMax:
-		return hi, true
-	case experiments.AggFirst:
-		return in[0].value, true
-	case experiments.AggLast:
-		return last, true
-	case experiments.AggPeakEnd:
-		if m.Peak == "min" {
-			return (lo + last) / 2, true
-		}
-		return (hi + last) / 2, true
-	}
-	panic("unknown aggregation " + agg)
-}
 
 // TestWindowsAndAggregations checks every aggregation, with and without a
 // window, maturity included, against values computed in Go from the raw
@@ -118,7 +48,7 @@ func TestWindowsAndAggregations(t *testing.T) {
 		start := int64(1_800_000_000) * 1_000_000
 		asOf := start + 60*hour // units exposed after hour 36 are immature for a 24 h window
 		exposedAt := map[string]int64{}
-		raw := map[string][]rawEvent{}
+		raw := map[string][]windowref.Outcome{}
 		var batch []experiments.StoredEvent
 		for u := range 120 {
 			unit := fmt.Sprintf("u%03d", u)
@@ -140,11 +70,11 @@ func TestWindowsAndAggregations(t *testing.T) {
 				value := float64(rng.IntN(11)) - 3
 				id := fmt.Sprintf("o%s-%d", unit, k)
 				batch = append(batch, outcome(id, unit, "", "csat", value, ts))
-				raw[unit] = append(raw[unit], rawEvent{id, ts, value})
+				raw[unit] = append(raw[unit], windowref.Outcome{ID: id, TS: ts, Value: value})
 				if k == 0 && rng.IntN(3) == 0 { // a tie in ts, broken by id
 					tie := fmt.Sprintf("o%s-%dz", unit, k)
 					batch = append(batch, outcome(tie, unit, "", "csat", value+1, ts))
-					raw[unit] = append(raw[unit], rawEvent{tie, ts, value + 1})
+					raw[unit] = append(raw[unit], windowref.Outcome{ID: tie, TS: ts, Value: value + 1})
 				}
 			}
 		}
@@ -166,7 +96,7 @@ func TestWindowsAndAggregations(t *testing.T) {
 					a.Immature++
 					continue
 				}
-				v, ok := expectedValue(m, x, raw[unit])
+				v, ok := windowref.Value(m, x, raw[unit])
 				if !ok {
 					a.WithoutValue++
 					continue

@@ -19,6 +19,7 @@ import (
 
 	"github.com/revealed-ab/revealed/analysis"
 	"github.com/revealed-ab/revealed/experiments"
+	"github.com/revealed-ab/revealed/internal/windowref"
 )
 
 const (
@@ -268,68 +269,16 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// naiveValue is a unit's value of a (non-ratio) metric from its outcomes,
-// from the definitions in the README, as sqlstore's windows test computes
-// it: outcomes of the source in [exposure + from, exposure + to), sorted by
-// (ts, id); ok is false when the aggregation needs an outcome and there is
-// none.
+// naiveValue is a unit's value of a (non-ratio) metric from its outcomes of
+// the metric's source, by the reference computation the store's test uses.
 func naiveValue(m experiments.Metric, u *naiveUnit) (float64, bool) {
-	from, to := int64(0), int64(math.MaxInt64)
-	if w := m.Window; w != nil {
-		from = w.From.Micros()
-		if w.To != nil {
-			to = w.To.Micros()
-		}
-	}
-	var in []naiveEvent
+	var outcomes []windowref.Outcome
 	for _, e := range u.events {
-		if e.metric == m.SourceKey() && e.ts >= u.exposed+from && e.ts-u.exposed < to {
-			in = append(in, e)
+		if e.metric == m.SourceKey() {
+			outcomes = append(outcomes, windowref.Outcome{ID: e.id, TS: e.ts, Value: e.value})
 		}
 	}
-	sort.Slice(in, func(i, j int) bool {
-		if in[i].ts != in[j].ts {
-			return in[i].ts < in[j].ts
-		}
-		return in[i].id < in[j].id
-	})
-	agg := m.AggregationOrDefault()
-	if len(in) == 0 {
-		return 0, agg == experiments.AggSum || agg == experiments.AggCount || agg == experiments.AggAny
-	}
-	sum, lo, hi, anyPos := 0.0, math.Inf(1), math.Inf(-1), 0.0
-	for _, e := range in {
-		sum += e.value
-		lo, hi = math.Min(lo, e.value), math.Max(hi, e.value)
-		if e.value > 0 {
-			anyPos = 1
-		}
-	}
-	last := in[len(in)-1].value
-	switch agg {
-	case experiments.AggSum:
-		return sum, true
-	case experiments.AggCount:
-		return float64(len(in)), true
-	case experiments.AggAny:
-		return anyPos, true
-	case experiments.AggMean:
-		return sum / float64(len(in)), true
-	case experiments.AggMin:
-		return lo, true
-	case experiments.AggMax:
-		return hi, true
-	case experiments.AggFirst:
-		return in[0].value, true
-	case experiments.AggLast:
-		return last, true
-	case experiments.AggPeakEnd:
-		if m.Peak == "min" {
-			return (lo + last) / 2, true
-		}
-		return (hi + last) / 2, true
-	}
-	panic("unknown aggregation " + agg)
+	return windowref.Value(m, u.exposed, outcomes)
 }
 
 // naiveMetricInputs computes every metric's arms, immature units and units
