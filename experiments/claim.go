@@ -38,6 +38,15 @@ func (s *Service) design(e *Experiment) analysis.Design {
 	return d
 }
 
+// knowQuestion refreshes the catalog when a claim names a question this
+// replica has not seen yet, perhaps created on another one.
+func (s *Service) knowQuestion(ctx context.Context, key string) error {
+	if key == "" || s.catalog.question(key) != nil {
+		return nil
+	}
+	return s.catalog.Refresh(ctx)
+}
+
 func fieldErrors(prefix string, problems []analysis.FieldProblem) []FieldError {
 	out := make([]FieldError, len(problems))
 	for i, p := range problems {
@@ -70,6 +79,9 @@ func (s *Service) CreateClaim(ctx context.Context, experiment string, in analysi
 	c := Claim{Claim: in}
 	e, err := s.store.GetExperiment(ctx, experiment)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.knowQuestion(ctx, c.Question); err != nil {
 		return nil, err
 	}
 	if errs := fieldErrors("", c.Claim.Validate(s.design(e))); len(errs) > 0 {
@@ -140,6 +152,9 @@ func (s *Service) UpdateClaim(ctx context.Context, experiment, id string, in ana
 	}
 	current, err := s.Claim(ctx, experiment, id)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.knowQuestion(ctx, c.Question); err != nil {
 		return nil, err
 	}
 	if errs := fieldErrors("", c.Claim.Validate(s.design(e))); len(errs) > 0 {

@@ -12,7 +12,7 @@ func (s *Service) CreateExperiment(ctx context.Context, in ExperimentInput) (*Ex
 	if err != nil {
 		return nil, err
 	}
-	if err := s.checkAnswerSegments(e); err != nil {
+	if err := s.checkAnswerSegments(ctx, e); err != nil {
 		return nil, err
 	}
 	now := s.nowUTC()
@@ -64,7 +64,7 @@ func (s *Service) UpdateExperiment(ctx context.Context, key string, in Experimen
 	if err != nil {
 		return nil, err
 	}
-	if err := s.checkAnswerSegments(next); err != nil {
+	if err := s.checkAnswerSegments(ctx, next); err != nil {
 		return nil, err
 	}
 	if why := lockedChange(cur, next); why != "" {
@@ -123,14 +123,21 @@ func (s *Service) transition(ctx context.Context, key string, from, to Status) (
 
 // checkAnswerSegments refuses a segment by the answer to a question that
 // does not exist or whose answers are not categories.
-func (s *Service) checkAnswerSegments(e *Experiment) error {
+func (s *Service) checkAnswerSegments(ctx context.Context, e *Experiment) error {
 	var errs []FieldError
 	for i, attr := range e.Analysis.Segments {
 		key, ok := strings.CutPrefix(attr, AnswerSegmentPrefix)
 		if !ok {
 			continue
 		}
-		switch q := s.catalog.question(key); {
+		q := s.catalog.question(key)
+		if q == nil { // perhaps created on another replica since the last refresh
+			if err := s.catalog.Refresh(ctx); err != nil {
+				return err
+			}
+			q = s.catalog.question(key)
+		}
+		switch {
 		case q == nil:
 			errs = append(errs, FieldError{Field: fmt.Sprintf("analysis.segments[%d]", i), Detail: fmt.Sprintf("no question %q", key)})
 		case q.Kind == QuestionNumber:

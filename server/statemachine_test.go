@@ -122,6 +122,9 @@ func (m *machine) claim(id string) string {
 		}
 		add("now", smMetrics[m.pick(len(smMetrics))])
 		add("later", smMetrics[m.pick(len(smMetrics))])
+		if m.pick(3) == 0 {
+			add("segment", smSegments[m.pick(len(smSegments))])
+		}
 	case 3:
 		fields = fields[:2] // no survey_n: a say_do claim's stated side is the responses
 		if m.pick(4) == 0 {
