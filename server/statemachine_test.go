@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"flag"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -347,12 +348,18 @@ func caller(t testing.TB, e *env, overHTTP bool) func(method, path, body string,
 	}
 }
 
+// A long local run: go test ./server -run TestStateMachine -args -statemachine.seeds 60 -statemachine.steps 60
+var (
+	smSeeds = flag.Int("statemachine.seeds", 6, "seeds of TestStateMachine")
+	smSteps = flag.Int("statemachine.steps", 40, "steps of each seed of TestStateMachine")
+)
+
 // TestStateMachine runs seeded random sequences over real HTTP on loopback;
 // a failure prints its seed and every call, and the seed replays it.
 func TestStateMachine(t *testing.T) {
-	seeds, steps := 6, 40
+	seeds, steps := *smSeeds, *smSteps
 	if testing.Short() {
-		seeds = 3
+		seeds = min(seeds, 3)
 	}
 	e := newEnv(t, server.WithRateLimit(0, 1))
 	call := caller(t, e, true)
