@@ -265,7 +265,7 @@ func (m *machine) check() {
 	reads := []struct {
 		path   string
 		cookie bool
-	}{{"/api/v1/experiments", false}, {"/experiments", true}, {"/api/v1/questions", false}}
+	}{{"/api/v1/experiments", false}, {"/experiments", true}, {"/api/v1/questions", false}, {"/questions", true}}
 	for _, k := range m.keys {
 		reads = append(reads, struct {
 			path   string
