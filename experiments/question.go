@@ -195,9 +195,9 @@ func (s *Service) UpdateQuestion(ctx context.Context, key string, in QuestionInp
 	if err != nil {
 		return nil, err
 	}
-	if cur.Answered && (cur.Kind != next.Kind || !slices.Equal(cur.Options, next.Options) || !sameScale(cur.Scale, next.Scale)) {
-		return nil, Errorf(CodeConflict, "question %q has responses: its kind, options and scale are locked, since changing them would change what the stored answers mean", key)
-	}
+	// The lock on an answered question's kind, options and scale is the
+	// store's to check, in the transaction that writes the edit: a first
+	// response may land between this read and that write.
 	if err := s.questionStillFits(ctx, next); err != nil {
 		return nil, err
 	}
@@ -236,8 +236,4 @@ func (s *Service) questionStillFits(ctx context.Context, next *Question) error {
 		}
 	}
 	return nil
-}
-
-func sameScale(a, b *Scale) bool {
-	return (a == nil && b == nil) || (a != nil && b != nil && *a == *b)
 }

@@ -121,7 +121,7 @@ func (s *Store) UpdateQuestion(ctx context.Context, q *experiments.Question, aud
 			return experiments.Errorf(experiments.CodeConflict, "question %q was changed by another request; reload it and try again", q.Key)
 		}
 		if cur.Answered && (cur.Kind != row.Kind || cur.Options != row.Options || cur.Scale != row.Scale) {
-			return experiments.Errorf(experiments.CodeConflict, "question %q has responses: its kind, options and scale are locked", q.Key)
+			return experiments.Errorf(experiments.CodeConflict, "question %q has responses: its kind, options and scale are locked, since changing them would change what the stored answers mean", q.Key)
 		}
 		_, err := tx.NamedExecContext(ctx, `UPDATE questions SET text = :text, kind = :kind, options = :options, scale = :scale,
 			source = :source, updated_at = :updated_at, version = :version WHERE key = :key`, row)
