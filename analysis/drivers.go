@@ -272,8 +272,8 @@ func (c DriverConfig) validate() error {
 	if c.Replicates > 100000 {
 		return inputErr("must be at most 100000", "replicates")
 	}
-	if c.Alpha != 0 && !(c.Alpha > 0 && c.Alpha < 0.5) {
-		return inputErr("must be in (0, 0.5)", "alpha")
+	if why := CheckAlpha(c.alpha()); why != "" {
+		return inputErr(why, "alpha")
 	}
 	return nil
 }

@@ -331,8 +331,8 @@ func newFactorial(in FactorialInput) (*factorial, error) {
 	if alpha == 0 {
 		alpha = DefaultAlpha
 	}
-	if !(alpha > 0 && alpha < 0.5) {
-		return nil, inputErr("must be in (0, 0.5)", "alpha")
+	if why := CheckAlpha(alpha); why != "" {
+		return nil, inputErr(why, "alpha")
 	}
 	values, err := validateFactors(in.Factors)
 	if err != nil {

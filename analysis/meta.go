@@ -98,7 +98,7 @@ func PoolRandomEffects(studies []MetaStudy, alpha float64) MetaResult {
 	}
 	r.K = len(y)
 	switch {
-	case !(alpha > 0 && alpha < 0.5):
+	case CheckAlpha(alpha) != "":
 		r.Alpha = 0 // keeps NaN out of the JSON
 		if finite(alpha) {
 			r.Alpha = alpha

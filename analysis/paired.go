@@ -89,7 +89,7 @@ func SayDoTable(a, b, c, d int64, alpha, margin float64) SayDoStats {
 		return stop(reasonNegativeCell)
 	case a > math.MaxInt64-b || a+b > math.MaxInt64-c || a+b+c > math.MaxInt64-d:
 		return stop(reasonCellRange)
-	case !(alpha > 0 && alpha < 0.5):
+	case CheckAlpha(alpha) != "":
 		return stop(reasonAlphaRange)
 	}
 	s.N = a + b + c + d
