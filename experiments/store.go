@@ -154,6 +154,20 @@ type Store interface {
 	// question came at or after their first exposure.
 	LateAnswers(ctx context.Context, e *Experiment, question string) (int64, error)
 
+	// SaveStudy creates a study (CodeConflict if the key exists) or
+	// replaces it if its version is still st.Version-1 (CodeConflict
+	// otherwise).
+	SaveStudy(ctx context.Context, st *Study, create bool, audit *AuditEntry) error
+	// GetStudy returns CodeNotFound for an unknown key.
+	GetStudy(ctx context.Context, key string) (*Study, error)
+	ListStudies(ctx context.Context) ([]*Study, error)
+	// StudyRows streams each unit of the study's population with its
+	// values of q.Variables (nil where it has none) to fn, one at a time.
+	StudyRows(ctx context.Context, q StudyQuery, fn func(StudyRow)) error
+	// AnswerCounts counts the first answers to a question of the units in
+	// q's population, by answer.
+	AnswerCounts(ctx context.Context, question string, q StudyQuery) (map[string]int64, error)
+
 	CreateKey(ctx context.Context, k *APIKey, audit *AuditEntry) error
 	// KeyByHash returns CodeNotFound for unknown or revoked keys.
 	KeyByHash(ctx context.Context, hash string) (*APIKey, error)

@@ -42,6 +42,27 @@ func freshQuestion(t testing.TB, e *env) string {
 	return key
 }
 
+// freshStudyBody is a valid study over two new rating questions.
+func freshStudyBody(t testing.TB, e *env, key string) string {
+	var qs []string
+	for range 3 {
+		q := fmt.Sprintf("r-%d", fresh.Add(1))
+		if r := e.do(t, "POST", "/api/v1/questions", e.adminKey, []byte(`{"key":"`+q+`","text":"Rate it","kind":"rating","scale":{"min":1,"max":5}}`)); r.status != 201 {
+			t.Fatalf("question: %d %s", r.status, r.body)
+		}
+		qs = append(qs, q)
+	}
+	return fmt.Sprintf(`{"key":%q,"name":"drivers","outcome":{"question":%q},"drivers":[{"key":"a","question":%q},{"key":"b","question":%q}],"bootstrap":-1}`, key, qs[0], qs[1], qs[2])
+}
+
+func freshStudy(t testing.TB, e *env) string {
+	key := fmt.Sprintf("s-%d", fresh.Add(1))
+	if r := e.do(t, "POST", "/api/v1/studies", e.adminKey, []byte(freshStudyBody(t, e, key))); r.status != 201 {
+		t.Fatalf("study: %d %s", r.status, r.body)
+	}
+	return key
+}
+
 // Every route × every kind of key: 401 without a valid key, 403 with a key
 // of the wrong kind, 2xx with the right one.
 func TestRoutesByKeyKind(t *testing.T) {
@@ -113,6 +134,16 @@ func TestRoutesByKeyKind(t *testing.T) {
 			key := freshQuestion(t, e)
 			return request{"/api/v1/questions/" + key, `{"text":"A human, or a bot?","kind":"choice","options":["human","bot"]}`}
 		}},
+		{"POST /api/v1/studies", false, func() request {
+			return request{"/api/v1/studies", freshStudyBody(t, e, fmt.Sprintf("s-%d", fresh.Add(1)))}
+		}},
+		{"GET /api/v1/studies", false, func() request { return request{"/api/v1/studies", ""} }},
+		{"GET /api/v1/studies/:key", false, func() request { return request{"/api/v1/studies/" + freshStudy(t, e), ""} }},
+		{"PUT /api/v1/studies/:key", false, func() request {
+			key := freshStudy(t, e)
+			return request{"/api/v1/studies/" + key, freshStudyBody(t, e, key)}
+		}},
+		{"GET /api/v1/studies/:key/report", false, func() request { return request{"/api/v1/studies/" + freshStudy(t, e) + "/report", ""} }},
 		{"POST /api/v1/assign", true, func() request {
 			return request{"/api/v1/assign", `{"experiment":"` + freshExperiment(t, e, true) + `","unit_id":"u1"}`}
 		}},

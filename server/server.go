@@ -100,6 +100,12 @@ func New(svc *experiments.Service, log *slog.Logger, opts ...Option) *Server {
 	api.GET("/questions/:key", admin, handler(s.getQuestion))
 	api.PUT("/questions/:key", admin, handler(s.updateQuestion))
 
+	api.POST("/studies", admin, handler(s.createStudy))
+	api.GET("/studies", admin, handler(s.listStudies))
+	api.GET("/studies/:key", admin, handler(s.getStudy))
+	api.PUT("/studies/:key", admin, handler(s.updateStudy))
+	api.GET("/studies/:key/report", admin, handler(s.studyReport))
+
 	api.POST("/assign", client, handler(s.assign))
 	api.POST("/events", client, handler(s.events))
 	api.GET("/sdk/definitions", client, handler(s.definitions))

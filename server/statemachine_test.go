@@ -26,13 +26,14 @@ import (
 // from next, so that a seed (the test) or the fuzzer's bytes (the fuzz
 // target) replay it exactly.
 type machine struct {
-	t      testing.TB
-	call   func(method, path, body string, cookie bool) (int, http.Header, []byte)
-	next   func(n int) int
-	prefix string   // keeps the experiments of different runs apart
-	keys   []string // experiments created so far
-	log    []string // the calls made, printed on failure
-	step   int
+	t       testing.TB
+	call    func(method, path, body string, cookie bool) (int, http.Header, []byte)
+	next    func(n int) int
+	prefix  string   // keeps the experiments of different runs apart
+	keys    []string // experiments created so far
+	studies []string // studies created so far
+	log     []string // the calls made, printed on failure
+	step    int
 }
 
 var (
@@ -191,8 +192,9 @@ func (m *machine) events(key string) string {
 			if a := smAnswers[m.pick(len(smAnswers))]; a != nil {
 				answer = `,"answer":` + jsonValue(a)
 			}
+			question := append([]string{"st_a", "st_b"}, smQuestions...)[m.pick(2+len(smQuestions))]
 			evs = append(evs, fmt.Sprintf(`{"type":"response","unit_id":%q,"question":%q%s,"ts":%q}`,
-				unit, smQuestions[m.pick(len(smQuestions))], answer, ts))
+				unit, question, answer, ts))
 			continue
 		}
 		var value any = smValues[m.pick(len(smValues))]
@@ -214,7 +216,28 @@ func (m *machine) act() {
 	key := m.expKey()
 	base := "/api/v1/experiments/" + key
 	var method, path, body string
-	switch op := m.pick(13); op {
+	switch op := m.pick(14); op {
+	case 13:
+		// Rating questions for the study to use, most of the time.
+		for _, rq := range []string{"st_a", "st_b"} {
+			m.call("POST", "/api/v1/questions", fmt.Sprintf(`{"key":%q,"text":"?","kind":"rating","scale":{"min":1,"max":5}}`, rq), false)
+		}
+		q := func() string {
+			return append([]string{"st_a", "st_b", "st_a"}, smQuestions...)[m.pick(3+len(smQuestions))]
+		}
+		variable := func() string {
+			if m.pick(3) == 0 {
+				return fmt.Sprintf(`{"metric":%q}`, smMetrics[m.pick(len(smMetrics))])
+			}
+			return fmt.Sprintf(`{"question":%q}`, q())
+		}
+		population := ""
+		if m.pick(2) == 0 {
+			population = fmt.Sprintf(`,"population":{"experiment":%q}`, key)
+		}
+		method, path = "POST", "/api/v1/studies"
+		body = fmt.Sprintf(`{"key":"%sst%d","name":"drivers","outcome":%s,"drivers":[{"key":"a","question":%q},{"key":"b","question":%q},{"key":"c","question":%q}],"bootstrap":%d%s}`,
+			m.prefix, m.pick(2), variable(), q(), q(), q(), []int{-1, 20}[m.pick(2)], population)
 	case 11, 12:
 		q := smQuestions[m.pick(len(smQuestions))]
 		method, path = "POST", "/api/v1/questions"
@@ -258,6 +281,12 @@ func (m *machine) act() {
 	if method == "POST" && path == "/api/v1/experiments" && status == http.StatusCreated {
 		m.keys = append(m.keys, key)
 	}
+	if method == "POST" && path == "/api/v1/studies" && status == http.StatusCreated {
+		var st struct{ Key string }
+		if json.Unmarshal(answer, &st) == nil {
+			m.studies = append(m.studies, st.Key)
+		}
+	}
 }
 
 // check reads everything a user can read and fails on any 5xx.
@@ -277,6 +306,12 @@ func (m *machine) check() {
 			path   string
 			cookie bool
 		}{"/experiments/" + k + "/report.csv", true})
+	}
+	for _, st := range m.studies {
+		reads = append(reads, struct {
+			path   string
+			cookie bool
+		}{"/api/v1/studies/" + st + "/report", false})
 	}
 	for _, r := range reads {
 		status, _, body := m.call("GET", r.path, "", r.cookie)

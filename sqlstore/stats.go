@@ -138,7 +138,7 @@ func (s *Store) perUnitQuery(e *experiments.Experiment, q experiments.StatsQuery
 		value = `u.v`
 	}
 	ok := `(` + mature + `) AND ` + value + ` IS NOT NULL`
-	query := `SELECT x.variant AS variant, ` + segment + ` AS segment,
+	query := `SELECT x.unit_id AS unit_id, x.variant AS variant, ` + segment + ` AS segment,
 			CASE WHEN ` + ok + ` THEN ` + value + ` END AS v,
 			CASE WHEN ` + ok + ` THEN COALESCE(u.pre, 0.0) END AS pre,
 			CASE WHEN ` + ok + ` THEN COALESCE(u.d, 0.0) END AS d,
@@ -148,7 +148,7 @@ func (s *Store) perUnitQuery(e *experiments.Experiment, q experiments.StatsQuery
 		LEFT JOIN (` + outcomes + `) u ON u.unit_id = x.unit_id
 		WHERE x.experiment = ?` + filter
 	if q.Cap != nil {
-		query = `SELECT variant, segment, CASE WHEN v > ? THEN ? ELSE v END AS v, CASE WHEN pre > ? THEN ? ELSE pre END AS pre, d, immature, no_value
+		query = `SELECT unit_id, variant, segment, CASE WHEN v > ? THEN ? ELSE v END AS v, CASE WHEN pre > ? THEN ? ELSE pre END AS pre, d, immature, no_value
 			FROM (` + query + `) uncapped`
 		args = append([]any{*q.Cap, *q.Cap, *q.Cap, *q.Cap}, args...)
 	}
