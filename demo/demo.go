@@ -271,6 +271,9 @@ func Load(ctx context.Context, svc *experiments.Service, opts Options) (bool, er
 			return false, fmt.Errorf("simulating %s: %w", s.input.Key, err)
 		}
 	}
+	if err := loadStudy(ctx, svc, opts.Seed); err != nil {
+		return false, err
+	}
 	return len(todo) > 0, nil
 }
 
