@@ -11,7 +11,7 @@ import (
 	"github.com/revealed-ab/revealed/sqlstore"
 )
 
-func serviceOn(t *testing.T, dsn string) *experiments.Service {
+func serviceOn(t testing.TB, dsn string) *experiments.Service {
 	t.Helper()
 	ctx := context.Background()
 	store, err := sqlstore.Open(ctx, dsn, nil)
