@@ -6,6 +6,8 @@ import (
 	"math"
 	"strings"
 	"time"
+
+	"github.com/revealed-ab/revealed/analysis"
 )
 
 // Charts are SVG drawn on the server: no JavaScript, no build step, nothing
@@ -386,4 +388,153 @@ func swatch(b *strings.Builder, x, y float64, pattern, class string) {
 		fill = fmt.Sprintf(` fill="url(#%s)"`, esc(pattern))
 	}
 	fmt.Fprintf(b, `<rect class="swatch %s"%s x="%.1f" y="%.1f" width="11" height="11"/>`, class, fill, x, y)
+}
+
+// quadPoint is one driver of a key-driver study: what customers say about
+// it (across) against what it does to the outcome (up).
+type quadPoint struct {
+	Label   string
+	Verdict string // an analysis.Driver* verdict
+	X, Y    float64
+	XCI     *[2]float64
+	YCI     *[2]float64
+}
+
+// verdictShape gives each driver verdict its own marker, so that the chart
+// reads without colour; the table's verdict badges use the same figures.
+func verdictShape(v string) shape {
+	switch v {
+	case analysis.DriverOverrated:
+		return shapeTriangle
+	case analysis.DriverUnderrated:
+		return shapeSquare
+	case analysis.DriverConsistent:
+		return shapeCircle
+	}
+	return shapeDiamond
+}
+
+// quadrantChart plots stated share against derived importance, one
+// labelled marker per driver with both intervals. Each axis runs from 0,
+// and the dashed lines at Equal (the share every driver would have if all
+// mattered alike) split it into quadrants: above the line on one axis and
+// below on the other is where saying and doing disagree.
+type quadrantChart struct {
+	ID, Title, Desc string
+	Points          []quadPoint
+	XLabel, YLabel  string
+	Equal           float64
+	EqualLabel      string
+}
+
+func (c quadrantChart) SVG() template.HTML {
+	const (
+		left, right, top = 78.0, chartWidth - 24.0, 34.0
+		plotH            = 380.0
+		legendH          = 26.0
+	)
+	bottom := top + plotH
+	height := bottom + 56 + legendH
+	xmax, ymax := c.Equal, c.Equal
+	for _, p := range c.Points {
+		xmax, ymax = math.Max(xmax, p.X), math.Max(ymax, p.Y)
+		if p.XCI != nil {
+			xmax = math.Max(xmax, p.XCI[1])
+		}
+		if p.YCI != nil {
+			ymax = math.Max(ymax, p.YCI[1])
+		}
+	}
+	xticks, _, xhi := niceTicks(0, xmax, 5)
+	yticks, _, yhi := niceTicks(0, ymax, 5)
+	x := scale{0, xhi, left, right}
+	y := scale{0, yhi, bottom, top}
+
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg class="chart quadrant" id="%s" viewBox="0 0 %d %.0f" role="img" aria-labelledby="%s-t %s-d" xmlns="http://www.w3.org/2000/svg">`,
+		esc(c.ID), chartWidth, height, esc(c.ID), esc(c.ID))
+	fmt.Fprintf(&b, `<title id="%s-t">%s</title><desc id="%s-d">%s</desc>`, esc(c.ID), esc(c.Title), esc(c.ID), esc(c.Desc))
+	for _, t := range xticks {
+		px := x.at(t)
+		fmt.Fprintf(&b, `<line class="grid" x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f"/>`, px, top, px, bottom)
+		fmt.Fprintf(&b, `<text class="tick" x="%.1f" y="%.1f" text-anchor="middle">%s</text>`, px, bottom+18, esc(fmtPct(t)))
+	}
+	for _, t := range yticks {
+		py := y.at(t)
+		fmt.Fprintf(&b, `<line class="grid" x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f"/>`, left, py, right, py)
+		fmt.Fprintf(&b, `<text class="tick" x="%.1f" y="%.1f" text-anchor="end">%s</text>`, left-6, py+4, esc(fmtPct(t)))
+	}
+	fmt.Fprintf(&b, `<line class="axis" x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f"/>`, left, bottom, right, bottom)
+	fmt.Fprintf(&b, `<line class="axis" x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f"/>`, left, top, left, bottom)
+	fmt.Fprintf(&b, `<text class="axis-label" x="%.1f" y="%.1f" text-anchor="middle">%s</text>`, (left+right)/2, bottom+40, esc(c.XLabel))
+	fmt.Fprintf(&b, `<text class="axis-label" transform="translate(16 %.1f) rotate(-90)" text-anchor="middle">%s</text>`, (top+bottom)/2, esc(c.YLabel))
+	if c.Equal > 0 {
+		ex, ey := x.at(c.Equal), y.at(c.Equal)
+		fmt.Fprintf(&b, `<line class="ref" x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f"/>`, ex, top, ex, bottom)
+		fmt.Fprintf(&b, `<line class="ref" x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f"/>`, left, ey, right, ey)
+		fmt.Fprintf(&b, `<text class="ref-label" x="%.1f" y="%.1f" text-anchor="end">%s</text>`, right-4, ey-5, esc(c.EqualLabel))
+	}
+	// The corners where saying and doing disagree, in words. They sit above
+	// the plot, where no driver's label can cover them.
+	fmt.Fprintf(&b, `<text class="quadrant-label" x="%.1f" y="%.1f">↖ said to matter less, drives more</text>`, left, top-12)
+	fmt.Fprintf(&b, `<text class="quadrant-label" x="%.1f" y="%.1f" text-anchor="end">said to matter more, drives less ↘</text>`, right, top-12)
+	// Labels sit above and right of their marker (left near the right edge),
+	// off the horizontal interval, and are nudged apart vertically when two
+	// would overlap.
+	type lbl struct {
+		x, y, w float64
+		end     bool
+	}
+	placed := make([]lbl, 0, len(c.Points))
+	for _, p := range c.Points {
+		px, py := x.at(p.X), y.at(p.Y)
+		text := p.Label + " (" + p.Verdict + ")"
+		w := 7.2 * float64(len([]rune(text)))
+		l := lbl{x: px + 9, y: math.Max(py-9, top+12), w: w}
+		if l.x+w > right {
+			l.x, l.end = px-9, true
+		}
+		lx0 := func(l lbl) float64 {
+			if l.end {
+				return l.x - l.w
+			}
+			return l.x
+		}
+		for moved := true; moved; {
+			moved = false
+			for _, o := range placed {
+				if math.Abs(o.y-l.y) < 14 && lx0(l) < lx0(o)+o.w && lx0(o) < lx0(l)+l.w {
+					l.y, moved = o.y+14, true
+				}
+			}
+		}
+		placed = append(placed, l)
+
+		fmt.Fprintf(&b, `<g class="driver v-%s">`, esc(p.Verdict))
+		if p.XCI != nil {
+			x1, x2 := x.at(math.Max(p.XCI[0], 0)), x.at(math.Min(p.XCI[1], xhi))
+			fmt.Fprintf(&b, `<line class="ci ci-x" x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f"/>`, x1, py, x2, py)
+		}
+		if p.YCI != nil {
+			y1, y2 := y.at(math.Max(p.YCI[0], 0)), y.at(math.Min(p.YCI[1], yhi))
+			fmt.Fprintf(&b, `<line class="ci ci-y" x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f"/>`, px, y1, px, y2)
+		}
+		marker(&b, verdictShape(p.Verdict), px, py, "point")
+		anchor := "start"
+		if l.end {
+			anchor = "end"
+		}
+		fmt.Fprintf(&b, `<text class="point-label" x="%.1f" y="%.1f" text-anchor="%s">%s</text>`, l.x, l.y, anchor, esc(text))
+		b.WriteString(`</g>`)
+	}
+	ly := bottom + 56 + legendH/2
+	for i, v := range []string{analysis.DriverOverrated, analysis.DriverUnderrated, analysis.DriverConsistent, analysis.DriverUndetermined} {
+		lx := left + float64(i)*150
+		fmt.Fprintf(&b, `<g class="legend-item v-%s">`, v)
+		marker(&b, verdictShape(v), lx+8, ly-4, "key")
+		fmt.Fprintf(&b, `<text class="legend" x="%.1f" y="%.1f">%s</text>`, lx+22, ly, v)
+		b.WriteString(`</g>`)
+	}
+	b.WriteString(`</svg>`)
+	return template.HTML(b.String())
 }

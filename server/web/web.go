@@ -60,8 +60,8 @@ type app struct {
 }
 
 // Register mounts the web pages on r: GET / (redirects), /login, /logout,
-// /experiments, /experiments/:key, the editor routes, /questions and
-// /static/*.
+// /experiments, /experiments/:key, the editor routes, /questions,
+// /studies, /studies/:key and /static/*.
 func Register(r *gin.Engine, svc *experiments.Service, log *slog.Logger) {
 	a := newApp(svc, log)
 	r.GET("/", func(c *gin.Context) { c.Redirect(http.StatusSeeOther, "/experiments") })
@@ -96,6 +96,10 @@ func Register(r *gin.Engine, svc *experiments.Service, log *slog.Logger) {
 	q.POST("/new", a.csrf, a.editor, a.handle(a.createQuestion))
 	q.GET("/:key/edit", a.editor, a.handle(a.editQuestion))
 	q.POST("/:key/edit", a.csrf, a.editor, a.handle(a.updateQuestion))
+
+	s := r.Group("/studies", a.auth)
+	s.GET("", a.handle(a.studies))
+	s.GET("/:key", a.handle(a.study))
 }
 
 func newApp(svc *experiments.Service, log *slog.Logger) *app {
@@ -123,7 +127,7 @@ func newApp(svc *experiments.Service, log *slog.Logger) *app {
 		"magnitud": magnitudeLabel,
 		"errs":     func(l []errorLink, g []string) errorSummary { return errorSummary{l, g} },
 	}
-	for _, page := range []string{"login", "list", "report", "editor", "claim", "confirm", "error", "questions", "question"} {
+	for _, page := range []string{"login", "list", "report", "editor", "claim", "confirm", "error", "questions", "question", "studies", "study"} {
 		a.pages[page] = template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+page+".html"))
 	}
 	return a
