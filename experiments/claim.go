@@ -38,13 +38,20 @@ func (s *Service) design(e *Experiment) analysis.Design {
 	return d
 }
 
-// knowQuestion refreshes the catalog when a claim names a question this
-// replica has not seen yet, perhaps created on another one.
-func (s *Service) knowQuestion(ctx context.Context, key string) error {
-	if key == "" || s.catalog.question(key) != nil {
-		return nil
+// findQuestion returns the question named key, refreshing the catalog
+// once when this replica has not seen it (it may have been created on
+// another); nil when there is none.
+func (s *Service) findQuestion(ctx context.Context, key string) (*Question, error) {
+	if key == "" {
+		return nil, nil
 	}
-	return s.catalog.Refresh(ctx)
+	if q := s.catalog.question(key); q != nil {
+		return q, nil
+	}
+	if err := s.catalog.Refresh(ctx); err != nil {
+		return nil, err
+	}
+	return s.catalog.question(key), nil
 }
 
 func fieldErrors(prefix string, problems []analysis.FieldProblem) []FieldError {
@@ -81,7 +88,7 @@ func (s *Service) CreateClaim(ctx context.Context, experiment string, in analysi
 	if err != nil {
 		return nil, err
 	}
-	if err := s.knowQuestion(ctx, c.Question); err != nil {
+	if _, err := s.findQuestion(ctx, c.Question); err != nil {
 		return nil, err
 	}
 	if errs := fieldErrors("", c.Claim.Validate(s.design(e))); len(errs) > 0 {
@@ -154,7 +161,7 @@ func (s *Service) UpdateClaim(ctx context.Context, experiment, id string, in ana
 	if err != nil {
 		return nil, err
 	}
-	if err := s.knowQuestion(ctx, c.Question); err != nil {
+	if _, err := s.findQuestion(ctx, c.Question); err != nil {
 		return nil, err
 	}
 	if errs := fieldErrors("", c.Claim.Validate(s.design(e))); len(errs) > 0 {

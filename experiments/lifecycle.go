@@ -130,12 +130,9 @@ func (s *Service) checkAnswerSegments(ctx context.Context, e *Experiment) error 
 		if !ok {
 			continue
 		}
-		q := s.catalog.question(key)
-		if q == nil { // perhaps created on another replica since the last refresh
-			if err := s.catalog.Refresh(ctx); err != nil {
-				return err
-			}
-			q = s.catalog.question(key)
+		q, err := s.findQuestion(ctx, key)
+		if err != nil {
+			return err
 		}
 		switch {
 		case q == nil:

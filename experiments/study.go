@@ -93,6 +93,7 @@ func (s *Service) validateStudy(ctx context.Context, in *StudyInput) (*Experimen
 		add("name", "is required, at most %d bytes", maxNameLen)
 	}
 	var e *Experiment
+	var lookupErr error // the store failing, which is no fault of the input
 	if p := in.Population; p.Experiment != "" {
 		var err error
 		if e, err = s.store.GetExperiment(ctx, p.Experiment); ErrorCode(err) == CodeNotFound {
@@ -110,13 +111,10 @@ func (s *Service) validateStudy(ctx context.Context, in *StudyInput) (*Experimen
 		case (v.Question == "") == (v.Metric == ""):
 			add(field, "needs exactly one of question and metric")
 		case v.Question != "":
-			q := s.catalog.question(v.Question)
-			if q == nil {
-				if err := s.knowQuestion(ctx, v.Question); err == nil {
-					q = s.catalog.question(v.Question)
-				}
-			}
+			q, err := s.findQuestion(ctx, v.Question)
 			switch {
+			case err != nil:
+				lookupErr = err
 			case q == nil:
 				add(field+".question", "no question %q", v.Question)
 			case q.Kind == QuestionChoice:
@@ -156,13 +154,10 @@ func (s *Service) validateStudy(ctx context.Context, in *StudyInput) (*Experimen
 	case st.Question != "" && st.Shares != nil:
 		add("stated", "give a question or shares, not both")
 	case st.Question != "":
-		q := s.catalog.question(st.Question)
-		if q == nil {
-			if err := s.knowQuestion(ctx, st.Question); err == nil {
-				q = s.catalog.question(st.Question)
-			}
-		}
+		q, err := s.findQuestion(ctx, st.Question)
 		switch {
+		case err != nil:
+			lookupErr = err
 		case q == nil:
 			add("stated.question", "no question %q", st.Question)
 		case q.Kind != QuestionChoice:
@@ -195,6 +190,9 @@ func (s *Service) validateStudy(ctx context.Context, in *StudyInput) (*Experimen
 	}
 	if in.Bootstrap < -1 || in.Bootstrap > 10000 {
 		add("bootstrap", "must be from 1 to 10,000 replicates, 0 for the default 1,000, or -1 for none")
+	}
+	if lookupErr != nil {
+		return nil, lookupErr
 	}
 	if len(errs) > 0 {
 		return nil, Invalid("invalid study", errs)
