@@ -122,15 +122,23 @@ type weight struct {
 // returns the exit status: 0 on success, 2 on bad usage or a bad input file
 // (the message names the line and column), 1 on any other failure.
 func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	o, err := parseArgs(args)
+	return command("analyze", usageText, args, stdout, stderr, parseArgs, func(o options) error {
+		return run(ctx, o, stdin, stdout, stderr)
+	})
+}
+
+// command runs one revealed command: parse its arguments, print its usage
+// for -h, run it, and map the outcome to an exit status (exitStatus).
+func command[O any](name, usage string, args []string, stdout, stderr io.Writer, parse func([]string) (O, error), run func(O) error) int {
+	o, err := parse(args)
 	if errors.Is(err, flag.ErrHelp) {
-		fmt.Fprint(stdout, usageText)
+		fmt.Fprint(stdout, usage)
 		return exitOK
 	}
 	if err == nil {
-		err = run(ctx, o, stdin, stdout, stderr)
+		err = run(o)
 	}
-	return exitStatus("analyze", err, stderr)
+	return exitStatus(name, err, stderr)
 }
 
 // exitStatus reports err for the command name and returns the exit status

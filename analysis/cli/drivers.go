@@ -77,15 +77,9 @@ type driverOptions struct {
 // bad input file (the message names the file, line and column), 1 on any
 // other failure.
 func RunDrivers(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	o, err := parseDriverArgs(args)
-	if errors.Is(err, flag.ErrHelp) {
-		fmt.Fprint(stdout, driversUsageText)
-		return exitOK
-	}
-	if err == nil {
-		err = runDrivers(ctx, o, stdin, stdout, stderr)
-	}
-	return exitStatus("drivers", err, stderr)
+	return command("drivers", driversUsageText, args, stdout, stderr, parseDriverArgs, func(o driverOptions) error {
+		return runDrivers(ctx, o, stdin, stdout, stderr)
+	})
 }
 
 func parseDriverArgs(args []string) (driverOptions, error) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -89,15 +88,9 @@ type sbTest struct {
 // or a bad input file (the message names the line and column), 1 on any
 // other failure.
 func RunScoreboard(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	o, err := parseScoreboardArgs(args)
-	if errors.Is(err, flag.ErrHelp) {
-		fmt.Fprint(stdout, scoreboardUsageText)
-		return exitOK
-	}
-	if err == nil {
-		err = runScoreboard(ctx, o, stdin, stdout)
-	}
-	return exitStatus("scoreboard", err, stderr)
+	return command("scoreboard", scoreboardUsageText, args, stdout, stderr, parseScoreboardArgs, func(o scoreboardOptions) error {
+		return runScoreboard(ctx, o, stdin, stdout)
+	})
 }
 
 func parseScoreboardArgs(args []string) (scoreboardOptions, error) {
