@@ -235,9 +235,13 @@ func (m *machine) act() {
 		if m.pick(2) == 0 {
 			population = fmt.Sprintf(`,"population":{"experiment":%q}`, key)
 		}
+		study := fmt.Sprintf("%sst%d", m.prefix, m.pick(2))
 		method, path = "POST", "/api/v1/studies"
-		body = fmt.Sprintf(`{"key":"%sst%d","name":"drivers","outcome":%s,"drivers":[{"key":"a","question":%q},{"key":"b","question":%q},{"key":"c","question":%q}],"bootstrap":%d%s}`,
-			m.prefix, m.pick(2), variable(), q(), q(), q(), []int{-1, 20}[m.pick(2)], population)
+		if m.pick(3) == 0 { // an edit, of a study that may or may not exist
+			method, path = "PUT", "/api/v1/studies/"+study
+		}
+		body = fmt.Sprintf(`{"key":%q,"name":"drivers","outcome":%s,"drivers":[{"key":"a","question":%q},{"key":"b","question":%q},{"key":"c","question":%q}],"bootstrap":%d%s}`,
+			study, variable(), q(), q(), q(), []int{-1, 20}[m.pick(2)], population)
 	case 11, 12:
 		q := smQuestions[m.pick(len(smQuestions))]
 		method, path = "POST", "/api/v1/questions"
@@ -294,7 +298,7 @@ func (m *machine) check() {
 	reads := []struct {
 		path   string
 		cookie bool
-	}{{"/api/v1/experiments", false}, {"/experiments", true}, {"/api/v1/questions", false}, {"/questions", true}}
+	}{{"/api/v1/experiments", false}, {"/experiments", true}, {"/api/v1/questions", false}, {"/questions", true}, {"/api/v1/studies", false}, {"/studies", true}}
 	for _, k := range m.keys {
 		reads = append(reads, struct {
 			path   string
@@ -308,10 +312,12 @@ func (m *machine) check() {
 		}{"/experiments/" + k + "/report.csv", true})
 	}
 	for _, st := range m.studies {
-		reads = append(reads, struct {
-			path   string
-			cookie bool
-		}{"/api/v1/studies/" + st + "/report", false})
+		for _, path := range []string{"/api/v1/studies/" + st, "/api/v1/studies/" + st + "/report", "/studies/" + st} {
+			reads = append(reads, struct {
+				path   string
+				cookie bool
+			}{path, strings.HasPrefix(path, "/studies/")})
+		}
 	}
 	for _, r := range reads {
 		status, _, body := m.call("GET", r.path, "", r.cookie)
