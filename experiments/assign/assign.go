@@ -20,6 +20,10 @@ type Variant struct {
 	Name    string  `json:"name,omitempty"`
 	Weight  float64 `json:"weight"`
 	Control bool    `json:"control"`
+	// Factors are the variant's level of each factor, e.g. {"agent":
+	// "human", "wait_minutes": 10}, when the experiment is a factorial
+	// design whose cells are its variants. Assignment ignores them.
+	Factors map[string]any `json:"factors,omitempty"`
 }
 
 // Definition is what assignment needs to know about one experiment. It is
@@ -32,6 +36,21 @@ type Definition struct {
 	Traffic   float64     `json:"traffic"`
 	Variants  []Variant   `json:"variants"`
 	Targeting []Condition `json:"targeting,omitempty"`
+}
+
+// VariantFactors returns the factor levels of the variant with the given
+// key (nil when the experiment is not factorial or has no such variant), so
+// that the server and the SDK report a unit's cell the same way.
+func (d *Definition) VariantFactors(key string) map[string]any {
+	if d == nil {
+		return nil
+	}
+	for i := range d.Variants {
+		if d.Variants[i].Key == key {
+			return d.Variants[i].Factors
+		}
+	}
+	return nil
 }
 
 // Reason says why a unit got the variant it got.

@@ -56,6 +56,11 @@
 // unit that was already in, and never changes a unit's variant. Changing
 // weights or the salt does move units; that is a new allocation.
 //
+// A factorial experiment (agent × wait, say) lists its cells as variants,
+// each carrying its level of every factor in Variant.Factors. Assignment
+// treats cells as any other variants, so v1 covers them unchanged;
+// Definition.VariantFactors turns the assigned key into the unit's levels.
+//
 // # Targeting
 //
 // A definition's conditions all have to hold (an empty list matches

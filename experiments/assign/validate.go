@@ -6,10 +6,12 @@ import (
 	"math"
 )
 
-// Limits on the number of variants of one experiment.
+// Limits on the number of variants of one definition. The upper one is a
+// full factorial's (36 cells); the API allows fewer variants in an
+// experiment that is not factorial.
 const (
 	MinVariants = 2
-	MaxVariants = 10
+	MaxVariants = 36
 )
 
 // FieldError is one problem with a definition. Field is a JSON path into the

@@ -3,6 +3,7 @@ package assign
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"slices"
 	"testing"
@@ -43,9 +44,9 @@ func TestDefinitionValidate(t *testing.T) {
 		{"NaN traffic", with(func(d *Definition) { d.Traffic = math.NaN() }), []string{"traffic"}},
 		{"no variants", with(func(d *Definition) { d.Variants = nil }), []string{"variants"}},
 		{"one variant", with(func(d *Definition) { d.Variants = d.Variants[:1] }), []string{"variants"}},
-		{"eleven variants", with(func(d *Definition) {
-			for _, key := range []string{"a", "b", "c", "d", "e", "f", "g", "h", "i"} {
-				d.Variants = append(d.Variants, Variant{Key: key, Weight: 1})
+		{"more variants than a full factorial has cells", with(func(d *Definition) {
+			for i := len(d.Variants); i <= MaxVariants; i++ {
+				d.Variants = append(d.Variants, Variant{Key: fmt.Sprintf("v%d", i), Weight: 1})
 			}
 		}), []string{"variants"}},
 		{"empty variant key", with(func(d *Definition) { d.Variants[1].Key = "" }), []string{"variants[1].key"}},

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -40,6 +41,9 @@ type assignmentVector struct {
 	Variant      string         `json:"variant"`
 	InExperiment bool           `json:"in_experiment"`
 	Reason       Reason         `json:"reason"`
+	// Factors are the assigned variant's factor levels, for factorial
+	// definitions only.
+	Factors map[string]any `json:"factors,omitempty"`
 }
 
 func TestVectors(t *testing.T) {
@@ -71,8 +75,12 @@ func TestVectors(t *testing.T) {
 			t.Run(c.Name, func(t *testing.T) {
 				t.Parallel()
 				want := Result{Variant: c.Variant, InExperiment: c.InExperiment, Reason: c.Reason}
-				if got := Assign(&c.Definition, c.UnitID, c.Attributes); got != want {
+				got := Assign(&c.Definition, c.UnitID, c.Attributes)
+				if got != want {
 					t.Errorf("Assign(%q) = %+v, want %+v", c.UnitID, got, want)
+				}
+				if factors := c.Definition.VariantFactors(got.Variant); !reflect.DeepEqual(factors, c.Factors) {
+					t.Errorf("VariantFactors(%q) = %v, want %v", got.Variant, factors, c.Factors)
 				}
 			})
 		}
@@ -169,6 +177,7 @@ func writeVectors(t *testing.T) {
 				t.Fatalf("%s: unit %q got reason %q; the scenario expects %q", c.Name, unit, r.Reason, s.reason)
 			}
 			c.Variant, c.InExperiment, c.Reason = r.Variant, r.InExperiment, r.Reason
+			c.Factors = c.Definition.VariantFactors(r.Variant)
 			file.Assignments = append(file.Assignments, c)
 		}
 	}
@@ -350,5 +359,32 @@ func vectorScenarios() []vectorScenario {
 		vectorScenario{name: "targeting-before-status", definition: withStatus(targeted(Condition{"country", OpEq, "FR"}), StatusDraft),
 			attributes: attrs, units: one, reason: ReasonNotRunning},
 	)
+	// Added with factorial experiments; the cases above are unchanged.
+	scenarios = append(scenarios,
+		vectorScenario{name: "factorial-agent-wait", definition: factorialDefinition(), units: customers(0, 24), reason: ReasonAssigned, everyVariant: true},
+		vectorScenario{name: "factorial-not-running", definition: withStatus(factorialDefinition(), StatusStopped), units: customers(0, 2), reason: ReasonNotRunning},
+	)
 	return scenarios
+}
+
+// factorialDefinition is agent (bot, human) × wait_minutes (5, 10, 15), the
+// cells as the API lists them: the first factor varying slowest, the first
+// cell the control, unequal weights on two cells.
+func factorialDefinition() Definition {
+	d := Definition{Key: "human-vs-wait", Salt: "human-vs-wait-salt", Status: StatusRunning, Traffic: 1}
+	for _, agent := range []string{"bot", "human"} {
+		for _, wait := range []float64{5, 10, 15} {
+			weight := 1.0
+			if wait == 15 {
+				weight = 0.5
+			}
+			d.Variants = append(d.Variants, Variant{
+				Key:     fmt.Sprintf("agent=%s,wait_minutes=%g", agent, wait),
+				Weight:  weight,
+				Control: len(d.Variants) == 0,
+				Factors: map[string]any{"agent": agent, "wait_minutes": wait},
+			})
+		}
+	}
+	return d
 }

@@ -113,6 +113,9 @@ def main():
     for c in vectors["assignments"]:
         got = assign(c["definition"], c["unit_id"], c["attributes"])
         want = (c["variant"], c["in_experiment"], c["reason"])
+        # A factorial cell's factor levels are the assigned variant's.
+        factors = next((v.get("factors") for v in c["definition"].get("variants") or [] if v["key"] == got[0]), None)
+        got, want = got + (factors,), want + (c.get("factors"),)
         if got != want:
             failures += 1
             print(f"assignment {c['name']}: got {got}, file has {want}")
