@@ -49,6 +49,9 @@ type reportBuilder struct {
 	badClaims map[int]string
 	// warnings found while validating the input, for the top-level report.
 	warnings []string
+	// factorials holds each analysable metric's factorial design, by
+	// metric, when the input has factors.
+	factorials map[string]*factorial
 }
 
 func unusableKey(segment, metric string) string { return segment + "\x00" + metric }
@@ -95,6 +98,9 @@ func newReportBuilder(in Input) (*reportBuilder, error) {
 	}
 	if a.control == "" {
 		return nil, inputErr("no control variant", "variants")
+	}
+	if err := a.checkFactors(); err != nil {
+		return nil, err
 	}
 	for k := range a.weights {
 		a.weights[k] /= total
@@ -174,7 +180,7 @@ func (a *reportBuilder) usableMetrics(segment string, metrics []MetricInput, pat
 // Design is what claims are checked against: the input's variants and its
 // metrics with their kinds.
 func (in Input) Design() Design {
-	d := Design{Variants: in.Variants, Questions: in.Questions}
+	d := Design{Variants: in.Variants, Questions: in.Questions, Factors: in.Factors}
 	for _, m := range in.Metrics {
 		d.Metrics = append(d.Metrics, MetricDesign{Key: m.Metric, Kind: m.Kind})
 	}
@@ -341,6 +347,9 @@ func (a *reportBuilder) metric(m MetricInput, segment string) (MetricReport, []d
 		c.Variant, c.Control = arm.Variant, a.control
 		mr.Comparisons = append(mr.Comparisons, c)
 		diffs = append(diffs, d)
+	}
+	if len(a.in.Factors) > 0 && segment == "" {
+		mr.FactorialEffects = a.factorialEffects(m, arms)
 	}
 	return mr, diffs
 }

@@ -25,10 +25,14 @@ const (
 	// ClaimNowVsLater: the preferred variant against the other on a metric
 	// of now and a metric of later: does what wins today still win?
 	ClaimNowVsLater ClaimKind = "now_vs_later"
+	// ClaimTradeoff: in a factorial experiment, a level of one factor (a
+	// human) is worth at least StatedCost units of a numeric factor (5
+	// minutes of wait), tested by the exchange rate between them.
+	ClaimTradeoff ClaimKind = "tradeoff"
 )
 
 // ClaimKinds lists every kind, in the order people are shown them.
-var ClaimKinds = []ClaimKind{ClaimShare, ClaimEffect, ClaimSegmentGap, ClaimSayDo, ClaimNowVsLater}
+var ClaimKinds = []ClaimKind{ClaimShare, ClaimEffect, ClaimSegmentGap, ClaimSayDo, ClaimNowVsLater, ClaimTradeoff}
 
 // Claim is a stated preference, e.g. "74% prefer talking to a human". This
 // is the one definition of a claim: the API stores it, the CLI reads it from
@@ -83,6 +87,13 @@ type Claim struct {
 	// figure, so there is no survey_n and no metric.
 	Now   string `json:"now,omitempty"`
 	Later string `json:"later,omitempty"`
+
+	// tradeoff: Preferred is a level of Factor (not its first, the
+	// reference), Cost a numeric factor, and StatedCost how many of Cost's
+	// units the survey says Preferred is worth against the reference.
+	Factor     string   `json:"factor,omitempty"`
+	Cost       string   `json:"cost,omitempty"`
+	StatedCost *float64 `json:"stated_cost,omitempty"`
 }
 
 // Design is what a claim is checked against: the experiment's variants and
@@ -91,6 +102,8 @@ type Design struct {
 	Variants  []Variant
 	Metrics   []MetricDesign
 	Questions []QuestionDesign
+	// Factors are set for a factorial experiment.
+	Factors []Factor
 }
 
 // QuestionDesign is a survey question as a claim sees it.
@@ -149,6 +162,15 @@ func (d Design) question(key string) (QuestionDesign, bool) {
 		}
 	}
 	return QuestionDesign{}, false
+}
+
+func (d Design) factor(key string) (Factor, bool) {
+	for _, f := range d.Factors {
+		if f.Key == key {
+			return f, true
+		}
+	}
+	return Factor{}, false
 }
 
 func (d Design) metric(key string) (MetricDesign, bool) {
@@ -221,6 +243,9 @@ func (c *Claim) Validate(d Design) []FieldProblem {
 	}
 	if c.Kind != ClaimSayDo && (c.Question != "" || c.Answer != "") {
 		add("question", "only a say_do claim names a question and an answer")
+	}
+	if c.Kind != ClaimTradeoff && (c.Factor != "" || c.Cost != "" || c.StatedCost != nil) {
+		add("factor", "only a tradeoff claim names a factor, a cost and a stated_cost")
 	}
 	if c.Margin != nil && !(*c.Margin > 0 && *c.Margin < 1) {
 		add("margin", "must be between 0 and 1, e.g. 0.05")
@@ -296,6 +321,8 @@ func (c *Claim) Validate(d Design) []FieldProblem {
 		}
 		variant("variant", c.Variant)
 		needBinary()
+	case ClaimTradeoff:
+		c.validateTradeoff(d, add)
 	case ClaimSayDo:
 		q, known := d.question(c.Question)
 		switch {

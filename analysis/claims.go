@@ -70,6 +70,9 @@ type ClaimResult struct {
 	// NowVsLater is set for a now_vs_later claim: both horizons and the
 	// pattern.
 	*NowVsLater
+	// Tradeoff is set for a tradeoff claim: the exchange rate and the
+	// off-diagonal contrast.
+	*Tradeoff
 }
 
 // SayDoResult is what a say_do claim adds to a claim's result: the table
@@ -154,6 +157,8 @@ func (a *reportBuilder) claims(r *Report) []*claimWork {
 			a.sayDoClaim(w)
 		case ClaimNowVsLater:
 			a.nowVsLaterClaim(w)
+		case ClaimTradeoff:
+			a.tradeoffClaim(w)
 		}
 		out = append(out, w)
 	}

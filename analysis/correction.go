@@ -39,6 +39,15 @@ func (a *reportBuilder) adjust(r *Report, claims []*claimWork) int {
 			}
 		}
 	}
+	for i := range r.Metrics {
+		if fe := r.Metrics[i].FactorialEffects; fe != nil {
+			for _, e := range fe.Effects() {
+				if e.PValue != nil {
+					ps, outs, sigs = append(ps, e.PValue), append(outs, &e.PAdjusted), append(sigs, new(bool))
+				}
+			}
+		}
+	}
 	for _, w := range claims {
 		if w.res.PValue != nil {
 			ps, outs, sigs = append(ps, w.res.PValue), append(outs, &w.res.PAdjusted), append(sigs, new(bool))

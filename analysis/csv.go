@@ -8,8 +8,11 @@ import (
 
 // csvColumns are the columns of a report as CSV (revealed analyze --format
 // csv and the report page's download): one row per comparison
-// (type "comparison", the segment empty for the whole experiment) and one
-// per claim (type "claim").
+// (type "comparison", the segment empty for the whole experiment), for a
+// factorial experiment one per contrast (types "main_effect",
+// "interaction", "slope": variant and control name the levels, abs_* the
+// estimate; "exchange_rate": revealed and its CI), and one per claim
+// (type "claim").
 var csvColumns = []string{
 	"type", "segment", "metric", "kind", "variant", "control",
 	"units", "control_units", "mean", "control_mean",
@@ -65,6 +68,9 @@ func WriteCSV(w io.Writer, r *Report) error {
 				if err := cw.Write(row); err != nil {
 					return err
 				}
+			}
+			if err := factorialRows(cw, row, set, m); err != nil {
+				return err
 			}
 		}
 		return nil
@@ -122,4 +128,42 @@ func exactNumPtr(x *float64) string {
 		return ""
 	}
 	return exactNum(*x)
+}
+
+// factorialRows writes m's factorial contrasts and exchange rates.
+func factorialRows(cw *csv.Writer, row []string, set func(col, v string), m MetricReport) error {
+	if m.FactorialEffects == nil {
+		return nil
+	}
+	for _, c := range m.Contrasts() {
+		clear(row)
+		set("type", c.Type)
+		set("metric", m.Metric)
+		set("kind", string(m.Kind))
+		set("variant", c.Label)
+		set("control", c.Reference)
+		set("abs_effect", exactNumPtr(c.Estimate))
+		setCI(set, "abs_ci", c.CI)
+		set("p_value", exactNumPtr(c.PValue))
+		set("p_adjusted", exactNumPtr(c.PAdjusted))
+		set("summary", c.NullReason)
+		if err := cw.Write(row); err != nil {
+			return err
+		}
+	}
+	for _, x := range m.ExchangeRates {
+		clear(row)
+		set("type", "exchange_rate")
+		set("metric", m.Metric)
+		set("kind", string(m.Kind))
+		set("variant", x.Factor+cellLevelSep+x.Level)
+		set("control", x.Cost)
+		set("revealed", exactNumPtr(x.Estimate))
+		setCI(set, "revealed_ci", x.CI)
+		set("summary", x.NullReason)
+		if err := cw.Write(row); err != nil {
+			return err
+		}
+	}
+	return nil
 }

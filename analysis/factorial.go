@@ -114,7 +114,13 @@ type ExchangeRate struct {
 
 // FactorialReport is the analysis of one metric of a factorial experiment.
 type FactorialReport struct {
-	Alpha         float64        `json:"alpha"`
+	Alpha float64 `json:"alpha"`
+	FactorialEffects
+}
+
+// FactorialEffects are the contrasts a factorial design adds to a metric's
+// report, beside its per-cell comparisons.
+type FactorialEffects struct {
 	MainEffects   []MainEffect   `json:"main_effects"`
 	Interactions  []Interaction  `json:"interactions"`
 	Slopes        []Slope        `json:"slopes"`
@@ -123,7 +129,7 @@ type FactorialReport struct {
 
 // Effects returns every contrast of r (main effects, interactions, slopes,
 // in that order) so that the caller can set PAdjusted in place.
-func (r *FactorialReport) Effects() []*Effect {
+func (r *FactorialEffects) Effects() []*Effect {
 	var out []*Effect
 	for i := range r.MainEffects {
 		out = append(out, &r.MainEffects[i].Effect)
@@ -133,6 +139,36 @@ func (r *FactorialReport) Effects() []*Effect {
 	}
 	for i := range r.Slopes {
 		out = append(out, &r.Slopes[i].Effect)
+	}
+	return out
+}
+
+// FactorialContrast is one contrast of FactorialEffects named for a table
+// row: Label against Reference, e.g. "agent=human" against "agent=bot", or
+// "agent=human × wait_minutes=10" for an interaction.
+type FactorialContrast struct {
+	Type      string // "main_effect", "interaction" or "slope"
+	Label     string
+	Reference string
+	*Effect
+}
+
+// Contrasts lists the main effects, interactions and slopes of r, in the
+// order of Effects, named for tables (the CLI's text and CSV).
+func (r *FactorialEffects) Contrasts() []FactorialContrast {
+	var out []FactorialContrast
+	for i := range r.MainEffects {
+		m := &r.MainEffects[i]
+		out = append(out, FactorialContrast{"main_effect", m.Factor + cellLevelSep + m.Level, m.Factor + cellLevelSep + m.Reference, &m.Effect})
+	}
+	for i := range r.Interactions {
+		x := &r.Interactions[i]
+		out = append(out, FactorialContrast{"interaction",
+			x.Factors[0] + cellLevelSep + x.Levels[0] + " × " + x.Factors[1] + cellLevelSep + x.Levels[1],
+			x.Factors[0] + cellLevelSep + x.References[0] + " × " + x.Factors[1] + cellLevelSep + x.References[1], &x.Effect})
+	}
+	for i := range r.Slopes {
+		out = append(out, FactorialContrast{"slope", r.Slopes[i].Factor + " per unit", "", &r.Slopes[i].Effect})
 	}
 	return out
 }
@@ -383,8 +419,8 @@ func newFactorial(in FactorialInput) (*factorial, error) {
 }
 
 func (fa *factorial) run() *FactorialReport {
-	r := &FactorialReport{Alpha: fa.alpha, MainEffects: []MainEffect{}, Interactions: []Interaction{},
-		Slopes: []Slope{}, ExchangeRates: []ExchangeRate{}}
+	r := &FactorialReport{Alpha: fa.alpha, FactorialEffects: FactorialEffects{MainEffects: []MainEffect{},
+		Interactions: []Interaction{}, Slopes: []Slope{}, ExchangeRates: []ExchangeRate{}}}
 	for f, fac := range fa.factors {
 		for l := 1; l < len(fac.Levels); l++ {
 			r.MainEffects = append(r.MainEffects, MainEffect{Factor: fac.Key, Level: fac.Levels[l],

@@ -130,6 +130,16 @@ func compare(want, got any) string {
 				return fmt.Sprintf("[%d]: %s", i, msg)
 			}
 		}
+	case map[string]any: // every field the reference gives; others are free
+		g, ok := got.(map[string]any)
+		if !ok {
+			return fmt.Sprintf("want %v, got %v", w, got)
+		}
+		for k, wv := range w {
+			if msg := compare(wv, g[k]); msg != "" {
+				return k + ": " + msg
+			}
+		}
 	default:
 		if want != got {
 			return fmt.Sprintf("want %v, got %v", want, got)

@@ -93,6 +93,10 @@ type Input struct {
 	Questions []QuestionDesign
 	// Segments are breakdowns of the metrics by an exposure attribute.
 	Segments []Segment
+	// Factors, when set, make the experiment a full factorial whose
+	// variants are exactly the cells (FactorialCells): every metric then
+	// gains main effects, interactions, slopes and exchange rates.
+	Factors []Factor
 }
 
 // Sequential configures always-valid inference.

@@ -80,6 +80,10 @@ type MetricReport struct {
 	// UnitsWithoutValue had no outcome in the window, for an aggregation
 	// (mean, min, max, first, last, peak_end) that needs one.
 	UnitsWithoutValue int64 `json:"units_without_value,omitempty"`
+	// FactorialEffects are set when the experiment is a factorial design:
+	// main_effects, interactions, slopes and exchange_rates, computed from
+	// the cells' unadjusted means (no CUPED).
+	*FactorialEffects
 }
 
 // VariantReport is one variant's estimate for one metric. Mean is 0 and CI

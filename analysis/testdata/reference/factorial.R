@@ -16,6 +16,11 @@
 # variance Σcᵢ²sᵢ²/nᵢ, the Welch–Satterthwaite df and Fieller's interval are
 # written out by hand; Fieller's limits are found with uniroot and checked
 # against the closed form.
+#
+# Each case also has tradeoff claims (expect$tradeoffs): the p-value of
+# θ = stated cost, the Welch test of the contrast a + stated·b, and the
+# off-diagonal cells (the preferred level at the first cost level + stated
+# against the reference at the first cost level), written out the same way.
 
 set.seed(20261313)
 ALPHA <- 0.05
@@ -196,8 +201,39 @@ expect_case <- function(factors, s) {
     fr <- fieller(main_w(g, f$key, l, f$levels[1]), slope_w(g, cst$key, cst$values, cst$levels), st)
     rates[[length(rates) + 1]] <- c(list(factor = f$key, level = l, cost = cst$key), fr)
   }
+  # Trade-off claims of the first factor's second level against each
+  # numeric cost: one stated cost that is a step of the cost's levels (so
+  # the off-diagonal cells exist) and one that is not.
+  trades <- list()
+  f <- factors[[1]]
+  for (cst in Filter(is_numeric, factors)) {
+    if (cst$key == f$key) next
+    for (stated in c(cst$values[2] - cst$values[1], 3.5)) {
+      trades[[length(trades) + 1]] <- tradeoff(g, st, f, f$levels[2], cst, stated)
+    }
+  }
   list(cells = st, expect = list(main_effects = main, interactions = inter, slopes = slopes,
-                                 exchange_rates = rates))
+                                 exchange_rates = rates, tradeoffs = trades))
+}
+
+# A tradeoff claim: the p-value of θ = stated, i.e. of the contrast
+# a + stated·b = 0 (Welch), and the off-diagonal cells (l at the first cost
+# level + stated against the reference at the first cost level).
+tradeoff <- function(g, st, f, l, cst, stated) {
+  cw <- main_w(g, f$key, l, f$levels[1])
+  dw <- slope_w(g, cst$key, cst$values, cst$levels)
+  x <- effect(cw + stated * dw, st)
+  m <- match(TRUE, abs(cst$values - (cst$values[1] + stated)) < 1e-9)
+  off <- NA
+  if (!is.na(m)) {
+    ind <- function(a, b) (g[[f$key]] == a & g[[cst$key]] == b) / sum(g[[f$key]] == a & g[[cst$key]] == b)
+    w <- ind(l, cst$levels[m]) - ind(f$levels[1], cst$levels[1])
+    off <- c(list(cells = c(paste0(f$key, "=", l, ",", cst$key, "=", cst$levels[m]),
+                            paste0(f$key, "=", f$levels[1], ",", cst$key, "=", cst$levels[1]))),
+             effect(w, st))
+  }
+  list(factor = f$key, preferred = l, cost = cst$key, stated_cost = stated, p_value = x$p_value,
+       off_diagonal = off)
 }
 
 cases <- list()
