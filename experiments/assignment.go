@@ -22,6 +22,8 @@ type Assignment struct {
 	Variant      string `json:"variant"`
 	InExperiment bool   `json:"in_experiment"`
 	Reason       string `json:"reason"`
+	// Factors are the variant's factor levels, for a factorial experiment.
+	Factors map[string]any `json:"factors,omitempty"`
 }
 
 // Assign decides the unit's variant with the shared pure function and, when
@@ -48,7 +50,8 @@ func (s *Service) Assign(ctx context.Context, req AssignRequest) (Assignment, er
 		return Assignment{}, err
 	}
 	r := assign.Assign(def, req.UnitID, req.Attributes)
-	out := Assignment{Experiment: req.Experiment, UnitID: req.UnitID, Variant: r.Variant, InExperiment: r.InExperiment, Reason: string(r.Reason)}
+	out := Assignment{Experiment: req.Experiment, UnitID: req.UnitID, Variant: r.Variant, InExperiment: r.InExperiment, Reason: string(r.Reason),
+		Factors: def.VariantFactors(r.Variant)}
 	if !r.InExperiment || s.exposed.contains(req.Experiment, req.UnitID) {
 		return out, nil
 	}

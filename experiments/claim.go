@@ -27,6 +27,9 @@ func (e *Experiment) design() analysis.Design {
 	for _, m := range e.Metrics {
 		d.Metrics = append(d.Metrics, analysis.MetricDesign{Key: m.Key, Kind: analysis.Kind(m.Kind)})
 	}
+	if len(e.Factors) > 0 {
+		d.Factors = AnalysisFactors(e.Factors)
+	}
 	return d
 }
 

@@ -67,21 +67,24 @@ func (m Metric) UsesCUPED(s AnalysisSettings) bool {
 
 // Experiment is a randomised comparison of service treatments.
 type Experiment struct {
-	Key        string             `json:"key"`
-	Name       string             `json:"name"`
-	Hypothesis string             `json:"hypothesis"`
-	Unit       string             `json:"unit"`
-	Variants   []assign.Variant   `json:"variants"`
-	Traffic    float64            `json:"traffic"`
-	Targeting  []assign.Condition `json:"targeting"`
-	Metrics    []Metric           `json:"metrics"`
-	Analysis   AnalysisSettings   `json:"analysis"`
-	Salt       string             `json:"salt"`
-	Status     Status             `json:"status"`
-	CreatedAt  time.Time          `json:"created_at"`
-	UpdatedAt  time.Time          `json:"updated_at"`
-	StartedAt  *time.Time         `json:"started_at"`
-	StoppedAt  *time.Time         `json:"stopped_at"`
+	Key        string           `json:"key"`
+	Name       string           `json:"name"`
+	Hypothesis string           `json:"hypothesis"`
+	Unit       string           `json:"unit"`
+	Variants   []assign.Variant `json:"variants"`
+	// Factors, when set, make the experiment a full factorial: its
+	// variants are the cells, each carrying its levels.
+	Factors   []Factor           `json:"factors,omitempty"`
+	Traffic   float64            `json:"traffic"`
+	Targeting []assign.Condition `json:"targeting"`
+	Metrics   []Metric           `json:"metrics"`
+	Analysis  AnalysisSettings   `json:"analysis"`
+	Salt      string             `json:"salt"`
+	Status    Status             `json:"status"`
+	CreatedAt time.Time          `json:"created_at"`
+	UpdatedAt time.Time          `json:"updated_at"`
+	StartedAt *time.Time         `json:"started_at"`
+	StoppedAt *time.Time         `json:"stopped_at"`
 	// Version counts the stored changes; it tells replicas that their cached
 	// definitions are stale.
 	Version int64 `json:"version"`
@@ -90,16 +93,19 @@ type Experiment struct {
 // ExperimentInput is what a product team may set. Pointers distinguish
 // "absent, use the default" from a zero value that validation must refuse.
 type ExperimentInput struct {
-	Key        string             `json:"key"`
-	Name       string             `json:"name"`
-	Hypothesis string             `json:"hypothesis"`
-	Unit       string             `json:"unit"`
-	Variants   []assign.Variant   `json:"variants"`
-	Traffic    *float64           `json:"traffic"`
-	Targeting  []assign.Condition `json:"targeting"`
-	Metrics    []Metric           `json:"metrics"`
-	Analysis   *AnalysisSettings  `json:"analysis"`
-	Salt       string             `json:"salt"`
+	Key        string           `json:"key"`
+	Name       string           `json:"name"`
+	Hypothesis string           `json:"hypothesis"`
+	Unit       string           `json:"unit"`
+	Variants   []assign.Variant `json:"variants"`
+	// Factors declare a factorial experiment instead of variants (which
+	// may then list the cells only to give their weights or names).
+	Factors   []Factor           `json:"factors"`
+	Traffic   *float64           `json:"traffic"`
+	Targeting []assign.Condition `json:"targeting"`
+	Metrics   []Metric           `json:"metrics"`
+	Analysis  *AnalysisSettings  `json:"analysis"`
+	Salt      string             `json:"salt"`
 }
 
 const (
@@ -203,6 +209,19 @@ func (in *ExperimentInput) build() (*Experiment, error) {
 		if len(v.Name) > maxNameLen {
 			add(fmt.Sprintf("variants[%d].name", i), "must be at most %d bytes", maxNameLen)
 		}
+		if v.Factors != nil {
+			add(fmt.Sprintf("variants[%d].factors", i), "are set from the experiment's factors, not given")
+		}
+	}
+	variants := in.Variants
+	if len(in.Factors) > 0 {
+		cells, ferrs := FactorialVariants(in.Factors, in.Variants)
+		errs = append(errs, ferrs...)
+		if cells != nil {
+			variants = cells
+		}
+	} else if len(in.Variants) > maxPlainVariants {
+		add("variants", "must have at most %d variants; a factorial experiment (factors) may have up to %d cells", maxPlainVariants, analysis.MaxFactorialCells)
 	}
 	if len(in.Targeting) > maxConditions {
 		add("targeting", "must have at most %d conditions", maxConditions)
@@ -228,7 +247,8 @@ func (in *ExperimentInput) build() (*Experiment, error) {
 		Name:       in.Name,
 		Hypothesis: in.Hypothesis,
 		Unit:       in.Unit,
-		Variants:   normalise(in.Variants),
+		Variants:   normalise(variants),
+		Factors:    in.Factors,
 		Traffic:    traffic,
 		Targeting:  in.Targeting,
 		Metrics:    in.Metrics,
@@ -241,7 +261,7 @@ func (in *ExperimentInput) build() (*Experiment, error) {
 	}
 	def := e.Definition()
 	def.Key = "-" // the key was checked above with its own message
-	def.Variants = in.Variants
+	def.Variants = variants
 	for _, fe := range def.Validate() {
 		errs = append(errs, FieldError{Field: fe.Field, Detail: fe.Detail})
 	}
@@ -313,6 +333,8 @@ var lockedFields = []struct {
 	field, why string
 	same       func(a, b *Experiment) bool
 }{
+	{"factors", "factors and levels cannot change once an experiment has started: its cells are its variants",
+		func(a, b *Experiment) bool { return sameFactors(a.Factors, b.Factors) }},
 	{"variants", "variants and weights cannot change once an experiment has started: customers would be re-bucketed",
 		func(a, b *Experiment) bool { return sameVariants(a.Variants, b.Variants) }},
 	{"salt", "the salt cannot change once an experiment has started: every customer would be re-bucketed",

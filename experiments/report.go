@@ -97,6 +97,9 @@ func (s *Service) analyse(ctx context.Context, e *Experiment, claims []*Claim, l
 	for _, v := range e.Variants {
 		in.Variants = append(in.Variants, analysis.Variant{Key: v.Key, Weight: v.Weight, Control: v.Control})
 	}
+	if len(e.Factors) > 0 {
+		in.Factors = AnalysisFactors(e.Factors)
+	}
 	for _, c := range claims {
 		in.Claims = append(in.Claims, c.Claim)
 	}

@@ -149,6 +149,10 @@ type Assignment struct {
 	InExperiment bool
 	// Reason is one of the Reason constants.
 	Reason string
+	// Factors are the variant's level of each factor in a factorial
+	// experiment, e.g. {"agent": "human", "wait_minutes": 10.0}; nil
+	// otherwise. The map is shared: do not modify it.
+	Factors map[string]any
 }
 
 // Stats are counts of events since New.
@@ -346,7 +350,7 @@ func (c *Client) Assign(ctx context.Context, experiment, unitID string, attrs At
 			c.queueExposure(ctx, h, experiment, unitID, r.Variant, attrs)
 		}
 	}
-	return Assignment{Variant: r.Variant, InExperiment: r.InExperiment, Reason: string(r.Reason)}
+	return Assignment{Variant: r.Variant, InExperiment: r.InExperiment, Reason: string(r.Reason), Factors: e.def.VariantFactors(r.Variant)}
 }
 
 func (c *Client) queueExposure(ctx context.Context, h uint64, experiment, unitID, variant string, attrs Attributes) {

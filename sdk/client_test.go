@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -112,7 +113,7 @@ func TestAssignReasons(t *testing.T) {
 		{"missing", nil, Assignment{Reason: ReasonUnknownExperiment}},
 	}
 	for _, tt := range tests {
-		if got := c.Assign(context.Background(), tt.experiment, "customer-42", tt.attrs); got != tt.want {
+		if got := c.Assign(context.Background(), tt.experiment, "customer-42", tt.attrs); !reflect.DeepEqual(got, tt.want) {
 			t.Errorf("Assign(%q) = %+v, want %+v", tt.experiment, got, tt.want)
 		}
 	}
@@ -311,7 +312,7 @@ func TestUnreachableServerThenRecovery(t *testing.T) {
 	log, _ := testLogger(t)
 	c := newTestClient(t, Config{BaseURL: "http://" + addr, APIKey: testKey, Logger: log, tuning: fastTuning()})
 	want := Assignment{Reason: ReasonDefinitionsUnavailable}
-	if a := c.Assign(context.Background(), "exp", "customer-42", nil); a != want {
+	if a := c.Assign(context.Background(), "exp", "customer-42", nil); !reflect.DeepEqual(a, want) {
 		t.Fatalf("Assign with the server down = %+v, want %+v", a, want)
 	}
 

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"sort"
 	"strings"
@@ -33,6 +34,7 @@ func TestVectors(t *testing.T) {
 			Variant      string            `json:"variant"`
 			InExperiment bool              `json:"in_experiment"`
 			Reason       string            `json:"reason"`
+			Factors      map[string]any    `json:"factors"`
 		} `json:"assignments"`
 	}
 	if err := json.Unmarshal(data, &file); err != nil {
@@ -58,8 +60,8 @@ func TestVectors(t *testing.T) {
 			}
 			c := warmClient(t, body, false)
 			got := c.Assign(context.Background(), v.Definition.Key, v.UnitID, v.Attributes)
-			want := Assignment{Variant: v.Variant, InExperiment: v.InExperiment, Reason: v.Reason}
-			if got != want {
+			want := Assignment{Variant: v.Variant, InExperiment: v.InExperiment, Reason: v.Reason, Factors: v.Factors}
+			if !reflect.DeepEqual(got, want) {
 				t.Fatalf("Assign(%q, %q, %v) = %+v, want %+v", v.Definition.Key, v.UnitID, v.Attributes, got, want)
 			}
 		})

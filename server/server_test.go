@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -246,7 +247,7 @@ func TestAssignRecordsOneExposure(t *testing.T) {
 	if !first.InExperiment || first.Reason != "assigned" {
 		t.Fatalf("running experiment: %+v", first)
 	}
-	if again := assign(); again != first {
+	if again := assign(); !reflect.DeepEqual(again, first) {
 		t.Fatalf("assignment changed: %+v then %+v", first, again)
 	}
 	rep, err := e.svc.Report(context.Background(), "human-vs-bot")

@@ -22,6 +22,7 @@ type experimentRow struct {
 	Traffic    float64       `db:"traffic"`
 	Status     string        `db:"status"`
 	Variants   string        `db:"variants"`
+	Factors    string        `db:"factors"`
 	Targeting  string        `db:"targeting"`
 	Metrics    string        `db:"metrics"`
 	Analysis   string        `db:"analysis"`
@@ -32,12 +33,18 @@ type experimentRow struct {
 	Version    int64         `db:"version"`
 }
 
-const experimentColumns = `key, name, hypothesis, unit, salt, traffic, status, variants, targeting, metrics, analysis, created_at, updated_at, started_at, stopped_at, version`
+const experimentColumns = `key, name, hypothesis, unit, salt, traffic, status, variants, factors, targeting, metrics, analysis, created_at, updated_at, started_at, stopped_at, version`
 
 func toRow(e *experiments.Experiment) (experimentRow, error) {
 	variants, err := json.Marshal(e.Variants)
 	if err != nil {
 		return experimentRow{}, err
+	}
+	factors := []byte("[]")
+	if len(e.Factors) > 0 {
+		if factors, err = json.Marshal(e.Factors); err != nil {
+			return experimentRow{}, err
+		}
 	}
 	targeting, err := json.Marshal(e.Targeting)
 	if err != nil {
@@ -53,7 +60,7 @@ func toRow(e *experiments.Experiment) (experimentRow, error) {
 	}
 	return experimentRow{
 		Key: e.Key, Name: e.Name, Hypothesis: e.Hypothesis, Unit: e.Unit, Salt: e.Salt, Traffic: e.Traffic,
-		Status: string(e.Status), Variants: string(variants), Targeting: string(targeting), Metrics: string(metrics), Analysis: string(settings),
+		Status: string(e.Status), Variants: string(variants), Factors: string(factors), Targeting: string(targeting), Metrics: string(metrics), Analysis: string(settings),
 		CreatedAt: e.CreatedAt.UnixMicro(), UpdatedAt: e.UpdatedAt.UnixMicro(),
 		StartedAt: nullMicros(e.StartedAt), StoppedAt: nullMicros(e.StoppedAt), Version: e.Version,
 	}, nil
@@ -68,7 +75,7 @@ func (r *experimentRow) experiment() (*experiments.Experiment, error) {
 	for _, f := range []struct {
 		raw string
 		dst any
-	}{{r.Variants, &e.Variants}, {r.Targeting, &e.Targeting}, {r.Metrics, &e.Metrics}, {r.Analysis, &e.Analysis}} {
+	}{{r.Variants, &e.Variants}, {r.Factors, &e.Factors}, {r.Targeting, &e.Targeting}, {r.Metrics, &e.Metrics}, {r.Analysis, &e.Analysis}} {
 		if err := json.Unmarshal([]byte(f.raw), f.dst); err != nil {
 			return nil, fmt.Errorf("decoding stored experiment %q: %w", r.Key, err)
 		}
@@ -101,7 +108,7 @@ func (s *Store) CreateExperiment(ctx context.Context, e *experiments.Experiment,
 	}
 	err = s.withAudit(ctx, audit, func(tx *sqlx.Tx) error {
 		_, err := tx.NamedExecContext(ctx, `INSERT INTO experiments (`+experimentColumns+`) VALUES
-			(:key, :name, :hypothesis, :unit, :salt, :traffic, :status, :variants, :targeting, :metrics, :analysis, :created_at, :updated_at, :started_at, :stopped_at, :version)`, row)
+			(:key, :name, :hypothesis, :unit, :salt, :traffic, :status, :variants, :factors, :targeting, :metrics, :analysis, :created_at, :updated_at, :started_at, :stopped_at, :version)`, row)
 		return err
 	})
 	return adaptError(err, fmt.Sprintf("an experiment with key %q already exists", e.Key))
@@ -143,7 +150,7 @@ func (s *Store) UpdateExperiment(ctx context.Context, e *experiments.Experiment,
 	stale := false
 	err = s.withAudit(ctx, audit, func(tx *sqlx.Tx) error {
 		res, err := tx.NamedExecContext(ctx, `UPDATE experiments SET name = :name, hypothesis = :hypothesis, unit = :unit,
-			salt = :salt, traffic = :traffic, status = :status, variants = :variants, targeting = :targeting, metrics = :metrics, analysis = :analysis,
+			salt = :salt, traffic = :traffic, status = :status, variants = :variants, factors = :factors, targeting = :targeting, metrics = :metrics, analysis = :analysis,
 			updated_at = :updated_at, started_at = :started_at, stopped_at = :stopped_at, version = :version
 			WHERE key = :key AND version = :version - 1`, row)
 		if err != nil {
