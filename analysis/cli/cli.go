@@ -86,6 +86,10 @@ Flags:
   --metrics FILE.json      the metrics to form from --events
   --as-of TIME             report time for --events (RFC 3339): a unit whose window
                            ends after it is immature (default: the latest time in the file)
+  --factors FILE.json      a factorial design ({"factors": [...]} as the API takes it):
+                           the variants are its cells ("agent=human,wait_minutes=10"),
+                           the first cell the control; adds main effects, interactions,
+                           slopes and exchange rates, and allows tradeoff claims
 
 Exit status: 0 on success, 2 on bad usage or a bad file, 1 on other failures.
 `
@@ -111,6 +115,9 @@ type options struct {
 	// events, metricsFile and asOf are the events input (events.go).
 	events, metricsFile, asOfText string
 	asOf                          *time.Time
+	// factorsFile names the --factors file; factors is it parsed.
+	factorsFile string
+	factors     *factorsFile
 }
 
 type weight struct {
@@ -258,6 +265,7 @@ func parseArgs(args []string) (options, error) {
 	fs.StringVar(&o.events, "events", "", "")
 	fs.StringVar(&o.metricsFile, "metrics", "", "")
 	fs.StringVar(&o.asOfText, "as-of", "", "")
+	fs.StringVar(&o.factorsFile, "factors", "", "")
 
 	files, err := parseInterleaved(fs, args)
 	if err != nil {
@@ -349,6 +357,12 @@ func run(ctx context.Context, o options, stdin io.Reader, stdout, stderr io.Writ
 	if o.claims != "" {
 		var err error
 		if claims, err = readClaimsFile(o.claims); err != nil {
+			return err
+		}
+	}
+	if o.factorsFile != "" {
+		var err error
+		if o.factors, err = readFactorsFile(o.factorsFile); err != nil {
 			return err
 		}
 	}
@@ -451,10 +465,21 @@ func buildInput(d *data, o options, name string) (analysis.Input, error) {
 		return in, &lineError{File: name, Line: d.lastLine,
 			Msg: fmt.Sprintf("%d variant(s) in the file (%s); at least 2 are needed", len(d.variants), strings.Join(d.variants, ", "))}
 	}
+	variants := d.variants
 	control := o.control
+	if o.factors != nil {
+		var err error
+		if variants, err = o.factors.variants(d.variants, name); err != nil {
+			return in, err
+		}
+		in.Factors = o.factors.analysisFactors()
+		if control == "" {
+			control = variants[0]
+		}
+	}
 	if control == "" {
-		control = d.variants[0]
-		for _, v := range d.variants {
+		control = variants[0]
+		for _, v := range variants {
 			if v == "control" {
 				control = v
 			}
@@ -465,23 +490,23 @@ func buildInput(d *data, o options, name string) (analysis.Input, error) {
 		weights[w.variant] = w.w
 	}
 	known := map[string]bool{}
-	for _, v := range d.variants {
+	for _, v := range variants {
 		known[v] = true
 		w := 1.0
 		if len(o.weights) > 0 {
 			var ok bool
 			if w, ok = weights[v]; !ok {
-				return in, usagef("--weights: no weight for variant %q (variants: %s)", v, strings.Join(d.variants, ", "))
+				return in, usagef("--weights: no weight for variant %q (variants: %s)", v, strings.Join(variants, ", "))
 			}
 		}
 		in.Variants = append(in.Variants, analysis.Variant{Key: v, Weight: w, Control: v == control})
 	}
 	if !known[control] {
-		return in, usagef("--control %q: no such variant in %s (variants: %s)", control, name, strings.Join(d.variants, ", "))
+		return in, usagef("--control %q: no such variant in %s (variants: %s)", control, name, strings.Join(variants, ", "))
 	}
 	for _, w := range o.weights {
 		if !known[w.variant] {
-			return in, usagef("--weights: unknown variant %q (variants: %s)", w.variant, strings.Join(d.variants, ", "))
+			return in, usagef("--weights: unknown variant %q (variants: %s)", w.variant, strings.Join(variants, ", "))
 		}
 	}
 	metrics := map[string]bool{}

@@ -185,6 +185,34 @@ func writeMetrics(w io.Writer, r *analysis.Report, level, indent string) {
 		for _, n := range notes {
 			fmt.Fprintf(w, "%s  note: %s\n", indent, n)
 		}
+		if m.FactorialEffects != nil {
+			writeFactorial(w, m, level, indent)
+		}
+	}
+}
+
+// writeFactorial writes a factorial metric's contrasts and exchange rates.
+func writeFactorial(w io.Writer, m analysis.MetricReport, level, indent string) {
+	rows := [][]string{{"contrast", "against", "estimate", level + " CI", "p-value", "adjusted", ""}}
+	for _, c := range m.Contrasts() {
+		est := "-"
+		if c.Estimate != nil {
+			est = fmtNum(*c.Estimate, true)
+		}
+		rows = append(rows, []string{c.Label, c.Reference, est, ciText(c.CI, true, false), pText(c.PValue), pText(c.PAdjusted), c.NullReason})
+	}
+	fmt.Fprintf(w, "%s  factorial contrasts (cells weighted equally):\n", indent)
+	table(w, indent+"    ", rows)
+	for _, x := range m.ExchangeRates {
+		switch {
+		case x.Estimate == nil:
+			fmt.Fprintf(w, "%s  exchange rate %s=%s in %s: n/a (%s)\n", indent, x.Factor, x.Level, x.Cost, x.NullReason)
+		case x.CI == nil:
+			fmt.Fprintf(w, "%s  exchange rate: %s=%s is worth %s %s; not bounded: %s\n", indent, x.Factor, x.Level, fmtNum(*x.Estimate, false), x.Cost, x.NullReason)
+		default:
+			fmt.Fprintf(w, "%s  exchange rate: %s=%s is worth %s %s (%s CI %s to %s, Fieller)\n", indent, x.Factor, x.Level,
+				fmtNum(*x.Estimate, false), x.Cost, level, fmtNum(x.CI[0], false), fmtNum(x.CI[1], false))
+		}
 	}
 }
 
