@@ -210,6 +210,64 @@ func specs() []experimentSpec {
 			},
 			chooseByGeneration: map[string]float64{"gen_z": 0.70, "millennial": 0.55, "gen_x": 0.45, "boomer": 0.38},
 		},
+		humanVsWait(),
+	}
+}
+
+// Behaviour of the factorial human-vs-wait experiment, per cell: CSAT falls
+// by csatPerMinute for every minute of wait and a human adds csatHuman, so
+// that in what these customers do a human is worth csatHuman/csatPerMinute
+// = 9 minutes of wait on CSAT (a little less after ratings are rounded and
+// clipped to 1–5): more than the 5 minutes the survey's 74% implies.
+const (
+	csatBase      = 3.55
+	csatHuman     = 0.45
+	csatPerMinute = 0.05
+)
+
+// humanVsWait is agent × wait: it separates what a human is worth from
+// what the wait costs, which the two-arm human-vs-bot cannot.
+func humanVsWait() experimentSpec {
+	factors := []experiments.Factor{
+		{Key: "agent", Levels: []experiments.Level{experiments.TextLevel("bot"), experiments.TextLevel("human")}},
+		{Key: "wait_minutes", Numeric: true, Levels: []experiments.Level{
+			experiments.NumberLevel(5), experiments.NumberLevel(10), experiments.NumberLevel(15)}},
+	}
+	variants := map[string]behaviour{}
+	for _, agent := range []string{"bot", "human"} {
+		human := 0.0
+		if agent == "human" {
+			human = 1
+		}
+		for _, wait := range []float64{5, 10, 15} {
+			variants[fmt.Sprintf("agent=%s,wait_minutes=%g", agent, wait)] = behaviour{
+				resolved: 0.72 + 0.08*human - 0.004*(wait-5),
+				csat:     csatBase + csatHuman*human - csatPerMinute*(wait-5),
+				minutes:  wait + 6 + 4*human,
+				choose:   0.55 + 0.1*human,
+			}
+		}
+	}
+	five := 5.0
+	return experimentSpec{
+		input: experiments.ExperimentInput{
+			Key: "human-vs-wait", Name: "Agent × wait: how many minutes is a human worth?",
+			Hypothesis: "Survey: 74% would rather wait 10 minutes for a human than 5 for a chatbot, so a human is worth at least 5 minutes of wait.",
+			Unit:       "customer_id",
+			Factors:    factors,
+			Metrics:    metrics("chose_human"),
+		},
+		claims: []analysis.Claim{
+			{ID: "human-worth-5-minutes", Kind: analysis.ClaimTradeoff, Metric: "csat", Factor: "agent", Preferred: "human",
+				Cost: "wait_minutes", StatedCost: &five,
+				Statement: "74% would rather wait 10 minutes for a human than 5 for a chatbot"},
+		},
+		chooseKey: "chose_human",
+		ask: asked{question: experiments.QuestionInput{Key: "agent_pref", Kind: experiments.QuestionChoice,
+			Text:    "Would you rather wait 10 minutes for a human or 5 minutes for a chatbot?",
+			Options: []string{"human", "chatbot"}, Source: surveySource},
+			preferred: "human", says: 0.74},
+		variants: variants,
 	}
 }
 

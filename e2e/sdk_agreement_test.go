@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -15,7 +16,7 @@ import (
 
 // TestSDKAgreesWithServer: for 100,000 units in every demo experiment, the
 // SDK's local assignment equals the server's POST /api/v1/assign, reason
-// included. Units vary in the attributes targeting reads, some lack them.
+// and factorial cell levels included. Units vary in the attributes targeting reads, some lack them.
 func TestSDKAgreesWithServer(t *testing.T) {
 	const units = 100_000
 	p := testbin.Start(t, []string{"REVEALED_ADMIN_KEY=" + adminKey}, "--db", t.TempDir()+"/agree.db", "--demo", "--rate-limit", "0")
@@ -38,7 +39,7 @@ func TestSDKAgreesWithServer(t *testing.T) {
 		}
 		return a
 	}
-	var checked, inExperiment atomic.Int64
+	var checked, inExperiment, factorial atomic.Int64
 	var wg sync.WaitGroup
 	var once sync.Once
 	const workers = 32
@@ -53,19 +54,24 @@ func TestSDKAgreesWithServer(t *testing.T) {
 					status, body, err := callWith(ctx, hc, key.Key, "POST", p.URL+"/api/v1/assign",
 						map[string]any{"experiment": exp, "unit_id": unit, "attributes": attrs(i)})
 					var remote struct {
-						Variant      string `json:"variant"`
-						InExperiment bool   `json:"in_experiment"`
-						Reason       string `json:"reason"`
+						Variant      string         `json:"variant"`
+						InExperiment bool           `json:"in_experiment"`
+						Reason       string         `json:"reason"`
+						Factors      map[string]any `json:"factors"`
 					}
 					if err != nil || status != 200 || json.Unmarshal(body, &remote) != nil {
 						once.Do(func() { t.Errorf("assign %s/%s: %d %s %v", exp, unit, status, body, err) })
 						return
 					}
-					if local.Variant != remote.Variant || local.InExperiment != remote.InExperiment || local.Reason != remote.Reason {
+					if local.Variant != remote.Variant || local.InExperiment != remote.InExperiment || local.Reason != remote.Reason ||
+						!reflect.DeepEqual(local.Factors, remote.Factors) {
 						once.Do(func() { t.Errorf("%s/%s: SDK %+v, server %+v", exp, unit, local, remote) })
 						return
 					}
 					checked.Add(1)
+					if len(remote.Factors) > 0 {
+						factorial.Add(1)
+					}
 					if remote.InExperiment {
 						inExperiment.Add(1)
 					}
@@ -82,5 +88,8 @@ func TestSDKAgreesWithServer(t *testing.T) {
 	if in := inExperiment.Load(); in == want || in < want/2 {
 		t.Fatalf("%d of %d assignments in the experiment: targeting and traffic were not exercised", in, want)
 	}
-	t.Logf("%d assignments agree (%d in the experiment)", checked.Load(), inExperiment.Load())
+	if factorial.Load() < units {
+		t.Fatalf("%d assignments carried factor levels; the demo's factorial experiment was not exercised", factorial.Load())
+	}
+	t.Logf("%d assignments agree (%d in the experiment, %d in factorial cells)", checked.Load(), inExperiment.Load(), factorial.Load())
 }
