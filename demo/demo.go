@@ -217,8 +217,9 @@ func specs() []experimentSpec {
 // Behaviour of the factorial human-vs-wait experiment, per cell: CSAT falls
 // by csatPerMinute for every minute of wait and a human adds csatHuman, so
 // that in what these customers do a human is worth csatHuman/csatPerMinute
-// = 9 minutes of wait on CSAT (a little less after ratings are rounded and
-// clipped to 1–5): more than the 5 minutes the survey's 74% implies.
+// = 9 minutes of wait on CSAT: more than the 5 minutes the survey's 74%
+// implies. Ratings are rounded and clipped to 1–5, which shifts what the
+// report measures (10.2 minutes, 95% CI 8.2 to 12.7, with the default seed).
 const (
 	csatBase      = 3.55
 	csatHuman     = 0.45
