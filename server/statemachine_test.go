@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -48,6 +49,14 @@ var (
 	smGeneration = []string{"gen_z", "boomer", "millennial"}
 	smQuestions  = []string{"pref", "csat_q", "mins_q"}
 	smAnswers    = []any{"human", "chatbot", "robot", 1.0, 3.0, 6.0, -2.5, nil}
+	smFactors    = []string{
+		`[{"key":"agent","levels":["a","b"]},{"key":"wait","levels":[1,2,3],"numeric":true}]`,
+		`[{"key":"agent","levels":["a","b"]},{"key":"wait","levels":[1,2],"numeric":true},{"key":"tone","levels":["x","y"]}]`,
+		`[{"key":"agent","levels":["a","b","c"]}]`,
+		`[{"key":"agent","levels":["a","b"]},{"key":"wait","levels":[1,"two"],"numeric":true}]`,
+	}
+	// smCells are some cells of the factorials, as exposures name them.
+	smCells = []string{"agent=a,wait=1", "agent=b,wait=2", "agent=b,wait=3", "agent=a,wait=1,tone=x", "agent=b,wait=2,tone=y"}
 )
 
 func (m *machine) pick(options int) int { return m.next(options) }
@@ -95,8 +104,12 @@ func (m *machine) definition(key string) string {
 	}
 	analysis := []string{`{}`, `{"sequential":false}`, `{"cuped_lookback_days":-1}`, `{"segments":["generation"],"correction":"bh"}`,
 		`{"segments":["answer:pref","answer:csat_q"]}`, `{"segments":["answer:mins_q"]}`}[m.pick(6)]
-	return fmt.Sprintf(`{"key":%q,"name":"x","unit":"customer_id","variants":[%s],"metrics":[%s],"analysis":%s,"traffic":%v}`,
-		key, strings.Join(variants, ","), strings.Join(metrics, ","), analysis, []float64{1, 0.5}[m.pick(2)])
+	design := `"variants":[` + strings.Join(variants, ",") + `]`
+	if m.pick(4) == 0 { // a factorial: its cells are the variants
+		design = `"factors":` + smFactors[m.pick(len(smFactors))]
+	}
+	return fmt.Sprintf(`{"key":%q,"name":"x","unit":"customer_id",%s,"metrics":[%s],"analysis":%s,"traffic":%v}`,
+		key, design, strings.Join(metrics, ","), analysis, []float64{1, 0.5}[m.pick(2)])
 }
 
 func jsonValue(v any) string {
@@ -114,7 +127,13 @@ func (m *machine) claim(id string) string {
 	}
 	add("survey_n", smSurveyNs[m.pick(len(smSurveyNs))])
 	add("metric", smMetrics[m.pick(len(smMetrics))])
-	switch m.pick(5) {
+	switch m.pick(6) {
+	case 5:
+		add("kind", "tradeoff")
+		add("factor", []string{"agent", "wait", "tone", "x"}[m.pick(4)])
+		add("preferred", []string{"b", "c", "a"}[m.pick(3)])
+		add("cost", []string{"wait", "agent", "tone"}[m.pick(3)])
+		add("stated_cost", []any{1, 0.5, 2, 0, -1, nil}[m.pick(6)])
 	case 4:
 		fields = fields[:2] // it states a direction: no survey_n, no metric
 		add("kind", "now_vs_later")
@@ -184,7 +203,7 @@ func (m *machine) events(key string) string {
 		ts := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(m.pick(72)) * time.Hour).Format(time.RFC3339)
 		if m.pick(3) == 0 {
 			evs = append(evs, fmt.Sprintf(`{"type":"exposure","unit_id":%q,"experiment":%q,"variant":%q,"ts":%q,"attributes":{"generation":%q}}`,
-				unit, key, smVariants[m.pick(3)], ts, smGeneration[m.pick(3)]))
+				unit, key, slices.Concat(smVariants, smCells)[m.pick(len(smVariants)+len(smCells))], ts, smGeneration[m.pick(3)]))
 			continue
 		}
 		if m.pick(4) == 0 {
