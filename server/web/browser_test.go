@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
+	"github.com/revealed-ab/revealed/demo"
 	"github.com/revealed-ab/revealed/experiments"
 )
 
@@ -185,7 +187,7 @@ func TestBrowser(t *testing.T) {
 	// added to the demo does not break the counts.
 	ctx := context.Background()
 	totalClaims := 0
-	for _, key := range []string{"choice-vs-single-fix", "human-vs-bot", "teach-vs-fix"} {
+	for _, key := range demo.ExperimentKeys() {
 		claims, err := e.svc.Claims(ctx, key)
 		if err != nil {
 			t.Fatal(err)
@@ -216,8 +218,8 @@ func TestBrowser(t *testing.T) {
 		loginInBrowser(t, ctx, e, e.adminKey)
 
 		// The list: a row per experiment, verdict badges with text and icon.
-		if n := eval[int](t, ctx, `document.querySelectorAll('#experiments tbody tr').length`); n != 3 {
-			t.Errorf("list rows = %d, want 3", n)
+		if n := eval[int](t, ctx, `document.querySelectorAll('#experiments tbody tr').length`); n != len(demo.ExperimentKeys()) {
+			t.Errorf("list rows = %d, want %d", n, len(demo.ExperimentKeys()))
 		}
 		badges := eval[[]string](t, ctx, `[...document.querySelectorAll('#experiments .badge')].map(b => b.textContent.trim())`)
 		if len(badges) != totalClaims {
@@ -278,6 +280,52 @@ func TestBrowser(t *testing.T) {
 			t.Errorf("first summary %q, want the share claim's sentence", summary)
 		}
 		screenshot(t, ctx, "report.png")
+
+		// The factorial report: per metric, an interaction plot with a
+		// line per agent, the contrasts' tables and the exchange rate; the
+		// tradeoff claim lists its exchange rate against the stated cost.
+		hvw, err := e.svc.GetExperiment(ctx, "human-vs-wait")
+		if err != nil {
+			t.Fatal(err)
+		}
+		do(t, ctx, chromedp.Navigate(e.url+"/experiments/human-vs-wait"))
+		do(t, ctx, chromedp.WaitVisible(chromedp.CSS(".interaction svg")))
+		fact := eval[map[string]any](t, ctx, `({
+			plots:    document.querySelectorAll('.interaction svg').length,
+			lines:    [...document.querySelectorAll('.interaction svg')].map(s => s.querySelectorAll('path.trend').length),
+			marks:    document.querySelectorAll('.interaction svg .mark').length,
+			width:    Math.round(document.querySelector('.interaction svg').getBoundingClientRect().width),
+			stroked:  getComputedStyle(document.querySelector('.interaction svg path.trend')).fill,
+			tables:   document.querySelectorAll('section.factorial table.effects').length,
+			rates:    [...document.querySelectorAll('.exchange-rates li')].map(li => li.textContent),
+			tradeoff: (document.querySelector('.claim .tradeoff-stats') || {}).innerText || '',
+		})`)
+		levels := len(hvw.Factors[0].Levels)
+		if n, _ := fact["plots"].(float64); int(n) != len(hvw.Metrics) {
+			t.Errorf("interaction plots = %v, want one per metric (%d)", fact["plots"], len(hvw.Metrics))
+		}
+		for _, n := range fact["lines"].([]any) {
+			if int(n.(float64)) != levels {
+				t.Errorf("interaction plot lines = %v, want %d per plot (one per agent)", fact["lines"], levels)
+				break
+			}
+		}
+		if n, _ := fact["width"].(float64); n < 300 {
+			t.Errorf("interaction plot is %vpx wide: not laid out", n)
+		}
+		if fact["stroked"] != "none" {
+			t.Errorf("interaction lines are filled (%v): is style.css applied?", fact["stroked"])
+		}
+		if n, _ := fact["tables"].(float64); int(n) != 3*len(hvw.Metrics) {
+			t.Errorf("factorial tables = %v, want main effects, interactions and slopes per metric", fact["tables"])
+		}
+		if rates := fmt.Sprint(fact["rates"]); !strings.Contains(rates, "human is worth") && !strings.Contains(rates, "What human is worth") {
+			t.Errorf("exchange rates = %s", rates)
+		}
+		if tr, _ := fact["tradeoff"].(string); !strings.Contains(tr, "Stated: what human is worth against bot") {
+			t.Errorf("tradeoff claim stats = %q", tr)
+		}
+		screenshot(t, ctx, "factorial-report.png")
 
 		// A question created through the form is listed; the demo's
 		// answered questions are shown as locked.

@@ -1,9 +1,11 @@
 package web
 
 import (
+	"cmp"
 	"fmt"
 	"html/template"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -25,6 +27,8 @@ const (
 	plotRight   = chartWidth - valueWidth
 	markerSize  = 7.0
 	seriesCount = 3
+	// maxRowLabel is about as many characters as fit left of the plot.
+	maxRowLabel = 28
 )
 
 // shape is a marker; each series gets a different one.
@@ -533,6 +537,158 @@ func (c quadrantChart) SVG() template.HTML {
 		fmt.Fprintf(&b, `<g class="legend-item v-%s">`, v)
 		marker(&b, verdictShape(v), lx+8, ly-4, "key")
 		fmt.Fprintf(&b, `<text class="legend" x="%.1f" y="%.1f">%s</text>`, lx+22, ly, v)
+		b.WriteString(`</g>`)
+	}
+	b.WriteString(`</svg>`)
+	return template.HTML(b.String())
+}
+
+// xTick is one level on the across axis of a line chart: its label and
+// its position, the level's value when the factor is numeric, else its
+// index.
+type xTick struct {
+	Label string
+	At    float64
+}
+
+// plotPoint is one point of a line; Y is nil when it has no value.
+type plotPoint struct {
+	Y  *float64
+	CI *[2]float64
+}
+
+type plotLine struct {
+	Label  string
+	Points []plotPoint // one per X
+}
+
+// lineChart draws one line per series across the same levels: an
+// interaction plot, where parallel lines mean no interaction. Each line
+// has its own marker, dash and end label, so that it reads without colour.
+type lineChart struct {
+	ID, Title, Desc string
+	X               []xTick
+	Lines           []plotLine
+	XLabel, YLabel  string
+	Tick            func(float64) string
+}
+
+func (c lineChart) SVG() template.HTML {
+	const (
+		left, top, plotH = 80.0, 16.0, 240.0
+		right            = chartWidth - 170.0 // room for the lines' end labels
+	)
+	legendH := 24.0 * float64(len(c.Lines))
+	bottom := top + plotH
+	height := bottom + 56 + legendH
+
+	lo, hi, found := math.Inf(1), math.Inf(-1), false
+	for _, l := range c.Lines {
+		for _, p := range l.Points {
+			if p.Y == nil {
+				continue
+			}
+			found = true
+			lo, hi = math.Min(lo, *p.Y), math.Max(hi, *p.Y)
+			if p.CI != nil {
+				lo, hi = math.Min(lo, p.CI[0]), math.Max(hi, p.CI[1])
+			}
+		}
+	}
+	if !found {
+		lo, hi = 0, 1
+	}
+	ticks, dlo, dhi := niceTicks(lo, hi, 4)
+	y := scale{dlo, dhi, bottom, top}
+	xlo, xhi := 0.0, 1.0
+	if len(c.X) > 0 {
+		xlo, xhi = c.X[0].At, c.X[0].At
+		for _, t := range c.X {
+			xlo, xhi = math.Min(xlo, t.At), math.Max(xhi, t.At)
+		}
+	}
+	x := scale{xlo, xhi, left + 30, right - 30}
+	// Lines are dodged sideways a little, so that intervals at the same
+	// level do not hide one another.
+	dodge := func(i int) float64 { return (float64(i) - float64(len(c.Lines)-1)/2) * 7 }
+	xAt := func(i, j int) float64 { return x.at(c.X[j].At) + dodge(i) }
+
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg class="chart line-chart" id="%s" viewBox="0 0 %d %.0f" role="img" aria-labelledby="%s-t %s-d" xmlns="http://www.w3.org/2000/svg">`,
+		esc(c.ID), chartWidth, height, esc(c.ID), esc(c.ID))
+	fmt.Fprintf(&b, `<title id="%s-t">%s</title><desc id="%s-d">%s</desc>`, esc(c.ID), esc(c.Title), esc(c.ID), esc(c.Desc))
+	for _, t := range ticks {
+		py := y.at(t)
+		fmt.Fprintf(&b, `<line class="grid" x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f"/>`, left, py, right, py)
+		fmt.Fprintf(&b, `<text class="tick" x="%.1f" y="%.1f" text-anchor="end">%s</text>`, left-6, py+4, esc(c.Tick(t)))
+	}
+	for _, t := range c.X {
+		px := x.at(t.At)
+		fmt.Fprintf(&b, `<line class="grid" x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f"/>`, px, top, px, bottom)
+		fmt.Fprintf(&b, `<text class="tick" x="%.1f" y="%.1f" text-anchor="middle">%s</text>`, px, bottom+18, esc(t.Label))
+	}
+	fmt.Fprintf(&b, `<line class="axis" x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f"/>`, left, bottom, right, bottom)
+	fmt.Fprintf(&b, `<line class="axis" x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f"/>`, left, top, left, bottom)
+	fmt.Fprintf(&b, `<text class="axis-label" x="%.1f" y="%.1f" text-anchor="middle">%s</text>`, (left+right)/2, bottom+40, esc(c.XLabel))
+	fmt.Fprintf(&b, `<text class="axis-label" transform="translate(16 %.1f) rotate(-90)" text-anchor="middle">%s</text>`, (top+bottom)/2, esc(c.YLabel))
+	// Each line is labelled at its last point; labels that would overlap
+	// are pushed apart vertically.
+	type endLabel struct {
+		x, y float64
+		ok   bool
+	}
+	ends := make([]endLabel, len(c.Lines))
+	var order []int
+	for i, l := range c.Lines {
+		for j, p := range l.Points {
+			if p.Y != nil && j < len(c.X) {
+				ends[i] = endLabel{x.at(c.X[j].At) + 14 + dodge(len(c.Lines)-1), y.at(*p.Y) + 4, true}
+			}
+		}
+		if ends[i].ok {
+			order = append(order, i)
+		}
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(ends[a].y, ends[b].y) })
+	for k := 1; k < len(order); k++ {
+		prev, cur := &ends[order[k-1]], &ends[order[k]]
+		if math.Abs(cur.x-prev.x) < 1 && cur.y-prev.y < 14 {
+			cur.y = prev.y + 14
+		}
+	}
+	for i, l := range c.Lines {
+		fmt.Fprintf(&b, `<g class="series s-series%d">`, i%seriesCount)
+		// One path per line; a point without a value breaks it.
+		var d strings.Builder
+		move := true
+		for j, p := range l.Points {
+			if p.Y == nil || j >= len(c.X) {
+				move = true
+				continue
+			}
+			cmd := "L"
+			if move {
+				cmd, move = "M", false
+			}
+			fmt.Fprintf(&d, "%s%.1f,%.1f ", cmd, xAt(i, j), y.at(*p.Y))
+		}
+		fmt.Fprintf(&b, `<path class="trend" d="%s"/>`, strings.TrimSpace(d.String()))
+		for j, p := range l.Points {
+			if p.Y == nil || j >= len(c.X) {
+				continue
+			}
+			px := xAt(i, j)
+			if p.CI != nil {
+				fmt.Fprintf(&b, `<line class="ci" x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f"/>`, px, y.at(p.CI[0]), px, y.at(p.CI[1]))
+			}
+			marker(&b, shape(i%4), px, y.at(*p.Y), "point")
+		}
+		if e := ends[i]; e.ok {
+			fmt.Fprintf(&b, `<text class="line-label" x="%.1f" y="%.1f">%s</text>`, e.x, e.y, esc(l.Label))
+		}
+		ly := bottom + 56 + float64(i)*24
+		marker(&b, shape(i%4), left+8, ly-4, "point")
+		fmt.Fprintf(&b, `<text class="legend" x="%.1f" y="%.1f">%s</text>`, left+24, ly, esc(l.Label))
 		b.WriteString(`</g>`)
 	}
 	b.WriteString(`</svg>`)

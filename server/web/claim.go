@@ -20,16 +20,18 @@ type claimForm map[string]string
 
 var claimFields = []string{"id", "statement", "source", "survey_n", "kind", "metric", "option", "margin",
 	"stated_share", "variant", "segment", "preferred", "other", "stated_effect",
-	"segment_a", "segment_b", "stated_a", "stated_b", "survey_n_a", "survey_n_b", "question", "answer", "now", "later"}
+	"segment_a", "segment_b", "stated_a", "stated_b", "survey_n_a", "survey_n_b", "question", "answer", "now", "later",
+	"factor", "cost", "stated_cost"}
 
 func claimFormOf(c *experiments.Claim) claimForm {
 	f := claimForm{"id": c.ID, "statement": c.Statement, "source": c.Source, "kind": string(c.Kind), "metric": c.Metric,
 		"option": c.Option, "variant": c.Variant, "segment": c.Segment, "preferred": c.Preferred, "other": c.Other,
-		"segment_a": c.SegmentA, "segment_b": c.SegmentB, "question": c.Question, "answer": c.Answer, "now": c.Now, "later": c.Later}
+		"segment_a": c.SegmentA, "segment_b": c.SegmentB, "question": c.Question, "answer": c.Answer, "now": c.Now, "later": c.Later,
+		"factor": c.Factor, "cost": c.Cost}
 	if c.SurveyN != 0 { // say_do and now_vs_later claims have none, and the form leaves it empty
 		f["survey_n"] = strconv.FormatInt(c.SurveyN, 10)
 	}
-	for k, v := range map[string]*float64{"margin": c.Margin, "stated_share": c.StatedShare, "stated_effect": c.StatedEffect, "stated_a": c.StatedA, "stated_b": c.StatedB} {
+	for k, v := range map[string]*float64{"margin": c.Margin, "stated_share": c.StatedShare, "stated_effect": c.StatedEffect, "stated_a": c.StatedA, "stated_b": c.StatedB, "stated_cost": c.StatedCost} {
 		if v != nil {
 			f[k] = num(*v)
 		}
@@ -82,6 +84,7 @@ func (f claimForm) claim() (analysis.Claim, []experiments.FieldError) {
 		SurveyN: count("survey_n"), SurveyNA: count("survey_n_a"), SurveyNB: count("survey_n_b"),
 		Margin: opt("margin"), StatedShare: opt("stated_share"), StatedEffect: opt("stated_effect"),
 		StatedA: opt("stated_a"), StatedB: opt("stated_b"),
+		Factor: f["factor"], Cost: f["cost"], StatedCost: opt("stated_cost"),
 	}
 	return c, errs
 }
@@ -99,6 +102,9 @@ type claimFormView struct {
 	// NowLater is kept apart so that the template can say that a
 	// now_vs_later claim takes its variants from the effect fields.
 	NowLater []field
+	// Tradeoff is shown for a factorial experiment, or when the form's
+	// kind is tradeoff.
+	Tradeoff []field
 	// IsNowLater hides what a now_vs_later claim does not take (survey_n,
 	// metric) once the form knows the kind; a form of any other kind shows
 	// every field, as the kind select may still change without a script.
@@ -119,7 +125,8 @@ func (f claimForm) view(e *experiments.Experiment, questions []*experiments.Ques
 	kind.Type = "select"
 	kind.Options = options(f["kind"], "share", "share: customers offered both options pick one", "effect", "effect: an A/B comparison of two variants", "segment_gap", "segment gap: a share differs between two segments",
 		"say_do", "say/do: each customer’s own answer beside what they did",
-		"now_vs_later", "now vs later: does what wins today still win later?")
+		"now_vs_later", "now vs later: does what wins today still win later?",
+		"tradeoff", "tradeoff: a level of one factor is worth some units of a numeric factor (factorial experiments)")
 	var metricKeys []string
 	for _, m := range e.Metrics {
 		metricKeys = append(metricKeys, m.Key, m.Key+" ("+string(m.Kind)+")")
@@ -143,7 +150,7 @@ func (f claimForm) view(e *experiments.Experiment, questions []*experiments.Ques
 	v.Share = []field{mk("stated_share", "Stated share", "From 0 to 1, e.g. 0.74."),
 		mk("variant", "Variant", "Optional, for a share or say/do claim; empty pools every variant."),
 		mk("segment", "Segment", "Optional, as attribute=value.")}
-	v.Effect = []field{mk("preferred", "Preferred variant", "The variant the survey favours."),
+	v.Effect = []field{mk("preferred", "Preferred variant", "The variant the survey favours; for a tradeoff claim, the level of the factor, e.g. human."),
 		mk("other", "Other variant", "Optional; default the control."),
 		mk("stated_effect", "Stated effect", "Optional: the stated difference, preferred − other, in the metric’s units.")}
 	v.Gap = []field{mk("segment_a", "Segment A", "attribute=value, e.g. generation=gen_z."), mk("stated_a", "Stated share in A", "e.g. 0.76"),
@@ -152,9 +159,12 @@ func (f claimForm) view(e *experiments.Experiment, questions []*experiments.Ques
 		mk("survey_n_b", "Respondents in B", "Optional; default half of n.")}
 	v.SayDo = sayDoFields(f, questions, mk)
 	v.NowLater = nowLaterFields(f, e, mk)
+	if len(e.Factors) > 0 || f["kind"] == string(analysis.ClaimTradeoff) {
+		v.Tradeoff = tradeoffFields(f, e, mk)
+	}
 	placed, general := place(errs, known)
 	v.General = general
-	for _, group := range [][]field{v.Common, v.Share, v.Effect, v.Gap, v.SayDo, v.NowLater} {
+	for _, group := range [][]field{v.Common, v.Share, v.Effect, v.Gap, v.SayDo, v.NowLater, v.Tradeoff} {
 		for i := range group {
 			group[i].Errs = placed[group[i].Name]
 			if len(group[i].Errs) > 0 {
@@ -210,6 +220,42 @@ func nowLaterFields(f claimForm, e *experiments.Experiment, mk func(name, label,
 	return []field{now, later}
 }
 
+// tradeoffFields are the factor (any factor of the experiment), the cost
+// (a numeric factor) and the stated cost; the preferred level goes in
+// preferred, with the effect fields.
+func tradeoffFields(f claimForm, e *experiments.Experiment, mk func(name, label, hint string) field) []field {
+	factors := []string{"", "— (not a tradeoff claim)"}
+	costs := []string{"", "— (not a tradeoff claim)"}
+	listed := map[string]bool{}
+	for _, fc := range e.Factors {
+		texts := make([]string, len(fc.Levels))
+		for i, l := range fc.Levels {
+			texts[i] = l.Text
+		}
+		label := fc.Key + " (" + strings.Join(texts, ", ") + ")"
+		factors = append(factors, fc.Key, label)
+		if fc.Numeric {
+			costs = append(costs, fc.Key, label)
+		}
+		listed[fc.Key] = true
+	}
+	// Keep what was chosen, so that the error names it.
+	for _, k := range []string{"factor", "cost"} {
+		if v := f[k]; v != "" && !listed[v] {
+			if k == "factor" {
+				factors = append(factors, v, v)
+			} else {
+				costs = append(costs, v, v)
+			}
+		}
+	}
+	factor := mk("factor", "Factor", "The factor whose level the survey prefers, e.g. agent. Its first level is the reference the preferred level is compared with.")
+	factor.Type, factor.Options = "select", options(f["factor"], factors...)
+	cost := mk("cost", "Cost (a numeric factor)", "What the preference is paid in, e.g. wait_minutes.")
+	cost.Type, cost.Options = "select", options(f["cost"], costs...)
+	return []field{factor, cost, mk("stated_cost", "Stated cost", "How many units of the cost the survey says the preferred level is worth, e.g. 5 (minutes).")}
+}
+
 func (a *app) newClaim(c *gin.Context) error {
 	ctx := c.Request.Context()
 	e, err := a.svc.GetExperiment(ctx, c.Param("key"))
@@ -223,6 +269,9 @@ func (a *app) newClaim(c *gin.Context) error {
 	// ?kind= starts the form on a kind, so that a now_vs_later claim is not
 	// asked for the survey fields it does not take.
 	kind := "share"
+	if len(e.Factors) > 0 { // what a factorial experiment is for
+		kind = string(analysis.ClaimTradeoff)
+	}
 	if k := analysis.ClaimKind(c.Query("kind")); slices.Contains(analysis.ClaimKinds, k) {
 		kind = string(k)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/revealed-ab/revealed/analysis"
 	"github.com/revealed-ab/revealed/experiments"
 	"github.com/revealed-ab/revealed/experiments/assign"
 	"github.com/revealed-ab/revealed/server/httpstatus"
@@ -114,9 +115,32 @@ type experimentForm struct {
 	Metrics                                    []metricRow
 	Alpha, Correction, NStar, Lookback, Segs   string
 	Sequential                                 bool
+	// Factors, when any row is filled in, make the experiment a factorial
+	// one: the service builds its variants, and the variant rows are
+	// ignored.
+	Factors []factorRow
 }
 
 type variantRow struct{ Key, Name, Weight string }
+
+// factorRow is one factor as typed: its levels are comma-separated.
+type factorRow struct {
+	Key, Levels string
+	Numeric     bool
+}
+
+func (r factorRow) blank() bool { return r.Key == "" && r.Levels == "" }
+
+// levels splits the typed levels; empty items (a trailing comma) are dropped.
+func (r factorRow) levels() []string {
+	var out []string
+	for _, l := range strings.Split(r.Levels, ",") {
+		if l = strings.TrimSpace(l); l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
+}
 
 type conditionRow struct{ Attribute, Op, Value string }
 
@@ -149,6 +173,13 @@ func formFromExperiment(e *experiments.Experiment) experimentForm {
 		if v.Control {
 			f.Control = i
 		}
+	}
+	for _, fc := range e.Factors {
+		texts := make([]string, len(fc.Levels))
+		for i, l := range fc.Levels {
+			texts[i] = l.Text
+		}
+		f.Factors = append(f.Factors, factorRow{Key: fc.Key, Levels: strings.Join(texts, ", "), Numeric: fc.Numeric})
 	}
 	for _, c := range e.Targeting {
 		f.Targeting = append(f.Targeting, conditionRow{Attribute: c.Attribute, Op: string(c.Op), Value: formatValue(c.Value)})
@@ -286,6 +317,14 @@ func formFromPost(v url.Values) experimentForm {
 		f.Variants = append(f.Variants, variantRow{Key: strings.TrimSpace(v.Get(p + "key")), Name: strings.TrimSpace(v.Get(p + "name")), Weight: strings.TrimSpace(v.Get(p + "weight"))})
 	}
 	for i := 0; i < 50; i++ {
+		p := fmt.Sprintf("factors[%d].", i)
+		if _, ok := v[p+"key"]; !ok {
+			break
+		}
+		f.Factors = append(f.Factors, factorRow{Key: strings.TrimSpace(v.Get(p + "key")), Levels: strings.TrimSpace(v.Get(p + "levels")),
+			Numeric: v.Get(p+"numeric") != ""})
+	}
+	for i := 0; i < 50; i++ {
 		p := fmt.Sprintf("targeting[%d].", i)
 		if _, ok := v[p+"attribute"]; !ok {
 			break
@@ -313,6 +352,9 @@ func (f *experimentForm) lock(cur *experiments.Experiment) {
 	c := formFromExperiment(cur)
 	if cur.Locked("variants") {
 		f.Variants, f.Control = c.Variants, c.Control
+	}
+	if cur.Locked("factors") {
+		f.Factors = c.Factors
 	}
 	if cur.Locked("salt") {
 		f.Salt = c.Salt
@@ -352,7 +394,32 @@ func (f experimentForm) input(existing *experiments.Experiment) (experiments.Exp
 	if f.Traffic != "" {
 		in.Traffic = ptr(number("traffic", f.Traffic))
 	}
+	for i, r := range f.Factors {
+		if r.blank() {
+			continue
+		}
+		fc := experiments.Factor{Key: r.Key, Numeric: r.Numeric}
+		for _, l := range r.levels() {
+			// A level of a numeric factor that is not a number goes as text,
+			// and the service says which level is wrong.
+			if x, err := strconv.ParseFloat(l, 64); r.Numeric && err == nil && !math.IsNaN(x) && !math.IsInf(x, 0) {
+				fc.Levels = append(fc.Levels, experiments.NumberLevel(x))
+			} else {
+				fc.Levels = append(fc.Levels, experiments.TextLevel(l))
+			}
+		}
+		rows["factors"] = append(rows["factors"], i)
+		in.Factors = append(in.Factors, fc)
+	}
+	if len(in.Factors) > 0 {
+		// The service builds the cells; a draft whose factors are unchanged
+		// keeps the weights and names its cells already have.
+		in.Variants = keptCells(in.Factors, existing)
+	}
 	for i, r := range f.Variants {
+		if len(in.Factors) > 0 {
+			break
+		}
 		if r.Key == "" && r.Name == "" && r.Weight == "" {
 			continue
 		}
@@ -438,7 +505,30 @@ func (f experimentForm) input(existing *experiments.Experiment) (experiments.Exp
 	return in, rows, errs
 }
 
-var rowPath = regexp.MustCompile(`^(variants|targeting|metrics)\[(\d+)\]`)
+// keptCells returns existing's variants, without the levels the service
+// sets, when they are exactly the cells of factors; else nil, for the
+// service to build the cells with equal weights.
+func keptCells(factors []experiments.Factor, existing *experiments.Experiment) []assign.Variant {
+	if existing == nil || len(existing.Factors) == 0 {
+		return nil
+	}
+	cells, err := analysis.FactorialCells(experiments.AnalysisFactors(factors))
+	if err != nil || len(cells) != len(existing.Variants) {
+		return nil
+	}
+	out := make([]assign.Variant, len(cells))
+	for i, c := range cells {
+		v := existing.Variants[i]
+		if v.Key != c.Key {
+			return nil
+		}
+		v.Factors = nil
+		out[i] = v
+	}
+	return out
+}
+
+var rowPath = regexp.MustCompile(`^(variants|factors|targeting|metrics)\[(\d+)\]`)
 
 // toFormRows rewrites a service field path into the form's row numbering.
 func (r rowMap) toFormRows(field string) string {
@@ -451,6 +541,28 @@ func (r rowMap) toFormRows(field string) string {
 		return field
 	}
 	return fmt.Sprintf("%s[%d]%s", m[1], r[m[1]][i], field[len(m[0]):])
+}
+
+var levelPath = regexp.MustCompile(`^(factors\[(\d+)\]\.levels)\[(\d+)\]$`)
+
+// nameLevel moves an error about one level of a factor (in form rows) to
+// the factor's levels input, saying which level it is: "level 3 (“ten”):
+// a numeric factor's levels must be numbers, e.g. 5".
+func (f experimentForm) nameLevel(fe experiments.FieldError) experiments.FieldError {
+	m := levelPath.FindStringSubmatch(fe.Field)
+	if m == nil {
+		return fe
+	}
+	i, _ := strconv.Atoi(m[2])
+	j, _ := strconv.Atoi(m[3])
+	if i >= len(f.Factors) {
+		return fe
+	}
+	levels := f.Factors[i].levels()
+	if j >= len(levels) {
+		return fe
+	}
+	return experiments.FieldError{Field: m[1], Detail: fmt.Sprintf("level %d (“%s”): %s", j+1, levels[j], fe.Detail)}
 }
 
 // aggregationOptions are the choices of a metric's aggregation, in the
@@ -480,6 +592,13 @@ type editorView struct {
 	Analysis                []field
 	Claims                  []*experiments.Claim
 	ErrorList               []errorLink
+	// Factorial is set when the stored experiment has factors: its
+	// variants are its cells, shown but not edited here.
+	Factorial                  bool
+	Factors                    [][]field
+	FactorsErr                 []string
+	FactorsLocked              bool
+	MaxFactors, MaxFactorCells int
 }
 
 type errorLink struct{ Href, Text string }
@@ -487,8 +606,13 @@ type errorLink struct{ Href, Text string }
 func (f experimentForm) view(isNew bool, cur *experiments.Experiment, errs []experiments.FieldError) editorView {
 	isLocked := func(field string) bool { return cur != nil && cur.Locked(field) }
 	locked := cur != nil && cur.Status != experiments.StatusDraft
-	v := editorView{New: isNew, Locked: locked}
-	known := map[string]bool{"variants": true, "targeting": true, "metrics": true}
+	v := editorView{New: isNew, Locked: locked, Factorial: cur != nil && len(cur.Factors) > 0, FactorsLocked: isLocked("factors"),
+		MaxFactors: analysis.MaxFactors, MaxFactorCells: analysis.MaxFactorialCells}
+	if v.Factorial { // the cells as stored, whatever was posted
+		c := formFromExperiment(cur)
+		f.Variants, f.Control = c.Variants, c.Control
+	}
+	known := map[string]bool{"variants": true, "factors": true, "targeting": true, "metrics": true}
 	mk := func(name, label, value string, opts ...func(*field)) field {
 		fl := field{Name: name, ID: inputID(name), Label: label, Value: value, Type: "text"}
 		for _, o := range opts {
@@ -519,7 +643,7 @@ func (f experimentForm) view(isNew bool, cur *experiments.Experiment, errs []exp
 		mk("traffic", "Traffic share", f.Traffic, lockable("traffic", "Share of eligible units that enter, from above 0 to 1 (0.5 = 50%).")...),
 		mk("salt", "Salt", f.Salt, lockable("salt", "Optional; defaults to the key.")...),
 	}
-	variantsLocked := isLocked("variants")
+	variantsLocked := isLocked("variants") || v.Factorial
 	for i, r := range f.Variants {
 		p := fmt.Sprintf("variants[%d].", i)
 		n := strconv.Itoa(i + 1)
@@ -533,6 +657,18 @@ func (f experimentForm) view(isNew bool, cur *experiments.Experiment, errs []exp
 			ctl,
 		})
 		known[fmt.Sprintf("variants[%d]", i)] = true
+	}
+	for i, r := range f.Factors {
+		p := fmt.Sprintf("factors[%d].", i)
+		n := strconv.Itoa(i + 1)
+		numeric := mk(p+"numeric", "Factor "+n+" is numeric", "on", typ("checkbox"), hide, disabledIf(v.FactorsLocked))
+		numeric.Checked = r.Numeric
+		v.Factors = append(v.Factors, []field{
+			mk(p+"key", "Factor "+n+" key", r.Key, hide, disabledIf(v.FactorsLocked)),
+			mk(p+"levels", "Factor "+n+" levels", r.Levels, hide, disabledIf(v.FactorsLocked)),
+			numeric,
+		})
+		known[fmt.Sprintf("factors[%d]", i)] = true
 	}
 	ops := []string{"eq", "equals", "neq", "does not equal", "in", "is one of", "not_in", "is none of", "lt", "<", "lte", "≤", "gt", ">", "gte", "≥"}
 	for i, r := range f.Targeting {
@@ -609,6 +745,9 @@ func (f experimentForm) view(isNew bool, cur *experiments.Experiment, errs []exp
 	for _, row := range v.Variants {
 		attach(row)
 	}
+	for _, row := range v.Factors {
+		attach(row)
+	}
 	for _, row := range v.Targeting {
 		attach(row)
 	}
@@ -626,11 +765,15 @@ func (f experimentForm) view(isNew bool, cur *experiments.Experiment, errs []exp
 		return out
 	}
 	v.VariantsErr = rowErrs("variants", len(f.Variants))
+	v.FactorsErr = rowErrs("factors", len(f.Factors))
 	v.TargetingErr = rowErrs("targeting", len(f.Targeting))
 	v.MetricsErr = rowErrs("metrics", len(f.Metrics))
 	v.General = append(v.General, placed["analysis"]...)
 	for _, m := range v.VariantsErr {
 		v.ErrorList = append(v.ErrorList, errorLink{"#variants", "Variants: " + m})
+	}
+	for _, m := range v.FactorsErr {
+		v.ErrorList = append(v.ErrorList, errorLink{"#factors", "Factors: " + m})
 	}
 	for _, m := range v.TargetingErr {
 		v.ErrorList = append(v.ErrorList, errorLink{"#targeting", "Targeting: " + m})
@@ -643,8 +786,13 @@ func (f experimentForm) view(isNew bool, cur *experiments.Experiment, errs []exp
 
 // withBlankRows adds empty rows to fill in, without JavaScript.
 func (f experimentForm) withBlankRows() experimentForm {
-	if len(f.Variants) < 10 {
+	if len(f.Variants) < 10 && len(f.Factors) == 0 {
 		f.Variants = append(f.Variants, variantRow{})
+	}
+	// Two factor rows to start a 2×k design, and one more while there is
+	// room for another factor.
+	for len(f.Factors) < 2 || (f.Factors[len(f.Factors)-1] != factorRow{} && len(f.Factors) < analysis.MaxFactors) {
+		f.Factors = append(f.Factors, factorRow{})
 	}
 	f.Targeting = append(f.Targeting, conditionRow{Op: "eq"})
 	if len(f.Metrics) < 20 {
@@ -690,7 +838,7 @@ func (a *app) formError(c *gin.Context, f experimentForm, rows rowMap, err error
 		e2 = ee
 		for _, fe := range ee.Fields {
 			fe.Field = rows.toFormRows(fe.Field)
-			fes = append(fes, fe)
+			fes = append(fes, f.nameLevel(fe))
 		}
 	}
 	v := f.view(isNew, e, fes)

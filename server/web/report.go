@@ -39,6 +39,9 @@ type claimView struct {
 	HasStated                                        bool
 	SayDo                                            *sayDoView
 	NowLater                                         *nowLaterView
+	// Tradeoff lists what a tradeoff claim adds: its exchange rate against
+	// the stated cost, and the off-diagonal cells.
+	Tradeoff []statLine
 }
 
 // nowLaterView is what a now_vs_later claim adds: both horizons' effects,
@@ -79,6 +82,8 @@ type metricView struct {
 	Rows       []armRow
 	Forest     template.HTML
 	Over       template.HTML
+	// Factorial is set for a metric of a factorial experiment.
+	Factorial *factorialView
 }
 
 type armRow struct {
@@ -158,6 +163,7 @@ func buildReport(rv *experiments.ReportView) reportView {
 		mv := metricViewOf(i, m, r, history)
 		mv.Definition = definitionOf(e, m.Metric)
 		mv.Notes = maturityNotes(e, m)
+		mv.Factorial = factorialViewOf(i, m, r, e)
 		v.Metrics = append(v.Metrics, mv)
 		for _, c := range m.Comparisons {
 			switch {
@@ -185,6 +191,9 @@ func claimViewOf(i int, c analysis.ClaimResult, def *experiments.Claim, r *analy
 		}
 		cv.NowLater = nowLaterViewOf(i, c, def, r, e)
 		return cv
+	}
+	if c.Kind == analysis.ClaimTradeoff && c.Tradeoff != nil {
+		cv.Tradeoff = tradeoffStats(c, r)
 	}
 	if c.Revealed == nil {
 		cv.Note = "No data yet: " + c.Reason
@@ -224,6 +233,24 @@ func claimViewOf(i int, c analysis.ClaimResult, def *experiments.Claim, r *analy
 		stated.Point, stated.CI = c.Stated, interval(c.StatedCI)
 		stated.Value = valueText(stated, fmtPP)
 		revealed.Value = valueText(revealed, fmtPP)
+	case analysis.ClaimTradeoff:
+		t := c.Tradeoff
+		ch.Ref, ch.RefLabel, ch.Tick = 0, "worth nothing", fmtNum
+		stated.Label, stated.Point = "Stated (survey)", c.Stated
+		if t != nil {
+			ch.AxisLabel = fmt.Sprintf("%s that %s is worth against %s, on %s", t.Cost, t.Preferred, t.Reference, c.Metric)
+			stated.Value = valueText(stated, fmtNum) + " " + t.Cost
+			if !t.ExchangeRate.Bounded {
+				// An unbounded confidence set has no figure worth drawing.
+				revealed.Point, revealed.CI = nil, nil
+				revealed.Value = "not bounded"
+				cv.Note = "The revealed exchange rate is not drawn: " + t.ExchangeRate.NullReason + "."
+			} else {
+				revealed.Value = valueText(revealed, fmtNum) + " " + t.Cost
+			}
+		} else {
+			stated.Value, revealed.Value = valueText(stated, fmtNum), valueText(revealed, fmtNum)
+		}
 	default: // effect
 		m, _ := metricOf(r, c.Metric)
 		f := formatFor(m.Kind, m.Metric)
@@ -243,12 +270,46 @@ func claimViewOf(i int, c analysis.ClaimResult, def *experiments.Claim, r *analy
 	rows := []intervalRow{revealed}
 	if stated.Point != nil {
 		rows, cv.HasStated = []intervalRow{stated, revealed}, true
-	} else {
+	} else if c.Kind != analysis.ClaimTradeoff {
 		cv.Note = "The survey states a direction, not a size: only the revealed effect is drawn."
 	}
 	ch.Rows = rows
 	cv.Chart = ch.SVG()
 	return cv
+}
+
+// tradeoffStats lists a tradeoff claim's exchange rate, with its
+// interval, beside the stated cost, and the off-diagonal contrast when the
+// design has its cells.
+func tradeoffStats(c analysis.ClaimResult, r *analysis.Report) []statLine {
+	t := c.Tradeoff
+	level := confidence(r.Alpha)
+	rate := exchangeText(t.ExchangeRate, t.Cost)
+	label := fmt.Sprintf("Revealed: what %s is worth against %s, in %s of %s", t.Preferred, t.Reference, t.Cost, c.Metric)
+	if t.ExchangeRate.CI != nil {
+		label += " [" + level + " CI, Fieller]"
+	}
+	out := []statLine{
+		{fmt.Sprintf("Stated: what %s is worth against %s, in %s", t.Preferred, t.Reference, t.Cost), fmtNum(t.StatedCost) + " " + t.Cost},
+		{label, rate},
+	}
+	if d := t.OffDiagonal; d != nil {
+		m, _ := metricOf(r, c.Metric)
+		f := formatFor(m.Kind, c.Metric)
+		val := nullText(d.NullReason)
+		if d.Estimate != nil {
+			val = f.diff(*d.Estimate) + " " + fmtInterval(d.CI, f.diff)
+			if d.PValue != nil {
+				val += "; " + fmtPEq(d.PValue)
+			}
+		}
+		lbl := fmt.Sprintf("The survey’s own comparison, %s minus %s, on %s", d.Cells[0], d.Cells[1], c.Metric)
+		if d.CI != nil {
+			lbl += " [" + level + " CI]"
+		}
+		out = append(out, statLine{lbl, val})
+	}
+	return out
 }
 
 // sayDoViewOf draws the claim's table and lists its paired statistics.
@@ -399,13 +460,18 @@ func metricViewOf(i int, m analysis.MetricReport, r *analysis.Report, history []
 	var desc []string
 	for _, c := range m.Comparisons {
 		row := intervalRow{Label: c.Variant + " vs " + c.Control, Point: ptr(c.AbsEffect), CI: interval(c.AbsCI), Shape: shapeCircle, Class: "s-effect"}
+		if len([]rune(row.Label)) > maxRowLabel {
+			// A factorial's cell keys are long: the title names the control.
+			row.Label = c.Variant
+			forest.Title = fmt.Sprintf("Effect on %s of each variant against the control, %s", m.Metric, c.Control)
+		}
 		row.Value = valueText(row, f.diff)
 		if c.Significant {
 			row.Value += " *"
 			row.Class += " significant"
 		}
 		forest.Rows = append(forest.Rows, row)
-		desc = append(desc, row.Label+": "+row.Value)
+		desc = append(desc, c.Variant+" vs "+c.Control+": "+row.Value)
 	}
 	forest.Desc = fmt.Sprintf("Points are effects, lines their %s %s; * marks a significant effect after correction. %s", confidence(r.Alpha), ci, strings.Join(desc, "; "))
 	if len(forest.Rows) > 0 {

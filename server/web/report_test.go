@@ -215,3 +215,100 @@ func TestNowVsLaterReport(t *testing.T) {
 		t.Error("report shows NaN or Inf")
 	}
 }
+
+// A factorial metric with three factors plots the first two, averaging
+// the cell means over the third with equal weights, and leaves out a point
+// whose cells lack units; contrasts without an estimate and an exchange
+// rate without a bounded interval say why, never NaN.
+func TestFactorialReportEdgeCases(t *testing.T) {
+	p := func(x float64) *float64 { return &x }
+	ci := func(a, b float64) *analysis.Interval { return &analysis.Interval{a, b} }
+	e := &experiments.Experiment{Key: "x", Name: "X", Status: experiments.StatusRunning,
+		Factors: []experiments.Factor{
+			{Key: "agent", Levels: []experiments.Level{experiments.TextLevel("bot"), experiments.TextLevel("human")}},
+			{Key: "wait", Numeric: true, Levels: []experiments.Level{experiments.NumberLevel(5), experiments.NumberLevel(10)}},
+			{Key: "channel", Levels: []experiments.Level{experiments.TextLevel("chat"), experiments.TextLevel("phone")}},
+		},
+		Metrics: []experiments.Metric{{Key: "csat", Kind: experiments.MetricMean, HigherIsBetter: true}}}
+	cell := func(agent, wait, channel string, units int64, mean float64) analysis.VariantReport {
+		vr := analysis.VariantReport{Variant: "agent=" + agent + ",wait=" + wait + ",channel=" + channel, Units: units, Mean: mean}
+		if units > 0 {
+			vr.CI = ci(mean-0.2, mean+0.2)
+		}
+		return vr
+	}
+	unbounded := "the slope is not clearly away from 0 at this level, so the confidence set is the whole line"
+	r := &analysis.Report{Experiment: "x", Alpha: 0.05, Correction: "holm", FamilySize: 4,
+		Metrics: []analysis.MetricReport{{Metric: "csat", Kind: analysis.Mean, HigherIsBetter: true,
+			Variants: []analysis.VariantReport{
+				cell("bot", "5", "chat", 50, 3), cell("bot", "5", "phone", 50, 4),
+				cell("bot", "10", "chat", 50, 3), cell("bot", "10", "phone", 50, 3.5),
+				cell("human", "5", "chat", 0, 0), cell("human", "5", "phone", 50, 4.5),
+				cell("human", "10", "chat", 50, 4), cell("human", "10", "phone", 50, 4.5),
+			},
+			FactorialEffects: &analysis.FactorialEffects{
+				MainEffects: []analysis.MainEffect{
+					{Factor: "agent", Level: "human", Reference: "bot", Effect: analysis.Effect{NullReason: "a cell has no units"}},
+					{Factor: "channel", Level: "phone", Reference: "chat", Effect: analysis.Effect{Estimate: p(0.6), CI: ci(0.4, 0.8), PValue: p(0.0001), PAdjusted: p(0.0004)}},
+				},
+				Interactions: []analysis.Interaction{{Factors: [2]string{"wait", "channel"}, Levels: [2]string{"10", "phone"}, References: [2]string{"5", "chat"},
+					Effect: analysis.Effect{Estimate: p(-0.25), CI: ci(-0.6, 0.1), PValue: p(0.4), PAdjusted: p(1.3)}}},
+				Slopes:        []analysis.Slope{{Factor: "wait", Effect: analysis.Effect{Estimate: p(-0.01), CI: ci(-0.05, 0.03), PValue: p(0.6), PAdjusted: p(1)}}},
+				ExchangeRates: []analysis.ExchangeRate{{Factor: "agent", Level: "human", Cost: "wait", Estimate: p(80), NullReason: unbounded}},
+			}}},
+		Claims: []analysis.ClaimResult{{ID: "worth-5", Kind: analysis.ClaimTradeoff, Metric: "csat", Statement: "A human is worth 5 minutes",
+			Verdict: analysis.Inconclusive, Revealed: p(80), Stated: p(5), Units: 350, Summary: "Not decided.",
+			Tradeoff: &analysis.Tradeoff{Factor: "agent", Preferred: "human", Reference: "bot", Cost: "wait", StatedCost: 5,
+				ExchangeRate: analysis.ExchangeRate{Factor: "agent", Level: "human", Cost: "wait", Estimate: p(80), NullReason: unbounded}}}},
+	}
+	v := buildReport(&experiments.ReportView{Experiment: e, Report: r})
+	var buf bytes.Buffer
+	if err := newApp(nil, nil).pages["report"].ExecuteTemplate(&buf, "layout", page{Title: "X", Data: v}); err != nil {
+		t.Fatal(err)
+	}
+	body := buf.String()
+	i, j := strings.Index(body, `<svg class="chart line-chart" id="interaction-0"`), -1
+	if i >= 0 {
+		j = strings.Index(body[i:], "</svg>")
+	}
+	if i < 0 || j < 0 {
+		t.Fatal("no interaction plot")
+	}
+	plot := body[i : i+j]
+	counts := map[string]int{
+		`<path class="trend" d="M`: 2,     // a line per agent
+		` L`:                       1,     // bot's two points joined; human has one
+		`class="mark point"`:       3 + 2, // the points, and the legend's keys
+		`<line class="ci"`:         0,     // averaged points have no interval of their own
+	}
+	for s, want := range counts {
+		if got := strings.Count(plot, s); got != want {
+			t.Errorf("interaction plot: %d × %q, want %d", got, s, want)
+		}
+	}
+	for _, want := range []string{"agent = bot (5: 3.5, 10: 3.25)", "agent = human (5: no units, 10: 4.25)", ">wait</text>"} {
+		if !strings.Contains(plot, want) {
+			t.Errorf("interaction plot lacks %q", want)
+		}
+	}
+	for _, want := range []string{
+		"Each point averages the cell means over channel, with equal weights.",
+		"— (a cell has no units)", "agent = human", "channel = phone", "wait = 10 × channel = phone", "wait = 5 × channel = chat",
+		"wait, per unit", "−0.25", "[−0.6, &#43;0.1]",
+		"What human is worth in wait against bot, on csat, has no bounded interval yet: " + unbounded + ".",
+		"not bounded (" + unbounded + ")", "The revealed exchange rate is not drawn", "Stated: what human is worth against bot, in wait",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+	if strings.Contains(body, "80 wait") || strings.Contains(body, "worth 80") {
+		t.Error("an unbounded exchange rate is shown as a number")
+	}
+	if strings.Contains(body, "survey’s own comparison") {
+		t.Error("an off-diagonal contrast is shown where the claim has none")
+	}
+	if strings.Contains(body, "NaN") || strings.Contains(body, "Inf") {
+		t.Error("report shows NaN or Inf")
+	}
+}

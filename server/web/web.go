@@ -126,6 +126,7 @@ func newApp(svc *experiments.Service, log *slog.Logger) *app {
 		"verdict":  verdictLabel,
 		"magnitud": magnitudeLabel,
 		"errs":     func(l []errorLink, g []string) errorSummary { return errorSummary{l, g} },
+		"effects":  newEffectTable,
 	}
 	for _, page := range []string{"login", "list", "report", "editor", "claim", "confirm", "error", "questions", "question", "studies", "study"} {
 		a.pages[page] = template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+page+".html"))
