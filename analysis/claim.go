@@ -39,11 +39,15 @@ var ClaimKinds = []ClaimKind{ClaimShare, ClaimEffect, ClaimSegmentGap, ClaimSayD
 // a --claims file, and Analyze tests it. Validate is the one set of rules,
 // so a claim that one of them accepts, the others accept too.
 type Claim struct {
-	ID        string    `json:"id"`
-	Statement string    `json:"statement"`
-	Source    string    `json:"source"`
-	Kind      ClaimKind `json:"kind"`
-	Metric    string    `json:"metric"`
+	ID        string `json:"id"`
+	Statement string `json:"statement"`
+	// StatementKey names the Statement the claim tests, whose text, kind
+	// and stated figures it then carries (Statement.Apply); "" for a claim
+	// that states them itself.
+	StatementKey string    `json:"statement_key,omitempty"`
+	Source       string    `json:"source"`
+	Kind         ClaimKind `json:"kind"`
+	Metric       string    `json:"metric"`
 	// SurveyN is the number of survey respondents behind the stated figure.
 	SurveyN int64 `json:"survey_n"`
 	// Option names the stated option in the summary sentence, e.g. "a human".
@@ -192,14 +196,6 @@ func (c *Claim) Validate(d Design) []FieldProblem {
 	add := func(field, format string, args ...any) {
 		out = append(out, FieldProblem{Field: field, Detail: fmt.Sprintf(format, args...)})
 	}
-	share := func(field string, v *float64) {
-		switch {
-		case v == nil:
-			add(field, "is required: a share from 0 to 1, e.g. 0.74")
-		case !validShare(*v):
-			add(field, "must be a share from 0 to 1, e.g. 0.74")
-		}
-	}
 	variant := func(field, key string) {
 		if key != "" && !d.hasVariant(key) {
 			add(field, "names no variant of the experiment: %q", key)
@@ -222,33 +218,18 @@ func (c *Claim) Validate(d Design) []FieldProblem {
 	case !ValidKey(c.ID):
 		add("id", "must be a slug of at most %d characters: lower-case letters, digits, '-' and '_'", MaxKeyLen)
 	}
-	if c.Statement == "" {
-		add("statement", "is required, e.g. \"74%% would rather wait 10 minutes for a human\"")
+	if len(c.Source) > MaxTextLen {
+		add("source", "must be at most %d bytes", MaxTextLen)
 	}
-	for _, t := range []struct{ field, text string }{{"statement", c.Statement}, {"source", c.Source}, {"option", c.Option}} {
-		if len(t.text) > MaxTextLen {
-			add(t.field, "must be at most %d bytes", MaxTextLen)
-		}
-	}
-	switch {
-	case c.Kind == ClaimSayDo && c.SurveyN != 0:
-		add("survey_n", "a say_do claim takes no survey_n: its stated side comes from the responses")
-	case c.Kind == ClaimNowVsLater && c.SurveyN != 0:
-		add("survey_n", "a now_vs_later claim takes no survey_n: it states a direction, not a figure")
-	case c.Kind != ClaimSayDo && c.Kind != ClaimNowVsLater && c.SurveyN < 1:
-		add("survey_n", "is required: the number of survey respondents, ≥ 1")
-	}
+	c.validateStated(add)
 	if c.Kind != ClaimNowVsLater && (c.Now != "" || c.Later != "") {
 		add("now", "only a now_vs_later claim names the metrics of now and later")
 	}
 	if c.Kind != ClaimSayDo && (c.Question != "" || c.Answer != "") {
 		add("question", "only a say_do claim names a question and an answer")
 	}
-	if c.Kind != ClaimTradeoff && (c.Factor != "" || c.Cost != "" || c.StatedCost != nil) {
-		add("factor", "only a tradeoff claim names a factor, a cost and a stated_cost")
-	}
-	if c.Margin != nil && !(*c.Margin > 0 && *c.Margin < 1) {
-		add("margin", "must be between 0 and 1, e.g. 0.05")
+	if c.Kind != ClaimTradeoff && (c.Factor != "" || c.Cost != "") {
+		add("factor", "only a tradeoff claim names a factor and a cost")
 	}
 	m, ok := d.metric(c.Metric)
 	switch {
@@ -268,7 +249,6 @@ func (c *Claim) Validate(d Design) []FieldProblem {
 	}
 	switch c.Kind {
 	case ClaimShare:
-		share("stated_share", c.StatedShare)
 		variant("variant", c.Variant)
 		segment("segment", c.Segment, false)
 		needBinary()
@@ -298,9 +278,6 @@ func (c *Claim) Validate(d Design) []FieldProblem {
 				add("later", "must be another metric than now")
 			}
 		}
-		if c.StatedEffect != nil && !finite(*c.StatedEffect) {
-			add("stated_effect", "must be a finite number")
-		}
 	case ClaimSegmentGap:
 		segment("segment_a", c.SegmentA, true)
 		segment("segment_b", c.SegmentB, true)
@@ -308,16 +285,6 @@ func (c *Claim) Validate(d Design) []FieldProblem {
 		attrB, _, _ := strings.Cut(c.SegmentB, "=")
 		if c.SegmentA != "" && c.SegmentB != "" && (attrA != attrB || c.SegmentA == c.SegmentB) {
 			add("segment_b", "must be another value of the same attribute as segment_a")
-		}
-		share("stated_a", c.StatedA)
-		share("stated_b", c.StatedB)
-		switch {
-		case c.SurveyNA < 0 || c.SurveyNB < 0:
-			add("survey_n_a", "must not be negative")
-		case (c.SurveyNA == 0) != (c.SurveyNB == 0):
-			add("survey_n_b", "give both survey_n_a and survey_n_b, or neither (survey_n is then split evenly)")
-		case c.SurveyNA == 0 && c.SurveyN == 1:
-			add("survey_n", "must be at least 2 to split between the two segments, or give survey_n_a and survey_n_b")
 		}
 		variant("variant", c.Variant)
 		needBinary()
@@ -342,12 +309,76 @@ func (c *Claim) Validate(d Design) []FieldProblem {
 		variant("variant", c.Variant)
 		segment("segment", c.Segment, false)
 		needBinary()
+	}
+	return out
+}
+
+// validateStated checks what a claim takes from its statement: the text,
+// the kind, the survey behind it and the stated figures. It is the rule of
+// a Statement too, so that a statement any claim can test is one that
+// Statement.Validate accepts.
+func (c *Claim) validateStated(add func(field, format string, args ...any)) {
+	share := func(field string, v *float64) {
+		switch {
+		case v == nil:
+			add(field, "is required: a share from 0 to 1, e.g. 0.74")
+		case !validShare(*v):
+			add(field, "must be a share from 0 to 1, e.g. 0.74")
+		}
+	}
+	if c.Statement == "" {
+		add("statement", "is required, e.g. \"74%% would rather wait 10 minutes for a human\"")
+	}
+	for _, t := range []struct{ field, text string }{{"statement", c.Statement}, {"option", c.Option}} {
+		if len(t.text) > MaxTextLen {
+			add(t.field, "must be at most %d bytes", MaxTextLen)
+		}
+	}
+	switch {
+	case c.Kind == ClaimSayDo && c.SurveyN != 0:
+		add("survey_n", "a say_do claim takes no survey_n: its stated side comes from the responses")
+	case c.Kind == ClaimNowVsLater && c.SurveyN != 0:
+		add("survey_n", "a now_vs_later claim takes no survey_n: it states a direction, not a figure")
+	case c.Kind != ClaimSayDo && c.Kind != ClaimNowVsLater && c.SurveyN < 1:
+		add("survey_n", "is required: the number of survey respondents, ≥ 1")
+	}
+	if c.Margin != nil && !(*c.Margin > 0 && *c.Margin < 1) {
+		add("margin", "must be between 0 and 1, e.g. 0.05")
+	}
+	if c.Kind != ClaimTradeoff && c.StatedCost != nil {
+		add("stated_cost", "only a tradeoff claim states a cost")
+	}
+	switch c.Kind {
+	case ClaimShare:
+		share("stated_share", c.StatedShare)
+	case ClaimEffect, ClaimNowVsLater:
+		if c.StatedEffect != nil && !finite(*c.StatedEffect) {
+			add("stated_effect", "must be a finite number")
+		}
+	case ClaimSegmentGap:
+		share("stated_a", c.StatedA)
+		share("stated_b", c.StatedB)
+		switch {
+		case c.SurveyNA < 0 || c.SurveyNB < 0:
+			add("survey_n_a", "must not be negative")
+		case (c.SurveyNA == 0) != (c.SurveyNB == 0):
+			add("survey_n_b", "give both survey_n_a and survey_n_b, or neither (survey_n is then split evenly)")
+		case c.SurveyNA == 0 && c.SurveyN == 1:
+			add("survey_n", "must be at least 2 to split between the two segments, or give survey_n_a and survey_n_b")
+		}
+	case ClaimTradeoff:
+		switch {
+		case c.StatedCost == nil:
+			add("stated_cost", "is required: how many units of the cost the preferred level is worth, e.g. 5")
+		case !finite(*c.StatedCost) || *c.StatedCost <= 0:
+			add("stated_cost", "must be a finite number greater than 0")
+		}
+	case ClaimSayDo:
 	case "":
 		add("kind", "is required: %s", kindList())
 	default:
 		add("kind", "must be %s", kindList())
 	}
-	return out
 }
 
 func kindList() string {

@@ -41,7 +41,12 @@ type ClaimResult struct {
 	// (effect) or share difference A − B (segment_gap), with its CI.
 	Revealed   *float64  `json:"revealed"`
 	RevealedCI *Interval `json:"revealed_ci"`
-	Stated     *float64  `json:"stated"`
+	// RevealedSE is the standard error of Revealed, what the scoreboard
+	// pools with (√(p(1−p)/n) for a share, the comparison's for an effect,
+	// the difference's for a segment gap); null when undefined or for
+	// kinds that are not pooled (now_vs_later, tradeoff).
+	RevealedSE *float64 `json:"revealed_se"`
+	Stated     *float64 `json:"stated"`
 	// StatedCI is the stated figure's own interval at 1−α: the survey is a
 	// sample of survey_n respondents too (Wilson for a share; Wald for a
 	// difference of shares). Null when the claim states no size.
@@ -289,6 +294,7 @@ func (a *reportBuilder) shareClaim(w *claimWork) {
 	p := k / n
 	w.res.Revealed = num(p)
 	w.res.RevealedCI = wilson(p, n, a.alpha)
+	w.res.RevealedSE = num(math.Sqrt(p * (1 - p) / n))
 	sN := float64(c.SurveyN)
 	a.gapTest(w, p-stated, math.Sqrt(p*(1-p)/n+stated*(1-stated)/sN), math.Inf(1))
 	if stated == 0.5 {
@@ -356,6 +362,7 @@ func (a *reportBuilder) effectClaim(w *claimWork) {
 		w.res.Reason = dd.reason
 		return
 	}
+	w.res.RevealedSE = num(dd.se)
 	better := dd.d
 	if !m.HigherIsBetter {
 		better = -better
@@ -391,6 +398,7 @@ func (a *reportBuilder) segmentGapClaim(w *claimWork) {
 	d := pA - pB
 	se := math.Sqrt(pA*(1-pA)/nA + pB*(1-pB)/nB)
 	w.res.Revealed = num(d)
+	w.res.RevealedSE = num(se)
 	a.gapTest(w, d-(sA-sB), math.Sqrt(se*se+statedSE*statedSE), math.Inf(1))
 	if se == 0 {
 		w.res.RevealedCI = interval(d, d)
@@ -435,6 +443,7 @@ func (a *reportBuilder) sayDoClaim(w *claimWork) {
 		return
 	}
 	stated, revealed, n := *s.Stated, *s.Revealed, float64(s.N)
+	w.res.RevealedSE = num(math.Sqrt(revealed * (1 - revealed) / n))
 	if stated == 0.5 {
 		w.res.Reason = "half of the units said it: the stated side states no majority"
 		return

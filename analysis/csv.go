@@ -167,3 +167,80 @@ func factorialRows(cw *csv.Writer, row []string, set func(col, v string), m Metr
 	}
 	return nil
 }
+
+// scoreboardColumns are the columns of a scoreboard as CSV: one row per
+// test (type "test") and one per statement's pooled result (type
+// "pooled"), in the order of the statements.
+var scoreboardColumns = []string{
+	"type", "statement", "kind", "text", "experiment", "claim", "metric",
+	"estimate", "ci_lo", "ci_hi", "se", "units", "stated", "verdict", "magnitude",
+	"k", "tau2", "i2", "pi_lo", "pi_hi", "outcome", "units_needed", "pooled", "left_out", "summary",
+}
+
+// WriteScoreboardCSV writes a scoreboard as CSV (scoreboardColumns).
+func WriteScoreboardCSV(w io.Writer, sb *Scoreboard) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(scoreboardColumns); err != nil {
+		return err
+	}
+	idx := map[string]int{}
+	for i, c := range scoreboardColumns {
+		idx[c] = i
+	}
+	row := make([]string, len(scoreboardColumns))
+	set := func(col, v string) { row[idx[col]] = v }
+	for _, s := range sb.Statements {
+		for _, t := range s.Tests {
+			clear(row)
+			set("type", "test")
+			set("statement", s.Statement.Key)
+			set("kind", string(s.Statement.Kind))
+			set("text", s.Statement.Text)
+			set("experiment", t.Experiment)
+			set("claim", t.Claim)
+			set("metric", t.Metric)
+			set("estimate", exactNumPtr(t.Revealed))
+			setCI(set, "ci", t.RevealedCI)
+			set("se", exactNumPtr(t.SE))
+			set("units", strconv.FormatInt(t.Units, 10))
+			set("stated", exactNumPtr(t.Stated))
+			set("verdict", t.Verdict)
+			set("magnitude", t.Magnitude)
+			set("pooled", strconv.FormatBool(t.Pooled))
+			set("left_out", t.LeftOut)
+			set("summary", t.Summary)
+			if err := cw.Write(row); err != nil {
+				return err
+			}
+		}
+		clear(row)
+		set("type", "pooled")
+		set("statement", s.Statement.Key)
+		set("kind", string(s.Statement.Kind))
+		set("text", s.Statement.Text)
+		set("stated", exactNumPtr(s.Stated))
+		set("outcome", s.Outcome)
+		set("summary", s.Summary)
+		if s.UnitsNeeded != nil {
+			set("units_needed", strconv.FormatInt(*s.UnitsNeeded, 10))
+		}
+		if m := s.Pooled; m != nil {
+			set("k", strconv.Itoa(m.K))
+			set("estimate", exactNumPtr(m.Estimate))
+			setCI(set, "ci", m.CI)
+			set("se", exactNumPtr(m.SE))
+			set("tau2", exactNumPtr(m.Tau2))
+			set("i2", exactNumPtr(m.I2))
+			setCI(set, "pi", m.PI)
+		}
+		if v := s.Verdict; v != nil {
+			set("verdict", v.Verdict)
+			set("magnitude", v.Magnitude)
+		}
+		if err := cw.Write(row); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}

@@ -104,12 +104,6 @@ func (c *Claim) validateTradeoff(d Design, add func(field, format string, args .
 	case c.Cost == c.Factor:
 		add("cost", "must be another factor than factor")
 	}
-	switch {
-	case c.StatedCost == nil:
-		add("stated_cost", "is required: how many units of the cost the preferred level is worth, e.g. 5")
-	case !finite(*c.StatedCost) || *c.StatedCost <= 0:
-		add("stated_cost", "must be a finite number greater than 0")
-	}
 	for _, f := range []struct{ field, value string }{{"segment", c.Segment}, {"variant", c.Variant}, {"other", c.Other}} {
 		if f.value != "" {
 			add(f.field, "a tradeoff claim compares the preferred level with its factor's first level over every cell; it takes no %s", f.field)

@@ -91,6 +91,9 @@ func (s *Service) CreateClaim(ctx context.Context, experiment string, in analysi
 	if err != nil {
 		return nil, err
 	}
+	if err := s.resolveStatement(ctx, &c); err != nil {
+		return nil, err
+	}
 	if _, err := s.findQuestion(ctx, c.Question); err != nil {
 		return nil, err
 	}
@@ -162,6 +165,9 @@ func (s *Service) UpdateClaim(ctx context.Context, experiment, id string, in ana
 	}
 	current, err := s.Claim(ctx, experiment, id)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.resolveStatement(ctx, &c); err != nil {
 		return nil, err
 	}
 	if _, err := s.findQuestion(ctx, c.Question); err != nil {

@@ -168,6 +168,29 @@ type Store interface {
 	// q's population, by answer.
 	AnswerCounts(ctx context.Context, question string, q StudyQuery) (map[string]int64, error)
 
+	// SaveSource creates a source (CodeConflict if the key exists) or
+	// replaces it if its version is still src.Version-1 (CodeConflict
+	// otherwise).
+	SaveSource(ctx context.Context, src *Source, create bool, audit *AuditEntry) error
+	// GetSource returns CodeNotFound for an unknown key.
+	GetSource(ctx context.Context, key string) (*Source, error)
+	ListSources(ctx context.Context) ([]*Source, error)
+	// SaveStatement stores a statement version (a tombstone when deleted)
+	// and, in the same transaction, the next version of each linked claim,
+	// counting the change in each claim's experiment version as SaveClaim
+	// does. CodeConflict if that statement or claim version exists, or an
+	// experiment changed since it was read.
+	SaveStatement(ctx context.Context, st *Statement, deleted bool, linked []LinkedClaim, audit *AuditEntry) error
+	// StatementHistory returns every version of a statement, oldest first,
+	// with deleted set on tombstones; CodeNotFound if there is none.
+	StatementHistory(ctx context.Context, key string) (versions []*Statement, deleted []bool, err error)
+	// Statements returns the latest version of each live statement of a
+	// source, by key.
+	Statements(ctx context.Context, source string) ([]*Statement, error)
+	// ClaimsByStatement returns the latest version of each live claim, of
+	// any experiment, that tests one of the statements.
+	ClaimsByStatement(ctx context.Context, keys []string) ([]ClaimRef, error)
+
 	CreateKey(ctx context.Context, k *APIKey, audit *AuditEntry) error
 	// KeyByHash returns CodeNotFound for unknown or revoked keys.
 	KeyByHash(ctx context.Context, hash string) (*APIKey, error)

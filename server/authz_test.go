@@ -55,6 +55,20 @@ func freshStudyBody(t testing.TB, e *env, key string) string {
 	return fmt.Sprintf(`{"key":%q,"name":"drivers","outcome":{"question":%q},"drivers":[{"key":"a","question":%q},{"key":"b","question":%q}],"bootstrap":-1}`, key, qs[0], qs[1], qs[2])
 }
 
+// freshSource is a new source with one share statement; it returns the
+// source's key and the statement's.
+func freshSource(t testing.TB, e *env) (string, string) {
+	n := fresh.Add(1)
+	src, st := fmt.Sprintf("src-%d", n), fmt.Sprintf("st-%d", n)
+	if r := e.do(t, "POST", "/api/v1/sources", e.adminKey, []byte(`{"key":"`+src+`","title":"A survey"}`)); r.status != 201 {
+		t.Fatalf("source: %d %s", r.status, r.body)
+	}
+	if r := e.do(t, "POST", "/api/v1/sources/"+src+"/statements", e.adminKey, []byte(`{"key":"`+st+`","text":"74% want a human","kind":"share","stated_share":0.74,"survey_n":2128}`)); r.status != 201 {
+		t.Fatalf("statement: %d %s", r.status, r.body)
+	}
+	return src, st
+}
+
 func freshStudy(t testing.TB, e *env) string {
 	key := fmt.Sprintf("s-%d", fresh.Add(1))
 	if r := e.do(t, "POST", "/api/v1/studies", e.adminKey, []byte(freshStudyBody(t, e, key))); r.status != 201 {
@@ -144,6 +158,43 @@ func TestRoutesByKeyKind(t *testing.T) {
 			return request{"/api/v1/studies/" + key, freshStudyBody(t, e, key)}
 		}},
 		{"GET /api/v1/studies/:key/report", false, func() request { return request{"/api/v1/studies/" + freshStudy(t, e) + "/report", ""} }},
+		{"POST /api/v1/sources", false, func() request {
+			return request{"/api/v1/sources", fmt.Sprintf(`{"key":"src-%d","title":"A survey"}`, fresh.Add(1))}
+		}},
+		{"GET /api/v1/sources", false, func() request { return request{"/api/v1/sources", ""} }},
+		{"GET /api/v1/sources/:key", false, func() request { src, _ := freshSource(t, e); return request{"/api/v1/sources/" + src, ""} }},
+		{"PUT /api/v1/sources/:key", false, func() request {
+			src, _ := freshSource(t, e)
+			return request{"/api/v1/sources/" + src, `{"title":"The survey","year":2019}`}
+		}},
+		{"GET /api/v1/sources/:key/scoreboard", false, func() request {
+			src, _ := freshSource(t, e)
+			return request{"/api/v1/sources/" + src + "/scoreboard", ""}
+		}},
+		{"POST /api/v1/sources/:key/statements", false, func() request {
+			src, _ := freshSource(t, e)
+			return request{"/api/v1/sources/" + src + "/statements", fmt.Sprintf(`{"key":"st-%d","text":"t","kind":"say_do"}`, fresh.Add(1))}
+		}},
+		{"GET /api/v1/sources/:key/statements", false, func() request {
+			src, _ := freshSource(t, e)
+			return request{"/api/v1/sources/" + src + "/statements", ""}
+		}},
+		{"GET /api/v1/sources/:key/statements/:statement", false, func() request {
+			src, st := freshSource(t, e)
+			return request{"/api/v1/sources/" + src + "/statements/" + st, ""}
+		}},
+		{"GET /api/v1/sources/:key/statements/:statement/versions", false, func() request {
+			src, st := freshSource(t, e)
+			return request{"/api/v1/sources/" + src + "/statements/" + st + "/versions", ""}
+		}},
+		{"PUT /api/v1/sources/:key/statements/:statement", false, func() request {
+			src, st := freshSource(t, e)
+			return request{"/api/v1/sources/" + src + "/statements/" + st, `{"text":"72% want a human","kind":"share","stated_share":0.72,"survey_n":2128}`}
+		}},
+		{"DELETE /api/v1/sources/:key/statements/:statement", false, func() request {
+			src, st := freshSource(t, e)
+			return request{"/api/v1/sources/" + src + "/statements/" + st, ""}
+		}},
 		{"POST /api/v1/assign", true, func() request {
 			return request{"/api/v1/assign", `{"experiment":"` + freshExperiment(t, e, true) + `","unit_id":"u1"}`}
 		}},

@@ -106,6 +106,18 @@ func New(svc *experiments.Service, log *slog.Logger, opts ...Option) *Server {
 	api.PUT("/studies/:key", admin, handler(s.updateStudy))
 	api.GET("/studies/:key/report", admin, handler(s.studyReport))
 
+	api.POST("/sources", admin, handler(s.createSource))
+	api.GET("/sources", admin, handler(s.listSources))
+	api.GET("/sources/:key", admin, handler(s.getSource))
+	api.PUT("/sources/:key", admin, handler(s.updateSource))
+	api.GET("/sources/:key/scoreboard", admin, handler(s.scoreboard))
+	api.POST("/sources/:key/statements", admin, handler(s.createStatement))
+	api.GET("/sources/:key/statements", admin, handler(s.listStatements))
+	api.GET("/sources/:key/statements/:statement", admin, handler(s.getStatement))
+	api.GET("/sources/:key/statements/:statement/versions", admin, handler(s.statementVersions))
+	api.PUT("/sources/:key/statements/:statement", admin, handler(s.updateStatement))
+	api.DELETE("/sources/:key/statements/:statement", admin, handler(s.deleteStatement))
+
 	api.POST("/assign", client, handler(s.assign))
 	api.POST("/events", client, handler(s.events))
 	api.GET("/sdk/definitions", client, handler(s.definitions))

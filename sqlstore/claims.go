@@ -17,24 +17,29 @@ func (s *Store) SaveClaim(ctx context.Context, e *experiments.Experiment, c *exp
 		return experiments.Internal(err)
 	}
 	err = s.withAudit(ctx, audit, func(tx *sqlx.Tx) error {
-		// The claim was validated against version e.Version: moving the
-		// version on both refuses a claim checked against a definition that
-		// has changed since, and an edit of the experiment that has not seen
-		// this claim.
-		res, err := tx.ExecContext(ctx, s.rebind(`UPDATE experiments SET version = version + 1 WHERE key = ? AND version = ?`), e.Key, e.Version)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return experiments.Errorf(experiments.CodeConflict, "experiment %q changed while claim %q was being saved; reload and try again", e.Key, c.ID)
-		}
-		_, err = tx.ExecContext(ctx, s.rebind(`INSERT INTO claims (experiment, id, version, body, deleted, created_at) VALUES (?, ?, ?, ?, ?, ?)`),
-			e.Key, c.ID, c.Version, string(body), boolInt(deleted), c.CreatedAt.UnixMicro())
-		return err
+		return s.insertClaim(ctx, tx, e.Key, e.Version, c, body, deleted)
 	})
 	return adaptError(err, fmt.Sprintf("claim %q was changed by another request (version %d exists); reload it and try again", c.ID, c.Version))
+}
+
+// insertClaim stores a claim version of experiment whose JSON is body. The
+// claim was validated against the experiment at version: moving the
+// version on both refuses a claim checked against a definition that has
+// changed since, and an edit of the experiment that has not seen this
+// claim.
+func (s *Store) insertClaim(ctx context.Context, tx *sqlx.Tx, experiment string, version int64, c *experiments.Claim, body []byte, deleted bool) error {
+	res, err := tx.ExecContext(ctx, s.rebind(`UPDATE experiments SET version = version + 1 WHERE key = ? AND version = ?`), experiment, version)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return experiments.Errorf(experiments.CodeConflict, "experiment %q changed while claim %q was being saved; reload and try again", experiment, c.ID)
+	}
+	_, err = tx.ExecContext(ctx, s.rebind(`INSERT INTO claims (experiment, id, version, body, deleted, created_at, statement_key) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+		experiment, c.ID, c.Version, string(body), boolInt(deleted), c.CreatedAt.UnixMicro(), c.StatementKey)
+	return err
 }
 
 func boolInt(b bool) int {

@@ -157,22 +157,43 @@ func (s *Store) MigrationStatus(ctx context.Context) (current, latest uint, dirt
 
 // Migrate applies every pending migration.
 func (s *Store) Migrate(ctx context.Context) error {
-	return s.withMigrate(func(m *migrate.Migrate, _ uint) error {
+	err := s.withMigrate(func(m *migrate.Migrate, _ uint) error {
 		if err := m.Up(); err != nil && !errors.Is(err, migrate.ErrNoChange) {
 			return err
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	return s.dataSteps(ctx)
 }
 
 // MigrateTo moves the schema up or down to version, for staged upgrades.
 func (s *Store) MigrateTo(ctx context.Context, version uint) error {
-	return s.withMigrate(func(m *migrate.Migrate, _ uint) error {
+	err := s.withMigrate(func(m *migrate.Migrate, _ uint) error {
 		if err := m.Migrate(version); err != nil && !errors.Is(err, migrate.ErrNoChange) {
 			return err
 		}
 		return nil
 	})
+	if err != nil || version < statementsVersion {
+		return err
+	}
+	return s.dataSteps(ctx)
+}
+
+// statementsVersion is the migration that adds statements; its data step
+// links the claims written before it (linkClaimsToStatements).
+const statementsVersion = 9
+
+// dataSteps finish what SQL alone cannot in the migrations applied; each
+// is idempotent.
+func (s *Store) dataSteps(ctx context.Context) error {
+	if err := s.linkClaimsToStatements(ctx); err != nil {
+		return fmt.Errorf("migration %d, linking claims to statements: %w", statementsVersion, err)
+	}
+	return nil
 }
 
 // withMigrate runs fn with a migrator on its own connection: the migration
