@@ -122,8 +122,7 @@ func specs() []experimentSpec {
 				Metrics:    metrics("chose_options"),
 			},
 			claims: []analysis.Claim{
-				{ID: "choice-58", Kind: analysis.ClaimShare, Metric: "chose_options", StatedShare: share(0.58), Option: "several fixes to choose from",
-					Statement: "58% would rather be offered several solutions and choose than have the problem solved with one"},
+				{ID: "choice-58", StatementKey: "choice-58", Metric: "chose_options"},
 				{ID: "choice-csat", Kind: analysis.ClaimEffect, Metric: "csat", Preferred: "choice",
 					Statement: "Buyers prefer a choice of fixes, so being offered one leaves them more satisfied"},
 				{ID: "say-choice", Kind: analysis.ClaimSayDo, Question: "fix_pref", Answer: "several_fixes", Metric: "chose_options",
@@ -148,10 +147,8 @@ func specs() []experimentSpec {
 				Metrics:    metrics("chose_human"),
 			},
 			claims: []analysis.Claim{
-				{ID: "human-74", Kind: analysis.ClaimShare, Metric: "chose_human", StatedShare: share(0.74), Option: "a human",
-					Statement: "74% would rather wait 10 minutes for a human than 5 for a chatbot"},
-				{ID: "human-csat", Kind: analysis.ClaimEffect, Metric: "csat", Preferred: "human",
-					Statement: "Buyers prefer a human, so a human answer leaves them more satisfied"},
+				{ID: "human-74", StatementKey: "human-74", Metric: "chose_human"},
+				{ID: "human-csat", StatementKey: "human-csat", Metric: "csat", Preferred: "human"},
 				{ID: "say-human", Kind: analysis.ClaimSayDo, Question: "agent_pref", Answer: "human", Metric: "chose_human",
 					Option: "they would wait for a human", Statement: "Customers who say they would wait for a human choose one"},
 			},
@@ -186,11 +183,9 @@ func specs() []experimentSpec {
 				ticketsPer90: map[string]float64{"fix": 1.2, "teach": 0.7},
 			},
 			claims: []analysis.Claim{
-				{ID: "teach-61", Kind: analysis.ClaimShare, Metric: "chose_teach", StatedShare: share(0.61), Option: "being taught",
-					Statement: "61% would rather be taught to solve the problem themselves than have it solved for them"},
-				{ID: "teach-genz-vs-boomers", Kind: analysis.ClaimSegmentGap, Metric: "chose_teach",
-					SegmentA: "generation=gen_z", StatedA: share(0.76), SegmentB: "generation=boomer", StatedB: share(0.51),
-					Statement: "Gen Z want to be taught far more than Baby Boomers do (76% vs 51%)"},
+				{ID: "teach-61", StatementKey: "teach-61", Metric: "chose_teach"},
+				{ID: "teach-genz-vs-boomers", StatementKey: "teach-genz-vs-boomers", Metric: "chose_teach",
+					SegmentA: "generation=gen_z", SegmentB: "generation=boomer"},
 				{ID: "teach-csat", Kind: analysis.ClaimEffect, Metric: "csat", Preferred: "teach",
 					Statement: "Buyers prefer to be taught, so teaching leaves them more satisfied"},
 				{ID: "say-teach", Kind: analysis.ClaimSayDo, Question: "learn_pref", Answer: "teach_me", Metric: "chose_teach",
@@ -259,6 +254,12 @@ func humanVsWait() experimentSpec {
 			Metrics:    metrics("chose_human"),
 		},
 		claims: []analysis.Claim{
+			// The survey's statements, tested here too: the scoreboard pools
+			// them with human-vs-bot's. The literal question is the cell of a
+			// human at 10 minutes against a bot at 5.
+			{ID: "human-74", StatementKey: "human-74", Metric: "chose_human"},
+			{ID: "human-10-vs-bot-5", StatementKey: "human-csat", Metric: "csat",
+				Preferred: "agent=human,wait_minutes=10", Other: "agent=bot,wait_minutes=5"},
 			{ID: "human-worth-5-minutes", Kind: analysis.ClaimTradeoff, Metric: "csat", Factor: "agent", Preferred: "human",
 				Cost: "wait_minutes", StatedCost: &five,
 				Statement: "74% would rather wait 10 minutes for a human than 5 for a chatbot"},
@@ -308,14 +309,21 @@ func Load(ctx context.Context, svc *experiments.Service, opts Options) (bool, er
 			return false, fmt.Errorf("creating question %s: %w", s.ask.question.Key, err)
 		}
 	}
+	if len(todo) > 0 {
+		if err := loadSurvey(ctx, svc); err != nil {
+			return false, err
+		}
+	}
 	for _, s := range todo {
 		if _, err := svc.CreateExperiment(ctx, s.input); err != nil {
 			return false, fmt.Errorf("creating %s: %w", s.input.Key, err)
 		}
 		for _, c := range s.claims {
-			c.Source = surveySource
-			if c.Kind != analysis.ClaimSayDo && c.Kind != analysis.ClaimNowVsLater { // they take no survey_n
-				c.SurveyN = surveyN
+			if c.StatementKey == "" { // a statement brings its own source and survey
+				c.Source = surveySource
+				if c.Kind != analysis.ClaimSayDo && c.Kind != analysis.ClaimNowVsLater { // they take no survey_n
+					c.SurveyN = surveyN
+				}
 			}
 			if _, err := svc.CreateClaim(ctx, s.input.Key, c); err != nil {
 				return false, fmt.Errorf("adding claim %s to %s: %w", c.ID, s.input.Key, err)
