@@ -33,6 +33,7 @@ type machine struct {
 	prefix  string   // keeps the experiments of different runs apart
 	keys    []string // experiments created so far
 	studies []string // studies created so far
+	source  bool     // whether the run's source exists
 	log     []string // the calls made, printed on failure
 	step    int
 }
@@ -124,6 +125,19 @@ func (m *machine) claim(id string) string {
 		if v != nil {
 			fields = append(fields, fmt.Sprintf(`%q:%s`, name, jsonValue(v)))
 		}
+	}
+	if m.pick(5) == 0 { // a test of a statement: only what is experiment-specific
+		fields = []string{fmt.Sprintf(`"id":%q`, id), fmt.Sprintf(`"statement_key":"%ss%d"`, m.prefix, m.pick(2))}
+		add("metric", smMetrics[m.pick(len(smMetrics))])
+		add("preferred", []any{nil, "b"}[m.pick(2)])
+		if m.pick(2) == 0 {
+			add("segment_a", "generation=gen_z")
+			add("segment_b", "generation=boomer")
+		}
+		if m.pick(4) == 0 {
+			add("stated_share", smShares[m.pick(len(smShares))])
+		}
+		return "{" + strings.Join(fields, ",") + "}"
 	}
 	add("survey_n", smSurveyNs[m.pick(len(smSurveyNs))])
 	add("metric", smMetrics[m.pick(len(smMetrics))])
@@ -235,7 +249,29 @@ func (m *machine) act() {
 	key := m.expKey()
 	base := "/api/v1/experiments/" + key
 	var method, path, body string
-	switch op := m.pick(14); op {
+	switch op := m.pick(15); op {
+	case 14:
+		// The run's source and its statements, which claims may test.
+		if !m.source {
+			m.call("POST", "/api/v1/sources", fmt.Sprintf(`{"key":"%ssrc","title":"Survey","year":2019}`, m.prefix), false)
+			m.source = true
+		}
+		st := fmt.Sprintf("%ss%d", m.prefix, m.pick(2))
+		base := "/api/v1/sources/" + m.prefix + "src/statements"
+		method, path = []string{"POST", "PUT", "PUT", "DELETE"}[m.pick(4)], base
+		if method != "POST" {
+			path += "/" + st
+		}
+		if method != "DELETE" {
+			body = fmt.Sprintf(`{"key":%q,"text":"stated",%s}`, st, []string{
+				`"kind":"share","stated_share":0.74,"survey_n":2128`,
+				`"kind":"share","stated_share":0.4,"survey_n":10,"margin":0.1`,
+				`"kind":"effect","survey_n":100`,
+				`"kind":"segment_gap","stated_a":0.76,"stated_b":0.51,"survey_n":2128`,
+				`"kind":"say_do"`,
+				`"kind":"share","stated_share":1.5,"survey_n":10`,
+			}[m.pick(6)])
+		}
 	case 13:
 		// Rating questions for the study to use, most of the time.
 		for _, rq := range []string{"st_a", "st_b"} {
@@ -337,6 +373,15 @@ func (m *machine) check() {
 				cookie bool
 			}{path, strings.HasPrefix(path, "/studies/")})
 		}
+	}
+	if m.source {
+		reads = append(reads, struct {
+			path   string
+			cookie bool
+		}{"/api/v1/sources/" + m.prefix + "src/scoreboard", false}, struct {
+			path   string
+			cookie bool
+		}{"/api/v1/sources/" + m.prefix + "src/scoreboard?format=csv", false})
 	}
 	for _, r := range reads {
 		status, _, body := m.call("GET", r.path, "", r.cookie)
