@@ -36,6 +36,41 @@ type Definition struct {
 	Traffic   float64     `json:"traffic"`
 	Variants  []Variant   `json:"variants"`
 	Targeting []Condition `json:"targeting,omitempty"`
+	// Holdouts keep a share of units out of the experiment: a held-out
+	// unit gets the control (step 4 of Assign).
+	Holdouts []Holdout `json:"holdouts,omitempty"`
+	// Layer, when set, admits a unit only if its layer point falls in the
+	// experiment's range of the layer (step 5 of Assign), so that the
+	// experiments of one layer, whose ranges do not overlap, share no unit.
+	Layer *Layer `json:"layer,omitempty"`
+}
+
+// Layer is an experiment's range [Lo, Hi) of a layer's hash space.
+type Layer struct {
+	Key  string  `json:"key"`
+	Salt string  `json:"salt"`
+	Lo   float64 `json:"lo"`
+	Hi   float64 `json:"hi"`
+}
+
+// Holdout is a share of all units kept out of every experiment it lists.
+type Holdout struct {
+	Key   string  `json:"key"`
+	Salt  string  `json:"salt"`
+	Share float64 `json:"share"`
+}
+
+// Held reports whether unitID is in the holdout: Point(Salt, "holdout",
+// unitID) < Share.
+func (h *Holdout) Held(unitID string) bool {
+	return Point(h.Salt, purposeHoldout, unitID) < h.Share
+}
+
+// Admits reports whether unitID falls in the layer range: Lo ≤
+// Point(Salt, "layer", unitID) < Hi.
+func (l *Layer) Admits(unitID string) bool {
+	p := Point(l.Salt, purposeLayer, unitID)
+	return l.Lo <= p && p < l.Hi
 }
 
 // VariantFactors returns the factor levels of the variant with the given
@@ -61,6 +96,12 @@ const (
 	ReasonNotRunning     Reason = "not_running"
 	ReasonNotTargeted    Reason = "not_targeted"
 	ReasonOutsideTraffic Reason = "outside_traffic"
+	// ReasonHeldOut: the unit is in one of the experiment's holdouts.
+	ReasonHeldOut Reason = "held_out"
+	// ReasonOutsideLayer: the unit's layer point is outside the
+	// experiment's range of its layer (it may be in another experiment of
+	// the layer).
+	ReasonOutsideLayer Reason = "outside_layer"
 	// ReasonInvalidDefinition means the definition cannot assign anyone (for
 	// example it has no control); the variant is the first one, if any.
 	ReasonInvalidDefinition Reason = "invalid_definition"
@@ -68,17 +109,21 @@ const (
 
 // Result is the outcome of Assign. Variant is what the caller should show;
 // InExperiment says whether the unit counts in the analysis, and is true
-// exactly when Reason is ReasonAssigned.
+// exactly when Reason is ReasonAssigned. Holdout names the holdout of a
+// held-out unit.
 type Result struct {
 	Variant      string
 	InExperiment bool
 	Reason       Reason
+	Holdout      string
 }
 
 // The purposes must have equal length: assignPoints hashes them side by side.
 const (
 	purposeTraffic = "traffic"
 	purposeVariant = "variant"
+	purposeLayer   = "layer"
+	purposeHoldout = "holdout"
 )
 
 var _ [len(purposeTraffic) - len(purposeVariant)]struct{}
@@ -101,6 +146,14 @@ func Assign(d *Definition, unitID string, attrs map[string]any) Result {
 	}
 	if !Matches(d.Targeting, attrs) {
 		return Result{Variant: controlKey, Reason: ReasonNotTargeted}
+	}
+	for i := range d.Holdouts {
+		if d.Holdouts[i].Held(unitID) {
+			return Result{Variant: controlKey, Reason: ReasonHeldOut, Holdout: d.Holdouts[i].Key}
+		}
+	}
+	if d.Layer != nil && !d.Layer.Admits(unitID) {
+		return Result{Variant: controlKey, Reason: ReasonOutsideLayer}
 	}
 	traffic, variant := assignPoints(d.Salt, unitID)
 	if !(traffic < d.Traffic) {

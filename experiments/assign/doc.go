@@ -43,13 +43,27 @@
 //  2. If d.Status is not "running": the control, reason "not_running".
 //  3. If the targeting conditions do not all match attrs: the control,
 //     reason "not_targeted".
-//  4. The unit enters iff Point(d.Salt, "traffic", unit) < d.Traffic;
+//  4. Holdouts, in order: if Point(h.Salt, "holdout", unit) < h.Share for
+//     a holdout h of d.Holdouts, the control, reason "held_out" (and
+//     Result.Holdout = h.Key).
+//  5. Layer: if d.Layer is set and Point(d.Layer.Salt, "layer", unit) is
+//     not in [d.Layer.Lo, d.Layer.Hi), the control, reason "outside_layer".
+//     Experiments of one layer whose ranges do not overlap therefore never
+//     share a unit.
+//  6. The unit enters iff Point(d.Salt, "traffic", unit) < d.Traffic;
 //     otherwise the control, reason "outside_traffic".
-//  5. v = Point(d.Salt, "variant", unit). With total = w0 + w1 + ... + wn-1
+//  7. v = Point(d.Salt, "variant", unit). With total = w0 + w1 + ... + wn-1
 //     and the bound of variant i = (w0 + ... + wi) / total (sums accumulated
 //     left to right in float64), the unit gets the first variant i whose
 //     bound is greater than v; the last variant takes whatever floating-point
 //     rounding leaves over. Reason "assigned", and only then InExperiment.
+//
+// Steps 4 and 5 apply only to definitions with holdouts or a layer, so a
+// definition without them assigns exactly as before they existed (every
+// earlier vector still holds). The layer and holdout points hash their own
+// salts (a layer's, shared by its experiments; a holdout's, shared by the
+// experiments it lists) with their own purposes, independent of the
+// experiment's traffic and variant points.
 //
 // The traffic and variant points use different purposes, so they are
 // independent of each other: raising traffic only adds units, never moves a

@@ -83,6 +83,25 @@ func (d *Definition) Validate() []FieldError {
 	for i, c := range d.Targeting {
 		errs = append(errs, c.fieldErrors(fmt.Sprintf("targeting[%d].", i))...)
 	}
+	if l := d.Layer; l != nil {
+		if l.Key == "" {
+			add("layer.key", "must not be empty")
+		}
+		if !(l.Lo >= 0 && l.Lo < l.Hi && l.Hi <= 1) {
+			add("layer.range", "must be [lo, hi) with 0 ≤ lo < hi ≤ 1")
+		}
+	}
+	holdouts := map[string]bool{}
+	for i, h := range d.Holdouts {
+		field := fmt.Sprintf("holdouts[%d]", i)
+		if h.Key == "" || holdouts[h.Key] {
+			add(field+".key", "must be a key that is not empty and not repeated")
+		}
+		holdouts[h.Key] = true
+		if !(h.Share > 0 && h.Share < 1) {
+			add(field+".share", "must be greater than 0 and less than 1")
+		}
+	}
 	return errs
 }
 

@@ -44,6 +44,8 @@ type assignmentVector struct {
 	// Factors are the assigned variant's factor levels, for factorial
 	// definitions only.
 	Factors map[string]any `json:"factors,omitempty"`
+	// Holdout names the holdout of a held-out unit.
+	Holdout string `json:"holdout,omitempty"`
 }
 
 func TestVectors(t *testing.T) {
@@ -74,7 +76,7 @@ func TestVectors(t *testing.T) {
 		for _, c := range file.Assignments {
 			t.Run(c.Name, func(t *testing.T) {
 				t.Parallel()
-				want := Result{Variant: c.Variant, InExperiment: c.InExperiment, Reason: c.Reason}
+				want := Result{Variant: c.Variant, InExperiment: c.InExperiment, Reason: c.Reason, Holdout: c.Holdout}
 				got := Assign(&c.Definition, c.UnitID, c.Attributes)
 				if got != want {
 					t.Errorf("Assign(%q) = %+v, want %+v", c.UnitID, got, want)
@@ -115,7 +117,7 @@ func TestVectorsCoverage(t *testing.T) {
 			variantsSeen[c.Definition.Key][c.Variant] = true
 		}
 	}
-	for _, r := range []Reason{ReasonAssigned, ReasonNotRunning, ReasonNotTargeted, ReasonOutsideTraffic, ReasonInvalidDefinition} {
+	for _, r := range []Reason{ReasonAssigned, ReasonNotRunning, ReasonNotTargeted, ReasonOutsideTraffic, ReasonInvalidDefinition, ReasonHeldOut, ReasonOutsideLayer} {
 		if !reasons[r] {
 			t.Errorf("no assignment case has reason %q", r)
 		}
@@ -178,6 +180,7 @@ func writeVectors(t *testing.T) {
 			}
 			c.Variant, c.InExperiment, c.Reason = r.Variant, r.InExperiment, r.Reason
 			c.Factors = c.Definition.VariantFactors(r.Variant)
+			c.Holdout = r.Holdout
 			file.Assignments = append(file.Assignments, c)
 		}
 	}
@@ -363,6 +366,20 @@ func vectorScenarios() []vectorScenario {
 	scenarios = append(scenarios,
 		vectorScenario{name: "factorial-agent-wait", definition: factorialDefinition(), units: customers(0, 24), reason: ReasonAssigned, everyVariant: true},
 		vectorScenario{name: "factorial-not-running", definition: withStatus(factorialDefinition(), StatusStopped), units: customers(0, 2), reason: ReasonNotRunning},
+	)
+	// Added with layers and holdouts, after every earlier case: two
+	// experiments splitting one layer, and a holdout of 20%.
+	layered := func(key string, lo, hi float64) Definition {
+		d := twoWay(key)
+		d.Layer = &Layer{Key: "support-agent", Salt: "support-agent-salt", Lo: lo, Hi: hi}
+		return d
+	}
+	held := twoWay("held")
+	held.Holdouts = []Holdout{{Key: "global-5", Salt: "global-5-salt", Share: 0.2}}
+	scenarios = append(scenarios,
+		vectorScenario{name: "layer-lower-half", definition: layered("layer-a", 0, 0.5), units: customers(0, 16)},
+		vectorScenario{name: "layer-upper-half", definition: layered("layer-b", 0.5, 1), units: customers(0, 16)},
+		vectorScenario{name: "holdout-20", definition: held, units: customers(0, 20)},
 	)
 	return scenarios
 }

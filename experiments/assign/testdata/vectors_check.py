@@ -79,21 +79,27 @@ def assign(d, unit_id, attrs):
         and math.isfinite(total)
     )
     if not usable:
-        return (variants[0]["key"] if variants else "", False, "invalid_definition")
+        return (variants[0]["key"] if variants else "", False, "invalid_definition", None)
     control = controls[0]["key"]
     if d.get("status") != "running":
-        return (control, False, "not_running")
+        return (control, False, "not_running", None)
     if not all(matches(c, attrs) for c in d.get("targeting") or []):
-        return (control, False, "not_targeted")
+        return (control, False, "not_targeted", None)
+    for h in d.get("holdouts") or []:
+        if point(h["salt"], "holdout", unit_id) < h["share"]:
+            return (control, False, "held_out", h["key"])
+    layer = d.get("layer")
+    if layer is not None and not (layer["lo"] <= point(layer["salt"], "layer", unit_id) < layer["hi"]):
+        return (control, False, "outside_layer", None)
     if not point(d["salt"], "traffic", unit_id) < d["traffic"]:
-        return (control, False, "outside_traffic")
+        return (control, False, "outside_traffic", None)
     v = point(d["salt"], "variant", unit_id)
     cumulative = 0.0
     for variant in variants[:-1]:
         cumulative += variant["weight"]
         if v < cumulative / total:
-            return (variant["key"], True, "assigned")
-    return (variants[-1]["key"], True, "assigned")
+            return (variant["key"], True, "assigned", None)
+    return (variants[-1]["key"], True, "assigned", None)
 
 
 def main():
@@ -112,7 +118,7 @@ def main():
             print(f"point {c['seed']!r} {c['purpose']!r} {c['unit_id']!r}: got {h:016x} {p!r}, file has {c['hash64']} {c['point']!r}")
     for c in vectors["assignments"]:
         got = assign(c["definition"], c["unit_id"], c["attributes"])
-        want = (c["variant"], c["in_experiment"], c["reason"])
+        want = (c["variant"], c["in_experiment"], c["reason"], c.get("holdout"))
         # A factorial cell's factor levels are the assigned variant's.
         factors = next((v.get("factors") for v in c["definition"].get("variants") or [] if v["key"] == got[0]), None)
         got, want = got + (factors,), want + (c.get("factors"),)
