@@ -529,16 +529,18 @@ type contrastMoments struct {
 	reason     string
 }
 
-// contrast evaluates Σcᵢȳᵢ, its variance Σcᵢ²sᵢ²/nᵢ and the
-// Welch–Satterthwaite df. Cells with cᵢ = 0 do not take part, so an empty
-// cell only nulls the contrasts that use it.
-func (fa *factorial) contrast(c []float64) contrastMoments {
+func (fa *factorial) contrast(c []float64) contrastMoments { return welchContrast(fa.cells, c) }
+
+// welchContrast evaluates Σcᵢȳᵢ over independent cells, its variance
+// Σcᵢ²sᵢ²/nᵢ and the Welch–Satterthwaite df. Cells with cᵢ = 0 do not take
+// part, so an empty cell only nulls the contrasts that use it.
+func welchContrast(cells []CellEstimate, c []float64) contrastMoments {
 	var m contrastMoments
 	for i, ci := range c {
 		if ci == 0 {
 			continue
 		}
-		switch n := fa.cells[i].N; {
+		switch n := cells[i].N; {
 		case n == 0:
 			m.reason = reasonEmptyCell
 		case n == 1 && m.reason == "":
@@ -553,7 +555,7 @@ func (fa *factorial) contrast(c []float64) contrastMoments {
 		if ci == 0 {
 			continue
 		}
-		e := fa.cells[i]
+		e := cells[i]
 		m.est += ci * e.Mean
 		terms[i] = ci * ci * e.Var / float64(e.N)
 		m.v += terms[i]
@@ -579,7 +581,7 @@ func (fa *factorial) contrast(c []float64) contrastMoments {
 			continue
 		}
 		s := t / m.v
-		den += s * s / float64(fa.cells[i].N-1)
+		den += s * s / float64(cells[i].N-1)
 	}
 	m.df = 1 / den
 	if !finite(m.df) {
@@ -590,8 +592,11 @@ func (fa *factorial) contrast(c []float64) contrastMoments {
 	return m
 }
 
-func (fa *factorial) effect(c []float64) Effect {
-	m := fa.contrast(c)
+func (fa *factorial) effect(c []float64) Effect { return welchEffect(fa.contrast(c), fa.alpha) }
+
+// welchEffect is the Effect of a contrast with moments m: its CI at 1−alpha
+// and two-sided p-value with Student's t at the Welch–Satterthwaite df.
+func welchEffect(m contrastMoments, alpha float64) Effect {
 	var e Effect
 	if m.estOK {
 		e.Estimate = num(m.est)
@@ -601,7 +606,7 @@ func (fa *factorial) effect(c []float64) Effect {
 		return e
 	}
 	se := math.Sqrt(m.v)
-	h := tQuantile(1-fa.alpha/2, m.df) * se
+	h := tQuantile(1-alpha/2, m.df) * se
 	e.SE, e.DF = num(se), num(m.df)
 	e.CI = interval(m.est-h, m.est+h)
 	e.PValue = num(tTwoSided(m.est/se, m.df))
