@@ -52,18 +52,30 @@ func (s *Service) Assign(ctx context.Context, req AssignRequest) (Assignment, er
 	r := assign.Assign(def, req.UnitID, req.Attributes)
 	out := Assignment{Experiment: req.Experiment, UnitID: req.UnitID, Variant: r.Variant, InExperiment: r.InExperiment, Reason: string(r.Reason),
 		Factors: def.VariantFactors(r.Variant)}
-	if !r.InExperiment || s.exposed.contains(req.Experiment, req.UnitID) {
+	now := s.nowUTC()
+	var evs []StoredEvent
+	exposure := func(experiment, variant string) {
+		if s.exposed.contains(experiment, req.UnitID) {
+			return
+		}
+		evs = append(evs, StoredEvent{
+			Type: EventExposure, UnitID: req.UnitID, Experiment: experiment,
+			Variant: variant, TS: now.UnixMicro(), ReceivedAt: now.UnixMicro(), Attributes: attributesJSON(req.Attributes),
+		})
+	}
+	if r.InExperiment {
+		exposure(req.Experiment, r.Variant)
+	}
+	def.HoldoutArms(r, func(holdout, arm string) { exposure(HoldoutExperimentKey(holdout), arm) })
+	if len(evs) == 0 {
 		return out, nil
 	}
-	now := s.nowUTC()
-	ev := StoredEvent{
-		Type: EventExposure, UnitID: req.UnitID, Experiment: req.Experiment,
-		Variant: r.Variant, TS: now.UnixMicro(), ReceivedAt: now.UnixMicro(), Attributes: attributesJSON(req.Attributes),
-	}
-	if err := s.store.RecordExposures(ctx, []StoredEvent{ev}); err != nil {
+	if err := s.store.RecordExposures(ctx, evs); err != nil {
 		return Assignment{}, err
 	}
-	s.exposed.add(req.Experiment, req.UnitID)
+	for _, ev := range evs {
+		s.exposed.add(ev.Experiment, req.UnitID)
+	}
 	return out, nil
 }
 

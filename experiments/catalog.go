@@ -49,6 +49,8 @@ type catalogSource interface {
 	CatalogVersion(ctx context.Context) (int64, error)
 	ListExperiments(ctx context.Context) ([]*Experiment, error)
 	ListQuestions(ctx context.Context) ([]*Question, error)
+	ListLayers(ctx context.Context) ([]*Layer, error)
+	ListHoldouts(ctx context.Context) ([]*Holdout, error)
 }
 
 // NewCatalog returns an empty catalog; call Refresh before use.
@@ -77,7 +79,15 @@ func (c *Catalog) Refresh(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	snap := buildSnapshot(version, list)
+	layers, err := c.store.ListLayers(ctx)
+	if err != nil {
+		return err
+	}
+	holdouts, err := c.store.ListHoldouts(ctx)
+	if err != nil {
+		return err
+	}
+	snap := buildSnapshot(version, list, layers, holdouts)
 	for _, q := range questions {
 		snap.questions[q.Key] = q
 	}
@@ -87,7 +97,7 @@ func (c *Catalog) Refresh(ctx context.Context) error {
 	return nil
 }
 
-func buildSnapshot(version int64, list []*Experiment) *snapshot {
+func buildSnapshot(version int64, list []*Experiment, layers []*Layer, holdouts []*Holdout) *snapshot {
 	s := &snapshot{
 		version:     version,
 		byKey:       make(map[string]*Experiment, len(list)),
@@ -96,12 +106,35 @@ func buildSnapshot(version int64, list []*Experiment) *snapshot {
 		questions:   map[string]*Question{},
 	}
 	defs := Definitions{Algorithm: assign.Version, Experiments: make([]assign.Definition, 0, len(list))}
+	salts := map[string]string{}
+	for _, l := range layers {
+		salts[l.Key] = l.Salt
+	}
 	for _, e := range list {
 		s.byKey[e.Key] = e
 		d := e.Definition()
+		if e.Layer != nil {
+			d.Layer = &assign.Layer{Key: e.Layer.Key, Salt: salts[e.Layer.Key], Lo: e.Layer.Range[0], Hi: e.Layer.Range[1]}
+		}
+		for _, h := range holdouts {
+			if slices.Contains(h.Experiments, e.Key) {
+				d.Holdouts = append(d.Holdouts, assign.Holdout{Key: h.Key, Salt: h.Salt, Share: h.Share})
+			}
+		}
 		s.definitions[e.Key] = &d
 		defs.Experiments = append(defs.Experiments, d)
 		for _, m := range e.Metrics {
+			if m.Kind != MetricRatio {
+				s.metrics[m.SourceKey()] = true
+			}
+		}
+	}
+	// A holdout's exposures and outcomes are validated as an experiment's,
+	// but it is not in the SDK payload: the experiments carry it.
+	for _, h := range holdouts {
+		he := h.experiment()
+		s.byKey[he.Key] = he
+		for _, m := range he.Metrics {
 			if m.Kind != MetricRatio {
 				s.metrics[m.SourceKey()] = true
 			}

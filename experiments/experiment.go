@@ -74,7 +74,10 @@ type Experiment struct {
 	Variants   []assign.Variant `json:"variants"`
 	// Factors, when set, make the experiment a full factorial: its
 	// variants are the cells, each carrying its levels.
-	Factors   []Factor           `json:"factors,omitempty"`
+	Factors []Factor `json:"factors,omitempty"`
+	// Layer, when set, admits only the units whose layer point falls in
+	// the experiment's range of the layer.
+	Layer     *LayerRange        `json:"layer,omitempty"`
 	Traffic   float64            `json:"traffic"`
 	Targeting []assign.Condition `json:"targeting"`
 	Metrics   []Metric           `json:"metrics"`
@@ -101,6 +104,7 @@ type ExperimentInput struct {
 	// Factors declare a factorial experiment instead of variants (which
 	// may then list the cells only to give their weights or names).
 	Factors   []Factor           `json:"factors"`
+	Layer     *LayerRange        `json:"layer"`
 	Traffic   *float64           `json:"traffic"`
 	Targeting []assign.Condition `json:"targeting"`
 	Metrics   []Metric           `json:"metrics"`
@@ -223,6 +227,7 @@ func (in *ExperimentInput) build() (*Experiment, error) {
 	} else if len(in.Variants) > maxPlainVariants {
 		add("variants", "must have at most %d variants; a factorial experiment (factors) may have up to %d cells", maxPlainVariants, analysis.MaxFactorialCells)
 	}
+	errs = append(errs, validateLayerRange(in.Layer)...)
 	if len(in.Targeting) > maxConditions {
 		add("targeting", "must have at most %d conditions", maxConditions)
 	}
@@ -249,6 +254,7 @@ func (in *ExperimentInput) build() (*Experiment, error) {
 		Unit:       in.Unit,
 		Variants:   normalise(variants),
 		Factors:    in.Factors,
+		Layer:      in.Layer,
 		Traffic:    traffic,
 		Targeting:  in.Targeting,
 		Metrics:    in.Metrics,
@@ -337,6 +343,10 @@ var lockedFields = []struct {
 		func(a, b *Experiment) bool { return sameFactors(a.Factors, b.Factors) }},
 	{"variants", "variants and weights cannot change once an experiment has started: customers would be re-bucketed",
 		func(a, b *Experiment) bool { return sameVariants(a.Variants, b.Variants) }},
+	{"layer", "the layer and its range cannot change once an experiment has started: customers would enter or leave mid-experiment",
+		func(a, b *Experiment) bool {
+			return (a.Layer == nil) == (b.Layer == nil) && (a.Layer == nil || *a.Layer == *b.Layer)
+		}},
 	{"salt", "the salt cannot change once an experiment has started: every customer would be re-bucketed",
 		func(a, b *Experiment) bool { return a.Salt == b.Salt }},
 	{"traffic", "traffic cannot change once an experiment has started: customers would enter or leave mid-experiment",

@@ -15,6 +15,9 @@ func (s *Service) CreateExperiment(ctx context.Context, in ExperimentInput) (*Ex
 	if err := s.checkAnswerSegments(ctx, e); err != nil {
 		return nil, err
 	}
+	if err := s.checkLayer(ctx, e); err != nil {
+		return nil, err
+	}
 	now := s.nowUTC()
 	e.CreatedAt, e.UpdatedAt, e.Version = now, now, 1
 	if err := s.store.CreateExperiment(ctx, e, s.auditEntry(ctx, "experiment.create", "experiment:"+e.Key, nil, e)); err != nil {
@@ -65,6 +68,9 @@ func (s *Service) UpdateExperiment(ctx context.Context, key string, in Experimen
 		return nil, err
 	}
 	if err := s.checkAnswerSegments(ctx, next); err != nil {
+		return nil, err
+	}
+	if err := s.checkLayer(ctx, next); err != nil {
 		return nil, err
 	}
 	if why := lockedChange(cur, next); why != "" {

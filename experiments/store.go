@@ -191,6 +191,14 @@ type Store interface {
 	// any experiment, that tests one of the statements.
 	ClaimsByStatement(ctx context.Context, keys []string) ([]ClaimRef, error)
 
+	// SaveLayer and SaveHoldout create (CodeConflict if the key exists).
+	SaveLayer(ctx context.Context, l *Layer, audit *AuditEntry) error
+	GetLayer(ctx context.Context, key string) (*Layer, error)
+	ListLayers(ctx context.Context) ([]*Layer, error)
+	SaveHoldout(ctx context.Context, h *Holdout, audit *AuditEntry) error
+	GetHoldout(ctx context.Context, key string) (*Holdout, error)
+	ListHoldouts(ctx context.Context) ([]*Holdout, error)
+
 	CreateKey(ctx context.Context, k *APIKey, audit *AuditEntry) error
 	// KeyByHash returns CodeNotFound for unknown or revoked keys.
 	KeyByHash(ctx context.Context, hash string) (*APIKey, error)

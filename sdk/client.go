@@ -36,13 +36,15 @@ import (
 	"github.com/revealed-ab/revealed/internal/eventid"
 )
 
-// Reasons reported in Assignment.Reason. The first four come from the
+// Reasons reported in Assignment.Reason. The first six come from the
 // assignment package; the last two are the SDK's own.
 const (
 	ReasonAssigned       = string(assign.ReasonAssigned)
 	ReasonNotRunning     = string(assign.ReasonNotRunning)
 	ReasonNotTargeted    = string(assign.ReasonNotTargeted)
 	ReasonOutsideTraffic = string(assign.ReasonOutsideTraffic)
+	ReasonHeldOut        = string(assign.ReasonHeldOut)
+	ReasonOutsideLayer   = string(assign.ReasonOutsideLayer)
 	// ReasonUnknownExperiment: the definitions are loaded but have no
 	// experiment with this key. Variant is "".
 	ReasonUnknownExperiment = "unknown_experiment"
@@ -328,6 +330,10 @@ func (c *Client) start() {
 	go c.sendLoop()
 }
 
+// holdoutExperiment is the key a holdout's exposures are recorded under,
+// as experiments.HoldoutExperimentKey names it.
+func holdoutExperiment(holdout string) string { return "holdout:" + holdout }
+
 // Assign returns the unit's variant of the experiment. It evaluates the
 // cached definitions locally: no network call, no lock, no allocation. The
 // first time a unit is InExperiment it queues an exposure event carrying
@@ -349,6 +355,16 @@ func (c *Client) Assign(ctx context.Context, experiment, unitID string, attrs At
 		if c.exposures.add(h) {
 			c.queueExposure(ctx, h, experiment, unitID, r.Variant, attrs)
 		}
+	}
+	if len(e.holdouts) > 0 && c.exposures != nil {
+		// As the server records them: the held-out units, and everyone
+		// else who reached the experiment (assign.HoldoutArms).
+		e.def.HoldoutArms(r, func(holdout, arm string) {
+			h := exposureKey(e.holdouts[holdout], unitID)
+			if c.exposures.add(h) {
+				c.queueExposure(ctx, h, holdoutExperiment(holdout), unitID, arm, attrs)
+			}
+		})
 	}
 	return Assignment{Variant: r.Variant, InExperiment: r.InExperiment, Reason: string(r.Reason), Factors: e.def.VariantFactors(r.Variant)}
 }

@@ -30,6 +30,9 @@ type entry struct {
 	// seed is the exposure hash state after the experiment key, so Assign
 	// hashes only the unit id.
 	seed uint64
+	// holdouts are the exposure seeds of the experiment's holdouts, whose
+	// exposures are recorded under "holdout:KEY".
+	holdouts map[string]uint64
 }
 
 type payload struct {
@@ -69,7 +72,14 @@ func parseDefinitions(data []byte, etag string) (*snapshot, error) {
 			errs = append(errs, fmt.Errorf("experiment %d: duplicate key %q", i, d.Key))
 			continue
 		}
-		s.defs[d.Key] = entry{def: d, seed: exposureSeed(d.Key)}
+		en := entry{def: d, seed: exposureSeed(d.Key)}
+		for _, h := range d.Holdouts {
+			if en.holdouts == nil {
+				en.holdouts = map[string]uint64{}
+			}
+			en.holdouts[h.Key] = exposureSeed(holdoutExperiment(h.Key))
+		}
+		s.defs[d.Key] = en
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)

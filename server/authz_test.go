@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -67,6 +68,32 @@ func freshSource(t testing.TB, e *env) (string, string) {
 		t.Fatalf("statement: %d %s", r.status, r.body)
 	}
 	return src, st
+}
+
+func freshLayer(t testing.TB, e *env) string {
+	key := fmt.Sprintf("l-%d", fresh.Add(1))
+	if r := e.do(t, "POST", "/api/v1/layers", e.adminKey, []byte(`{"key":"`+key+`","name":"Support agent"}`)); r.status != 201 {
+		t.Fatalf("layer: %d %s", r.status, r.body)
+	}
+	return key
+}
+
+func freshHoldoutBody(t testing.TB, e *env) string {
+	return fmt.Sprintf(`{"key":"h-%d","name":"Global","share":0.05,"experiments":[%q],"metrics":[{"key":"csat","kind":"mean","higher_is_better":true}]}`,
+		fresh.Add(1), freshExperiment(t, e, true))
+}
+
+func freshHoldout(t testing.TB, e *env) string {
+	body := freshHoldoutBody(t, e)
+	r := e.do(t, "POST", "/api/v1/holdouts", e.adminKey, []byte(body))
+	if r.status != 201 {
+		t.Fatalf("holdout: %d %s", r.status, r.body)
+	}
+	var h struct{ Key string }
+	if err := json.Unmarshal(r.body, &h); err != nil {
+		t.Fatal(err)
+	}
+	return h.Key
 }
 
 func freshStudy(t testing.TB, e *env) string {
@@ -195,6 +222,17 @@ func TestRoutesByKeyKind(t *testing.T) {
 			src, st := freshSource(t, e)
 			return request{"/api/v1/sources/" + src + "/statements/" + st, ""}
 		}},
+		{"POST /api/v1/layers", false, func() request {
+			return request{"/api/v1/layers", fmt.Sprintf(`{"key":"l-%d","name":"Support agent"}`, fresh.Add(1))}
+		}},
+		{"GET /api/v1/layers", false, func() request { return request{"/api/v1/layers", ""} }},
+		{"GET /api/v1/layers/:key", false, func() request { return request{"/api/v1/layers/" + freshLayer(t, e), ""} }},
+		{"POST /api/v1/holdouts", false, func() request {
+			return request{"/api/v1/holdouts", freshHoldoutBody(t, e)}
+		}},
+		{"GET /api/v1/holdouts", false, func() request { return request{"/api/v1/holdouts", ""} }},
+		{"GET /api/v1/holdouts/:key", false, func() request { return request{"/api/v1/holdouts/" + freshHoldout(t, e), ""} }},
+		{"GET /api/v1/holdouts/:key/report", false, func() request { return request{"/api/v1/holdouts/" + freshHoldout(t, e) + "/report", ""} }},
 		{"POST /api/v1/assign", true, func() request {
 			return request{"/api/v1/assign", `{"experiment":"` + freshExperiment(t, e, true) + `","unit_id":"u1"}`}
 		}},

@@ -118,6 +118,14 @@ func New(svc *experiments.Service, log *slog.Logger, opts ...Option) *Server {
 	api.PUT("/sources/:key/statements/:statement", admin, handler(s.updateStatement))
 	api.DELETE("/sources/:key/statements/:statement", admin, handler(s.deleteStatement))
 
+	api.POST("/layers", admin, handler(s.createLayer))
+	api.GET("/layers", admin, handler(s.listLayers))
+	api.GET("/layers/:key", admin, handler(s.getLayer))
+	api.POST("/holdouts", admin, handler(s.createHoldout))
+	api.GET("/holdouts", admin, handler(s.listHoldouts))
+	api.GET("/holdouts/:key", admin, handler(s.getHoldout))
+	api.GET("/holdouts/:key/report", admin, handler(s.holdoutReport))
+
 	api.POST("/assign", client, handler(s.assign))
 	api.POST("/events", client, handler(s.events))
 	api.GET("/sdk/definitions", client, handler(s.definitions))

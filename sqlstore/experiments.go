@@ -23,6 +23,8 @@ type experimentRow struct {
 	Status     string        `db:"status"`
 	Variants   string        `db:"variants"`
 	Factors    string        `db:"factors"`
+	Layer      string        `db:"layer"`
+	LayerKey   string        `db:"layer_key"`
 	Targeting  string        `db:"targeting"`
 	Metrics    string        `db:"metrics"`
 	Analysis   string        `db:"analysis"`
@@ -33,7 +35,7 @@ type experimentRow struct {
 	Version    int64         `db:"version"`
 }
 
-const experimentColumns = `key, name, hypothesis, unit, salt, traffic, status, variants, factors, targeting, metrics, analysis, created_at, updated_at, started_at, stopped_at, version`
+const experimentColumns = `key, name, hypothesis, unit, salt, traffic, status, variants, factors, layer, layer_key, targeting, metrics, analysis, created_at, updated_at, started_at, stopped_at, version`
 
 func toRow(e *experiments.Experiment) (experimentRow, error) {
 	variants, err := json.Marshal(e.Variants)
@@ -45,6 +47,14 @@ func toRow(e *experiments.Experiment) (experimentRow, error) {
 		if factors, err = json.Marshal(e.Factors); err != nil {
 			return experimentRow{}, err
 		}
+	}
+	layer, layerKey := "", ""
+	if e.Layer != nil {
+		b, err := json.Marshal(e.Layer)
+		if err != nil {
+			return experimentRow{}, err
+		}
+		layer, layerKey = string(b), e.Layer.Key
 	}
 	targeting, err := json.Marshal(e.Targeting)
 	if err != nil {
@@ -60,7 +70,7 @@ func toRow(e *experiments.Experiment) (experimentRow, error) {
 	}
 	return experimentRow{
 		Key: e.Key, Name: e.Name, Hypothesis: e.Hypothesis, Unit: e.Unit, Salt: e.Salt, Traffic: e.Traffic,
-		Status: string(e.Status), Variants: string(variants), Factors: string(factors), Targeting: string(targeting), Metrics: string(metrics), Analysis: string(settings),
+		Status: string(e.Status), Variants: string(variants), Factors: string(factors), Layer: layer, LayerKey: layerKey, Targeting: string(targeting), Metrics: string(metrics), Analysis: string(settings),
 		CreatedAt: e.CreatedAt.UnixMicro(), UpdatedAt: e.UpdatedAt.UnixMicro(),
 		StartedAt: nullMicros(e.StartedAt), StoppedAt: nullMicros(e.StoppedAt), Version: e.Version,
 	}, nil
@@ -77,6 +87,12 @@ func (r *experimentRow) experiment() (*experiments.Experiment, error) {
 		dst any
 	}{{r.Variants, &e.Variants}, {r.Factors, &e.Factors}, {r.Targeting, &e.Targeting}, {r.Metrics, &e.Metrics}, {r.Analysis, &e.Analysis}} {
 		if err := json.Unmarshal([]byte(f.raw), f.dst); err != nil {
+			return nil, fmt.Errorf("decoding stored experiment %q: %w", r.Key, err)
+		}
+	}
+	if r.Layer != "" {
+		e.Layer = &experiments.LayerRange{}
+		if err := json.Unmarshal([]byte(r.Layer), e.Layer); err != nil {
 			return nil, fmt.Errorf("decoding stored experiment %q: %w", r.Key, err)
 		}
 	}
@@ -108,8 +124,11 @@ func (s *Store) CreateExperiment(ctx context.Context, e *experiments.Experiment,
 	}
 	err = s.withAudit(ctx, audit, func(tx *sqlx.Tx) error {
 		_, err := tx.NamedExecContext(ctx, `INSERT INTO experiments (`+experimentColumns+`) VALUES
-			(:key, :name, :hypothesis, :unit, :salt, :traffic, :status, :variants, :factors, :targeting, :metrics, :analysis, :created_at, :updated_at, :started_at, :stopped_at, :version)`, row)
-		return err
+			(:key, :name, :hypothesis, :unit, :salt, :traffic, :status, :variants, :factors, :layer, :layer_key, :targeting, :metrics, :analysis, :created_at, :updated_at, :started_at, :stopped_at, :version)`, row)
+		if err != nil {
+			return err
+		}
+		return s.checkLayerOverlap(ctx, tx, e, true)
 	})
 	return adaptError(err, fmt.Sprintf("an experiment with key %q already exists", e.Key))
 }
@@ -150,7 +169,7 @@ func (s *Store) UpdateExperiment(ctx context.Context, e *experiments.Experiment,
 	stale := false
 	err = s.withAudit(ctx, audit, func(tx *sqlx.Tx) error {
 		res, err := tx.NamedExecContext(ctx, `UPDATE experiments SET name = :name, hypothesis = :hypothesis, unit = :unit,
-			salt = :salt, traffic = :traffic, status = :status, variants = :variants, factors = :factors, targeting = :targeting, metrics = :metrics, analysis = :analysis,
+			salt = :salt, traffic = :traffic, status = :status, variants = :variants, factors = :factors, layer = :layer, layer_key = :layer_key, targeting = :targeting, metrics = :metrics, analysis = :analysis,
 			updated_at = :updated_at, started_at = :started_at, stopped_at = :stopped_at, version = :version
 			WHERE key = :key AND version = :version - 1`, row)
 		if err != nil {
@@ -160,7 +179,7 @@ func (s *Store) UpdateExperiment(ctx context.Context, e *experiments.Experiment,
 			stale = true
 			return errStale
 		}
-		return nil
+		return s.checkLayerOverlap(ctx, tx, e, false)
 	})
 	if stale {
 		if _, err := s.GetExperiment(ctx, e.Key); err != nil {
@@ -178,8 +197,43 @@ var errStale = errors.New("stale version")
 // or change adds one, and neither is ever deleted, so the sum only grows.
 func (s *Store) CatalogVersion(ctx context.Context) (int64, error) {
 	var v int64
-	if err := s.db.GetContext(ctx, &v, `SELECT (SELECT COALESCE(SUM(version), 0) FROM experiments) + (SELECT COALESCE(SUM(version), 0) FROM questions)`); err != nil {
+	if err := s.db.GetContext(ctx, &v, `SELECT (SELECT COALESCE(SUM(version), 0) FROM experiments) + (SELECT COALESCE(SUM(version), 0) FROM questions)
+		+ (SELECT COALESCE(SUM(version), 0) FROM layers) + (SELECT COALESCE(SUM(version), 0) FROM holdouts)`); err != nil {
 		return 0, experiments.Internal(err)
 	}
 	return v, nil
+}
+
+// checkLayerOverlap refuses, inside the transaction that stores e, a
+// running (or new) e whose layer range overlaps another running
+// experiment's; a draft may overlap until it starts. The
+// row of e is written first, so that on SQLite the transaction holds the
+// write lock while it reads, and on Postgres a lock per layer serialises
+// the check: two experiments started at once cannot both pass it.
+func (s *Store) checkLayerOverlap(ctx context.Context, tx *sqlx.Tx, e *experiments.Experiment, creating bool) error {
+	if e.Layer == nil || (e.Status != experiments.StatusRunning && !creating) {
+		return nil
+	}
+	if s.dialect == Postgres {
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext($1))`, "layer:"+e.Layer.Key); err != nil {
+			return err
+		}
+	}
+	var rows []experimentRow
+	if err := tx.SelectContext(ctx, &rows, s.rebind(`SELECT `+experimentColumns+` FROM experiments WHERE layer_key = ? AND status = ? AND key <> ?`),
+		e.Layer.Key, string(experiments.StatusRunning), e.Key); err != nil {
+		return err
+	}
+	running := make([]*experiments.Experiment, 0, len(rows))
+	for i := range rows {
+		o, err := rows[i].experiment()
+		if err != nil {
+			return err
+		}
+		running = append(running, o)
+	}
+	if other := experiments.LayerOverlap(e, running); other != nil {
+		return experiments.OverlapError(e, other)
+	}
+	return nil
 }

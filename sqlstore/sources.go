@@ -14,7 +14,9 @@ import (
 	"github.com/revealed-ab/revealed/experiments"
 )
 
-type sourceRow struct {
+// keyedRow is a row of a table of JSON documents by key: sources, layers,
+// holdouts.
+type keyedRow struct {
 	Key       string `db:"key"`
 	Body      string `db:"body"`
 	CreatedAt int64  `db:"created_at"`
@@ -22,63 +24,104 @@ type sourceRow struct {
 	Version   int64  `db:"version"`
 }
 
-func (r *sourceRow) source() (*experiments.Source, error) {
-	src := &experiments.Source{CreatedAt: fromMicros(r.CreatedAt), UpdatedAt: fromMicros(r.UpdatedAt), Version: r.Version}
-	if err := json.Unmarshal([]byte(r.Body), &src.SourceInput); err != nil {
-		return nil, experiments.Internal(fmt.Errorf("decoding stored source %q: %w", r.Key, err))
-	}
-	return src, nil
-}
-
-func (s *Store) SaveSource(ctx context.Context, src *experiments.Source, create bool, audit *experiments.AuditEntry) error {
-	body, err := json.Marshal(src.SourceInput)
-	if err != nil {
-		return experiments.Internal(err)
-	}
-	row := sourceRow{Key: src.Key, Body: string(body), CreatedAt: src.CreatedAt.UnixMicro(), UpdatedAt: src.UpdatedAt.UnixMicro(), Version: src.Version}
-	err = s.withAudit(ctx, audit, func(tx *sqlx.Tx) error {
+// saveKeyed creates a document (CodeConflict if the key exists) or
+// replaces it if its stored version is still version-1 (CodeConflict
+// otherwise). table is one of this package's constants.
+func (s *Store) saveKeyed(ctx context.Context, table, noun string, row keyedRow, create bool, audit *experiments.AuditEntry) error {
+	err := s.withAudit(ctx, audit, func(tx *sqlx.Tx) error {
 		if create {
-			_, err := tx.NamedExecContext(ctx, `INSERT INTO sources (key, body, created_at, updated_at, version)
+			_, err := tx.NamedExecContext(ctx, `INSERT INTO `+table+` (key, body, created_at, updated_at, version)
 				VALUES (:key, :body, :created_at, :updated_at, :version)`, row)
 			return err
 		}
-		res, err := tx.NamedExecContext(ctx, `UPDATE sources SET body = :body, updated_at = :updated_at, version = :version
+		res, err := tx.NamedExecContext(ctx, `UPDATE `+table+` SET body = :body, updated_at = :updated_at, version = :version
 			WHERE key = :key AND version = :version - 1`, row)
 		if err != nil {
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return experiments.Errorf(experiments.CodeConflict, "source %q was changed by another request; reload it and try again", src.Key)
+			return experiments.Errorf(experiments.CodeConflict, "%s %q was changed by another request; reload it and try again", noun, row.Key)
 		}
 		return nil
 	})
-	return adaptError(err, fmt.Sprintf("a source with key %q already exists", src.Key))
+	return adaptError(err, fmt.Sprintf("a %s with key %q already exists", noun, row.Key))
+}
+
+func (s *Store) getKeyed(ctx context.Context, table, noun, key string) (keyedRow, error) {
+	var row keyedRow
+	err := s.db.GetContext(ctx, &row, s.rebind(`SELECT key, body, created_at, updated_at, version FROM `+table+` WHERE key = ?`), key)
+	if err == sql.ErrNoRows {
+		return row, experiments.Errorf(experiments.CodeNotFound, "no %s %q", noun, key)
+	}
+	if err != nil {
+		return row, experiments.Internal(err)
+	}
+	return row, nil
+}
+
+func (s *Store) listKeyed(ctx context.Context, table string) ([]keyedRow, error) {
+	var rows []keyedRow
+	if err := s.db.SelectContext(ctx, &rows, `SELECT key, body, created_at, updated_at, version FROM `+table+` ORDER BY key`); err != nil {
+		return nil, experiments.Internal(err)
+	}
+	return rows, nil
+}
+
+func newKeyedRow(key string, body any, created, updated time.Time, version int64) (keyedRow, error) {
+	b, err := json.Marshal(body)
+	if err != nil {
+		return keyedRow{}, experiments.Internal(err)
+	}
+	return keyedRow{Key: key, Body: string(b), CreatedAt: created.UnixMicro(), UpdatedAt: updated.UnixMicro(), Version: version}, nil
+}
+
+// decodeKeyed fills into from the row's body and returns its times and version.
+func decodeKeyed(r keyedRow, noun string, into any) (created, updated time.Time, version int64, err error) {
+	if err := json.Unmarshal([]byte(r.Body), into); err != nil {
+		return time.Time{}, time.Time{}, 0, experiments.Internal(fmt.Errorf("decoding stored %s %q: %w", noun, r.Key, err))
+	}
+	return fromMicros(r.CreatedAt), fromMicros(r.UpdatedAt), r.Version, nil
+}
+
+func sourceOf(r keyedRow) (*experiments.Source, error) {
+	src := &experiments.Source{}
+	var err error
+	src.CreatedAt, src.UpdatedAt, src.Version, err = decodeKeyed(r, "source", &src.SourceInput)
+	return src, err
+}
+
+func (s *Store) SaveSource(ctx context.Context, src *experiments.Source, create bool, audit *experiments.AuditEntry) error {
+	row, err := newKeyedRow(src.Key, src.SourceInput, src.CreatedAt, src.UpdatedAt, src.Version)
+	if err != nil {
+		return err
+	}
+	return s.saveKeyed(ctx, "sources", "source", row, create, audit)
 }
 
 func (s *Store) GetSource(ctx context.Context, key string) (*experiments.Source, error) {
-	var row sourceRow
-	err := s.db.GetContext(ctx, &row, s.rebind(`SELECT key, body, created_at, updated_at, version FROM sources WHERE key = ?`), key)
-	if err == sql.ErrNoRows {
-		return nil, experiments.Errorf(experiments.CodeNotFound, "no source %q", key)
-	}
+	row, err := s.getKeyed(ctx, "sources", "source", key)
 	if err != nil {
-		return nil, experiments.Internal(err)
+		return nil, err
 	}
-	return row.source()
+	return sourceOf(row)
 }
 
 func (s *Store) ListSources(ctx context.Context) ([]*experiments.Source, error) {
-	var rows []sourceRow
-	if err := s.db.SelectContext(ctx, &rows, `SELECT key, body, created_at, updated_at, version FROM sources ORDER BY key`); err != nil {
-		return nil, experiments.Internal(err)
+	return listOf(ctx, s, "sources", sourceOf)
+}
+
+func listOf[T any](ctx context.Context, s *Store, table string, of func(keyedRow) (*T, error)) ([]*T, error) {
+	rows, err := s.listKeyed(ctx, table)
+	if err != nil {
+		return nil, err
 	}
-	out := make([]*experiments.Source, 0, len(rows))
-	for i := range rows {
-		src, err := rows[i].source()
+	out := make([]*T, 0, len(rows))
+	for _, r := range rows {
+		v, err := of(r)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, src)
+		out = append(out, v)
 	}
 	return out, nil
 }
@@ -240,12 +283,12 @@ func (s *Store) linkClaimsToStatements(ctx context.Context) error {
 	}
 	sourceByTitle := map[string]string{}
 	takenSource := map[string]bool{}
-	var existing []sourceRow
+	var existing []keyedRow
 	if err := tx.SelectContext(ctx, &existing, `SELECT key, body, created_at, updated_at, version FROM sources`); err != nil {
 		return err
 	}
 	for i := range existing {
-		src, err := existing[i].source()
+		src, err := sourceOf(existing[i])
 		if err != nil {
 			return err
 		}

@@ -66,6 +66,28 @@ func (h *Holdout) Held(unitID string) bool {
 	return Point(h.Salt, purposeHoldout, unitID) < h.Share
 }
 
+// Arms of a holdout, as its exposures record them.
+const (
+	HoldoutHeldOut = "held_out"
+	HoldoutExposed = "exposed"
+)
+
+// HoldoutArms calls record for each holdout of d that r puts the unit in:
+// its holdout's HoldoutHeldOut for a held-out unit, and HoldoutExposed in
+// every holdout of d for a unit that passed targeting and was not held out
+// (whether or not it then entered the experiment), so that a holdout
+// compares like with like. It does not allocate.
+func (d *Definition) HoldoutArms(r Result, record func(holdout, arm string)) {
+	switch r.Reason {
+	case ReasonHeldOut:
+		record(r.Holdout, HoldoutHeldOut)
+	case ReasonAssigned, ReasonOutsideLayer, ReasonOutsideTraffic:
+		for i := range d.Holdouts {
+			record(d.Holdouts[i].Key, HoldoutExposed)
+		}
+	}
+}
+
 // Admits reports whether unitID falls in the layer range: Lo ≤
 // Point(Salt, "layer", unitID) < Hi.
 func (l *Layer) Admits(unitID string) bool {
