@@ -67,7 +67,10 @@ func (s *Service) Scoreboard(ctx context.Context, source string) (*ScoreboardVie
 				continue
 			}
 			t := byExperiment[r.Experiment]
-			ti := analysis.TestInput{Experiment: r.Experiment}
+			// The claim's id and metric name the test even when the
+			// experiment gives no result.
+			ti := analysis.TestInput{Experiment: r.Experiment,
+				Result: analysis.ClaimResult{ID: r.Claim.ID, Kind: r.Claim.Kind, Metric: r.Claim.Metric}}
 			if m, ok := t.e.Metric(r.Claim.Metric); ok {
 				ti.HigherIsBetter = m.HigherIsBetter
 			}

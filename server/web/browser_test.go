@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
@@ -463,4 +464,128 @@ func TestBrowser(t *testing.T) {
 		con.check(t)
 	})
 	t.Logf("browser tests took %v", time.Since(start))
+}
+
+// TestBrowserScoreboard renders a source's scoreboard under the site's CSP,
+// adds a statement through the form, and opens the printable file from
+// disk, where it must need nothing but itself, and print a statement a page.
+func TestBrowserScoreboard(t *testing.T) {
+	bctx := browser(t)
+	e := scoreboardEnv(t)
+	ctx, cancel := chromedp.NewContext(bctx, chromedp.WithNewBrowserContext())
+	defer cancel()
+	con := watchConsole(t, ctx)
+	loginInBrowser(t, ctx, e, e.adminKey)
+
+	do(t, ctx, chromedp.Navigate(e.url+"/sources"))
+	if n := eval[int](t, ctx, `document.querySelectorAll('#sources tbody tr').length`); n != 1 {
+		t.Errorf("source rows = %d, want 1", n)
+	}
+	submit(t, ctx, `#sources a[href="/sources/b2b-2019"]`)
+	do(t, ctx, chromedp.WaitVisible(chromedp.CSS(".pool-forest-box svg")))
+	sb, err := e.svc.Scoreboard(context.Background(), surveySource)
+	if err != nil {
+		t.Fatal(err)
+	}
+	scoreboardLaidOut(t, ctx, sb.Summary)
+	screenshot(t, ctx, "scoreboard.png")
+
+	// A statement through the form: a share above 1 is refused beside its
+	// field, then the statement is created and shown.
+	submit(t, ctx, "#new-statement")
+	do(t, ctx,
+		chromedp.SendKeys(chromedp.ID("f-key"), "wait-5"),
+		chromedp.SetValue(chromedp.ID("f-text"), "55% would wait 5 minutes"),
+		chromedp.SendKeys(chromedp.ID("f-survey-n"), "300"),
+		chromedp.SendKeys(chromedp.ID("f-stated-share"), "1.5"),
+	)
+	if status := submit(t, ctx, "#save-statement"); status != 400 {
+		t.Errorf("a share of 1.5: status %d, want 400", status)
+	}
+	besides := eval[map[string]any](t, ctx, `(() => {
+		const input = document.getElementById('f-stated-share');
+		const err = (input.getAttribute('aria-describedby') || '').split(' ').map(id => document.getElementById(id)).find(el => el && el.classList.contains('field-error'));
+		return {text: err ? err.textContent : '', sameField: !!err && input.closest('.field') === err.closest('.field'), value: input.value};
+	})()`)
+	if besides["sameField"] != true || !strings.Contains(besides["text"].(string), "from 0 to 1") || besides["value"] != "1.5" {
+		t.Errorf("share error not beside its field: %v", besides)
+	}
+	do(t, ctx, chromedp.SetValue(chromedp.ID("f-stated-share"), "0.55"))
+	submit(t, ctx, "#save-statement")
+	if u := location(t, ctx); u != e.url+"/sources/b2b-2019?done=statement-created#statement-wait-5" {
+		t.Fatalf("after creating a statement at %s:\n%s", u, eval[string](t, ctx, `document.body.innerText`))
+	}
+	if got := eval[string](t, ctx, `(document.querySelector('#statement-wait-5 .summary') || {}).textContent || ''`); got != "No experiment tests this statement yet." {
+		t.Errorf("the new statement's summary: %q", got)
+	}
+	con.check(t)
+
+	// The printable file, opened from disk: no request, no script, no link.
+	c := e.client(t)
+	c.login(e.sdkKey)
+	file := c.get("/sources/b2b-2019/scoreboard.html")
+	path := filepath.Join(t.TempDir(), "scoreboard.html")
+	if err := os.WriteFile(path, []byte(file.body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	do(t, ctx, chromedp.Navigate("file://"+path))
+	do(t, ctx, chromedp.WaitVisible(chromedp.CSS(".pool-forest-box svg")))
+	if sb, err = e.svc.Scoreboard(context.Background(), surveySource); err != nil {
+		t.Fatal(err)
+	}
+	scoreboardLaidOut(t, ctx, sb.Summary)
+	alone := eval[map[string]int](t, ctx, `({
+		resources: performance.getEntriesByType('resource').length,
+		links: document.querySelectorAll('[href], [src], link, script, img, iframe').length,
+		statements: document.querySelectorAll('article.statement').length,
+	})`)
+	if alone["resources"] != 0 || alone["links"] != 0 || alone["statements"] != 3 {
+		t.Errorf("the printable file: %v, want no resource or link and 3 statements", alone)
+	}
+	screenshot(t, ctx, "scoreboard-export.png")
+	do(t, ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: "print"})
+		return err
+	}))
+	breaks := eval[[]string](t, ctx, `[...document.querySelectorAll('article.statement')].map(a => getComputedStyle(a).breakBefore)`)
+	if len(breaks) != 3 || breaks[0] == "page" || breaks[1] != "page" || breaks[2] != "page" {
+		t.Errorf("page breaks in print: %v, want one before every statement but the first", breaks)
+	}
+	con.check(t)
+}
+
+// scoreboardLaidOut checks the scoreboard as drawn: the one-line answer,
+// the forest plot's rows, diamond and band, styled by the style sheet.
+func scoreboardLaidOut(t *testing.T, ctx context.Context, summary string) {
+	t.Helper()
+	got := eval[map[string]any](t, ctx, `(() => {
+		const svg = document.querySelector('#forest-human-74');
+		const diamond = svg.querySelector('polygon.diamond');
+		return {
+			answer: document.getElementById('scoreboard-summary').textContent,
+			charts: document.querySelectorAll('svg.pool-forest').length,
+			rows: svg.querySelectorAll('g.test-row').length,
+			marks: svg.querySelectorAll('g.test-row .mark').length,
+			diamonds: svg.querySelectorAll('polygon.diamond').length,
+			diamondFill: getComputedStyle(diamond).fill,
+			band: getComputedStyle(svg.querySelector('rect.stated-band')).fillOpacity,
+			width: Math.round(svg.getBoundingClientRect().width),
+			diamondWidth: Math.round(diamond.getBoundingClientRect().width),
+			badge: getComputedStyle(document.querySelector('.badge.outcome')).borderTopWidth,
+			tests: document.querySelectorAll('#statement-human-74 table.tests tbody tr').length,
+		};
+	})()`)
+	num := func(k string) int { f, _ := got[k].(float64); return int(f) }
+	if got["answer"] != summary {
+		t.Errorf("one-line answer %q, want %q", got["answer"], summary)
+	}
+	if num("charts") != 1 || num("rows") != 3 || num("marks") != 2 || num("diamonds") != 1 || num("tests") != 3 {
+		t.Errorf("forest plot and table: %v, want 1 chart, 3 rows (2 with a mark), 1 diamond, 3 table rows", got)
+	}
+	if num("width") < 300 || num("diamondWidth") < 5 {
+		t.Errorf("the forest plot is not laid out: %v", got)
+	}
+	if got["diamondFill"] == "none" || got["band"] == "1" || got["badge"] != "2px" {
+		t.Errorf("the style sheet is not applied: %v", got)
+	}
 }

@@ -694,3 +694,181 @@ func (c lineChart) SVG() template.HTML {
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String())
 }
+
+// forestRow is one test of a statement: its revealed figure with its
+// interval, or, when it has none, why.
+type forestRow struct {
+	Label string // as drawn, at most maxRowLabel characters
+	Full  string // the whole label, in the row's tooltip
+	Point *float64
+	CI    *[2]float64
+	// Pooled says whether the test is in the diamond; a test left out is
+	// drawn hollow and its value says so.
+	Pooled bool
+	Value  string
+	Null   string // drawn in place of the marker when Point is nil
+}
+
+// poolForest is a statement's forest plot: one row per test, the stated
+// figure as a square with the survey's interval (and that interval as a
+// band behind every test, so that each reads against it), and the pooled
+// result as a diamond spanning its interval over a thin line for the
+// prediction interval. Every part has its own shape and a text label, so
+// that it reads without colour.
+type poolForest struct {
+	ID, Title, Desc string
+	Stated          *float64
+	StatedCI        *[2]float64
+	StatedLabel     string
+	StatedValue     string
+	Rows            []forestRow
+	Pooled          *float64
+	PooledCI        *[2]float64
+	PI              *[2]float64
+	PooledLabel     string
+	PooledValue     string
+	PIValue         string
+	Null            float64
+	NullLabel       string
+	// Bounds, when set, is the widest the axis may be: 0 to 1 for shares.
+	Bounds    *[2]float64
+	AxisLabel string
+	Tick      func(float64) string
+}
+
+func (c poolForest) SVG() template.HTML {
+	const top = 34.0
+	lo, hi := c.Null, c.Null
+	widen := func(p *float64, ci *[2]float64) {
+		if p != nil {
+			lo, hi = math.Min(lo, *p), math.Max(hi, *p)
+		}
+		if ci != nil {
+			lo, hi = math.Min(lo, ci[0]), math.Max(hi, ci[1])
+		}
+	}
+	widen(c.Stated, c.StatedCI)
+	for _, r := range c.Rows {
+		widen(r.Point, r.CI)
+	}
+	widen(c.Pooled, c.PooledCI)
+	widen(nil, c.PI)
+	ticks, dlo, dhi := niceTicks(lo, hi, 5)
+	if c.Bounds != nil {
+		dlo, dhi = math.Max(dlo, c.Bounds[0]), math.Min(dhi, c.Bounds[1])
+	}
+	x := scale{dlo, dhi, plotLeft, plotRight}
+	clampX := func(v float64) float64 { return x.at(math.Max(dlo, math.Min(dhi, v))) }
+
+	n := len(c.Rows)
+	if c.Stated != nil {
+		n++
+	}
+	rowsBottom := top + float64(n)*rowHeight
+	plotBottom := rowsBottom
+	if c.Pooled != nil {
+		plotBottom += rowHeight + 8
+	}
+	height := plotBottom + axisHeight - 12
+
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg class="chart pool-forest" id="%s" viewBox="0 0 %d %.0f" role="img" aria-labelledby="%s-t %s-d" xmlns="http://www.w3.org/2000/svg">`,
+		esc(c.ID), chartWidth, height, esc(c.ID), esc(c.ID))
+	fmt.Fprintf(&b, `<title id="%s-t">%s</title><desc id="%s-d">%s</desc>`, esc(c.ID), esc(c.Title), esc(c.ID), esc(c.Desc))
+	// The survey's interval, behind everything else.
+	if c.StatedCI != nil {
+		x1, x2 := clampX(c.StatedCI[0]), clampX(c.StatedCI[1])
+		fmt.Fprintf(&b, `<rect class="stated-band" x="%.1f" y="%.1f" width="%.1f" height="%.1f"/>`, x1, top, math.Max(x2-x1, 1), plotBottom-top)
+	}
+	for _, t := range ticks {
+		if t < dlo-1e-12 || t > dhi+1e-12 {
+			continue
+		}
+		px := x.at(t)
+		fmt.Fprintf(&b, `<line class="grid" x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f"/>`, px, top, px, plotBottom)
+		fmt.Fprintf(&b, `<text class="tick" x="%.1f" y="%.1f" text-anchor="middle">%s</text>`, px, plotBottom+18, esc(c.Tick(t)))
+	}
+	fmt.Fprintf(&b, `<line class="axis" x1="%d" y1="%.1f" x2="%d" y2="%.1f"/>`, plotLeft, plotBottom, plotRight, plotBottom)
+	fmt.Fprintf(&b, `<text class="axis-label" x="%.1f" y="%.1f" text-anchor="middle">%s</text>`, float64(plotLeft+plotRight)/2, plotBottom+40, esc(c.AxisLabel))
+	if c.Null >= dlo && c.Null <= dhi {
+		rx := x.at(c.Null)
+		fmt.Fprintf(&b, `<line class="ref" x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f"/>`, rx, top-8, rx, plotBottom)
+		fmt.Fprintf(&b, `<text class="ref-label" x="%.1f" y="%.1f" text-anchor="middle">%s</text>`, rx, top-12, esc(c.NullLabel))
+	}
+	if c.Stated != nil {
+		sx := clampX(*c.Stated)
+		fmt.Fprintf(&b, `<line class="stated-line" x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f"/>`, sx, top, sx, plotBottom)
+	}
+	whisker := func(ci *[2]float64, cy float64, class string, cap float64) {
+		x1, x2 := clampX(ci[0]), clampX(ci[1])
+		fmt.Fprintf(&b, `<line class="%s" x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f"/>`, class, x1, cy, x2, cy)
+		fmt.Fprintf(&b, `<line class="%s" x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f"/>`, class, x1, cy-cap, x1, cy+cap)
+		fmt.Fprintf(&b, `<line class="%s" x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f"/>`, class, x2, cy-cap, x2, cy+cap)
+	}
+	label := func(text, full string, cy float64) {
+		tip := ""
+		if full != "" && full != text {
+			tip = "<title>" + esc(full) + "</title>"
+		}
+		fmt.Fprintf(&b, `<text class="row-label" x="%d" y="%.1f" text-anchor="end">%s%s</text>`, plotLeft-10, cy+4, tip, esc(text))
+	}
+	i := 0
+	cyOf := func() float64 { return top + float64(i)*rowHeight + rowHeight/2 }
+	if c.Stated != nil {
+		cy := cyOf()
+		b.WriteString(`<g class="stated-row s-stated">`)
+		label(c.StatedLabel, "", cy)
+		if c.StatedCI != nil {
+			whisker(c.StatedCI, cy, "ci", 6)
+		}
+		marker(&b, shapeSquare, clampX(*c.Stated), cy, "point")
+		fmt.Fprintf(&b, `<text class="row-value" x="%d" y="%.1f">%s</text>`, plotRight+12, cy+4, esc(c.StatedValue))
+		b.WriteString(`</g>`)
+		i++
+	}
+	for _, r := range c.Rows {
+		cy := cyOf()
+		class := "test-row s-revealed"
+		if !r.Pooled {
+			class += " left-out"
+		}
+		fmt.Fprintf(&b, `<g class="%s">`, class)
+		label(r.Label, r.Full, cy)
+		switch {
+		case r.Point == nil:
+			fmt.Fprintf(&b, `<text class="null" x="%.1f" y="%.1f" text-anchor="middle">%s</text>`, float64(plotLeft+plotRight)/2, cy+4, esc("— "+r.Null))
+		default:
+			if r.CI != nil {
+				whisker(r.CI, cy, "ci", 6)
+			}
+			marker(&b, shapeCircle, clampX(*r.Point), cy, "point")
+		}
+		fmt.Fprintf(&b, `<text class="row-value" x="%d" y="%.1f">%s</text>`, plotRight+12, cy+4, esc(r.Value))
+		b.WriteString(`</g>`)
+		i++
+	}
+	if c.Pooled != nil {
+		cy := rowsBottom + 8 + rowHeight/2
+		fmt.Fprintf(&b, `<line class="sep" x1="0" y1="%.1f" x2="%d" y2="%.1f"/>`, rowsBottom+4, chartWidth, rowsBottom+4)
+		b.WriteString(`<g class="pooled-row">`)
+		label(c.PooledLabel, "", cy)
+		if c.PI != nil {
+			whisker(c.PI, cy, "pi", 4)
+		}
+		if c.PooledCI != nil {
+			x1, px, x2 := clampX(c.PooledCI[0]), clampX(*c.Pooled), clampX(c.PooledCI[1])
+			fmt.Fprintf(&b, `<polygon class="diamond" points="%.1f,%.1f %.1f,%.1f %.1f,%.1f %.1f,%.1f"/>`, x1, cy, px, cy-10, x2, cy, px, cy+10)
+		} else {
+			marker(&b, shapeDiamond, clampX(*c.Pooled), cy, "point diamond-point")
+		}
+		if c.PIValue != "" {
+			fmt.Fprintf(&b, `<text class="row-value" x="%d" y="%.1f">%s</text>`, plotRight+12, cy-3, esc(c.PooledValue))
+			fmt.Fprintf(&b, `<text class="row-value pi-value" x="%d" y="%.1f">%s</text>`, plotRight+12, cy+13, esc(c.PIValue))
+		} else {
+			fmt.Fprintf(&b, `<text class="row-value" x="%d" y="%.1f">%s</text>`, plotRight+12, cy+4, esc(c.PooledValue))
+		}
+		b.WriteString(`</g>`)
+	}
+	b.WriteString(`</svg>`)
+	return template.HTML(b.String())
+}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -18,13 +19,13 @@ import (
 // claimForm holds a claim as typed.
 type claimForm map[string]string
 
-var claimFields = []string{"id", "statement", "source", "survey_n", "kind", "metric", "option", "margin",
+var claimFields = []string{"id", "statement_key", "statement", "source", "survey_n", "kind", "metric", "option", "margin",
 	"stated_share", "variant", "segment", "preferred", "other", "stated_effect",
 	"segment_a", "segment_b", "stated_a", "stated_b", "survey_n_a", "survey_n_b", "question", "answer", "now", "later",
 	"factor", "cost", "stated_cost"}
 
 func claimFormOf(c *experiments.Claim) claimForm {
-	f := claimForm{"id": c.ID, "statement": c.Statement, "source": c.Source, "kind": string(c.Kind), "metric": c.Metric,
+	f := claimForm{"id": c.ID, "statement_key": c.StatementKey, "statement": c.Statement, "source": c.Source, "kind": string(c.Kind), "metric": c.Metric,
 		"option": c.Option, "variant": c.Variant, "segment": c.Segment, "preferred": c.Preferred, "other": c.Other,
 		"segment_a": c.SegmentA, "segment_b": c.SegmentB, "question": c.Question, "answer": c.Answer, "now": c.Now, "later": c.Later,
 		"factor": c.Factor, "cost": c.Cost}
@@ -85,6 +86,12 @@ func (f claimForm) claim() (analysis.Claim, []experiments.FieldError) {
 		Margin: opt("margin"), StatedShare: opt("stated_share"), StatedEffect: opt("stated_effect"),
 		StatedA: opt("stated_a"), StatedB: opt("stated_b"),
 		Factor: f["factor"], Cost: f["cost"], StatedCost: opt("stated_cost"),
+		StatementKey: f["statement_key"],
+	}
+	if c.StatementKey != "" {
+		// The statement sets the kind; the select always sends one, so a
+		// kind left as it was is not a contradiction.
+		c.Kind = ""
 	}
 	return c, errs
 }
@@ -112,7 +119,27 @@ type claimFormView struct {
 	Errors     []errorLink
 }
 
-func (f claimForm) view(e *experiments.Experiment, questions []*experiments.Question, isNew bool, errs []experiments.FieldError) claimFormView {
+// claimLists are what the claim form offers to choose from.
+type claimLists struct {
+	questions []*experiments.Question
+	// statements are pairs of a statement's key and its label.
+	statements []string
+}
+
+func (a *app) claimLists(ctx context.Context) (claimLists, error) {
+	qs, err := a.svc.Questions(ctx)
+	if err != nil {
+		return claimLists{}, err
+	}
+	sts, err := a.statementChoices(ctx)
+	if err != nil {
+		return claimLists{}, err
+	}
+	return claimLists{questions: qs, statements: sts}, nil
+}
+
+func (f claimForm) view(e *experiments.Experiment, lists claimLists, isNew bool, errs []experiments.FieldError) claimFormView {
+	questions := lists.questions
 	v := claimFormView{Exp: e, New: isNew, IsNowLater: f["kind"] == string(analysis.ClaimNowVsLater)}
 	known := map[string]bool{}
 	mk := func(name, label, hint string) field {
@@ -136,9 +163,9 @@ func (f claimForm) view(e *experiments.Experiment, questions []*experiments.Ques
 	// The empty choice comes last so that a new claim starts on a metric,
 	// as it did before now_vs_later claims, which take none.
 	metric.Options = options(f["metric"], append(metricKeys, "", "— none (a now-vs-later claim names its metrics below)")...)
-	stmt := mk("statement", "Statement", "What the survey says, e.g. “74% would rather wait 10 minutes for a human”.")
+	stmt := mk("statement", "Statement", "What the survey says, e.g. “74% would rather wait 10 minutes for a human”. Left out when the claim tests a statement.")
 	stmt.Type = "textarea"
-	v.Common = []field{id, stmt, mk("source", "Source", "Who asked whom, and when."),
+	v.Common = []field{id, statementKeyField(f, lists.statements, mk), stmt, mk("source", "Source", "Who asked whom, and when. Left out when the claim tests a statement: the statement’s source is it."),
 		mk("survey_n", "Survey respondents (n)", "The survey is a sample: its n sets the stated figure’s interval. Not for a say/do claim (leave it empty): its stated side is the customers’ own answers. Nor for a now-vs-later claim: it states a direction, not a figure."),
 		kind, metric, mk("margin", "Equivalence margin", "Optional; default 0.05 (5 points) for “matches”."),
 		mk("option", "Stated option, in words", "Optional, for the summary sentence, e.g. “a human”.")}
@@ -173,6 +200,26 @@ func (f claimForm) view(e *experiments.Experiment, questions []*experiments.Ques
 		}
 	}
 	return v
+}
+
+// statementKeyField chooses the statement a claim tests, from every
+// source's statements.
+func statementKeyField(f claimForm, pairs []string, mk func(name, label, hint string) field) field {
+	sk := mk("statement_key", "Tests statement", "Optional. A claim that tests a statement of a source takes its text, kind and stated figures (survey n, share, effect, segment shares, cost), and the source’s scoreboard pools it with the other experiments that test it: leave those fields empty, and give only what belongs to this experiment (metric, variant, segment, preferred and other variants, question and answer, now and later, factor and cost).")
+	sk.Type = "select"
+	all := append([]string{"", "— none: the claim states its own figures"}, pairs...)
+	listed := false
+	for i := 0; i < len(pairs); i += 2 {
+		listed = listed || pairs[i] == f["statement_key"]
+	}
+	if !listed && f["statement_key"] != "" { // keep what was chosen, so that the error names it
+		all = append(all, f["statement_key"], f["statement_key"])
+	}
+	if len(pairs) == 0 {
+		sk.Hint += " No statement exists yet: add one under Sources."
+	}
+	sk.Options = options(f["statement_key"], all...)
+	return sk
 }
 
 // sayDoFields are the question, a choice of the choice questions (a
@@ -262,7 +309,7 @@ func (a *app) newClaim(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	qs, err := a.svc.Questions(ctx)
+	lists, err := a.claimLists(ctx)
 	if err != nil {
 		return err
 	}
@@ -279,7 +326,7 @@ func (a *app) newClaim(c *gin.Context) error {
 	if len(e.Metrics) > 0 && kind != string(analysis.ClaimNowVsLater) {
 		f["metric"] = e.Metrics[0].Key
 	}
-	v := f.view(e, qs, true, nil)
+	v := f.view(e, lists, true, nil)
 	v.Action = "/experiments/" + url.PathEscape(e.Key) + "/claims/new"
 	a.render(c, http.StatusOK, "claim", "New claim", v)
 	return nil
@@ -295,11 +342,11 @@ func (a *app) editClaim(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	qs, err := a.svc.Questions(ctx)
+	lists, err := a.claimLists(ctx)
 	if err != nil {
 		return err
 	}
-	v := claimFormOf(cl).view(e, qs, false, nil)
+	v := claimFormOf(cl).view(e, lists, false, nil)
 	v.Action = "/experiments/" + url.PathEscape(e.Key) + "/claims/" + url.PathEscape(cl.ID) + "/edit"
 	a.render(c, http.StatusOK, "claim", "Edit claim "+cl.ID, v)
 	return nil
@@ -335,11 +382,11 @@ func (a *app) saveClaim(c *gin.Context) error {
 		if ee := (*experiments.Error)(nil); errors.As(err, &ee) {
 			fes, msg = ee.Fields, ee.Message
 		}
-		qs, qerr := a.svc.Questions(ctx)
-		if qerr != nil {
-			return qerr
+		lists, lerr := a.claimLists(ctx)
+		if lerr != nil {
+			return lerr
 		}
-		v := f.view(e, qs, id == "", fes)
+		v := f.view(e, lists, id == "", fes)
 		if len(fes) == 0 || code == experiments.CodeConflict {
 			v.General = append([]string{msg}, v.General...)
 		}

@@ -57,11 +57,17 @@ type app struct {
 	static  http.Handler
 	version string // of the static files, for cache busting
 	now     func() time.Time
+	// export is the self-contained scoreboard file; exportCSS its inline
+	// style sheet and exportCSSHash that sheet's CSP hash.
+	export        *template.Template
+	exportCSS     template.CSS
+	exportCSSHash string
 }
 
 // Register mounts the web pages on r: GET / (redirects), /login, /logout,
 // /experiments, /experiments/:key, the editor routes, /questions,
-// /studies, /studies/:key and /static/*.
+// /studies, /studies/:key, /sources, /sources/:key (a source's scoreboard,
+// with its downloads and forms) and /static/*.
 func Register(r *gin.Engine, svc *experiments.Service, log *slog.Logger) {
 	a := newApp(svc, log)
 	r.GET("/", func(c *gin.Context) { c.Redirect(http.StatusSeeOther, "/experiments") })
@@ -100,6 +106,17 @@ func Register(r *gin.Engine, svc *experiments.Service, log *slog.Logger) {
 	s := r.Group("/studies", a.auth)
 	s.GET("", a.handle(a.studies))
 	s.GET("/:key", a.handle(a.study))
+
+	src := r.Group("/sources", a.auth)
+	src.GET("", a.handle(a.sources))
+	src.GET("/new", a.editor, a.handle(a.newSource))
+	src.POST("/new", a.csrf, a.editor, a.handle(a.createSource))
+	src.GET("/:key", a.handle(a.source))
+	src.GET("/:key/scoreboard.json", a.handle(a.scoreboardJSON))
+	src.GET("/:key/scoreboard.csv", a.handle(a.scoreboardCSV))
+	src.GET("/:key/scoreboard.html", a.handle(a.scoreboardHTML))
+	src.GET("/:key/statements/new", a.editor, a.handle(a.newStatement))
+	src.POST("/:key/statements/new", a.csrf, a.editor, a.handle(a.createStatement))
 }
 
 func newApp(svc *experiments.Service, log *slog.Logger) *app {
@@ -128,9 +145,18 @@ func newApp(svc *experiments.Service, log *slog.Logger) *app {
 		"errs":     func(l []errorLink, g []string) errorSummary { return errorSummary{l, g} },
 		"effects":  newEffectTable,
 	}
-	for _, page := range []string{"login", "list", "report", "editor", "claim", "confirm", "error", "questions", "question", "studies", "study"} {
+	for _, page := range []string{"login", "list", "report", "editor", "claim", "confirm", "error", "questions", "question", "studies", "study", "sources", "form"} {
 		a.pages[page] = template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+page+".html"))
 	}
+	// The source page and its printable file show the same scoreboard.
+	a.pages["source"] = template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/source.html", "templates/scoreboard.html"))
+	a.export = template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/export.html", "templates/scoreboard.html"))
+	css, err := fs.ReadFile(sub, "style.css")
+	if err != nil {
+		panic(err)
+	}
+	a.exportCSS = template.CSS(css)
+	a.exportCSSHash = cspHash(string(css))
 	return a
 }
 
@@ -173,14 +199,16 @@ func (a *app) render(c *gin.Context, status int, name, title string, data any) {
 // flashes are the only messages a redirect may ask for: the query never
 // carries text of its own.
 var flashes = map[string]string{
-	"created":          "Experiment created as a draft.",
-	"saved":            "Changes saved.",
-	"started":          "Experiment started. Its variants, weights, salt, traffic and unit are now locked.",
-	"stopped":          "Experiment stopped.",
-	"claim-saved":      "Claim saved.",
-	"claim-deleted":    "Claim deleted; its earlier versions are kept.",
-	"question-created": "Question created. Response events may now answer it.",
-	"question-saved":   "Question saved.",
+	"created":           "Experiment created as a draft.",
+	"saved":             "Changes saved.",
+	"started":           "Experiment started. Its variants, weights, salt, traffic and unit are now locked.",
+	"stopped":           "Experiment stopped.",
+	"claim-saved":       "Claim saved.",
+	"claim-deleted":     "Claim deleted; its earlier versions are kept.",
+	"question-created":  "Question created. Response events may now answer it.",
+	"question-saved":    "Question saved.",
+	"source-created":    "Source created. Add its statements, then claims in experiments that test them.",
+	"statement-created": "Statement created. A claim in an experiment can now test it: choose it under “Tests statement” in the claim form.",
 }
 
 // handle adapts a handler that returns an error: the error becomes a page

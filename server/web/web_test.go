@@ -33,6 +33,7 @@ func TestUnauthenticatedRequestsGoToLogin(t *testing.T) {
 		"/experiments/x?status=1":    "/login?next=%2Fexperiments%2Fx%3Fstatus%3D1",
 		"/experiments/x/report.json": "/login?next=%2Fexperiments%2Fx%2Freport.json",
 		"/experiments/new":           "/login?next=%2Fexperiments%2Fnew",
+		"/sources/s/scoreboard.html": "/login?next=%2Fsources%2Fs%2Fscoreboard.html",
 	} {
 		p := c.get(path)
 		if p.status != http.StatusSeeOther || p.header.Get("Location") != want {
@@ -96,7 +97,7 @@ func TestCSRFIsCheckedOnEveryPost(t *testing.T) {
 	draft(t, e, "d1")
 	c := e.client(t)
 	csrf := c.login(e.adminKey)
-	for _, path := range []string{"/experiments/new", "/experiments/d1/edit", "/experiments/d1/start", "/experiments/d1/claims/new", "/questions/new", "/logout"} {
+	for _, path := range []string{"/experiments/new", "/experiments/d1/edit", "/experiments/d1/start", "/experiments/d1/claims/new", "/questions/new", "/sources/new", "/logout"} {
 		for name, token := range map[string]string{"missing": "", "wrong": csrf + "x"} {
 			form := url.Values{"key": {"d2"}, "name": {"x"}}
 			if token != "" {
@@ -354,7 +355,7 @@ func TestNoInlineScriptOrStyle(t *testing.T) {
 	pages := []page{c.get("/login")}
 	c.login(e.adminKey)
 	for _, path := range []string{"/experiments", "/experiments/d1", "/experiments/d1/edit", "/experiments/new",
-		"/experiments/d1/start", "/experiments/d1/claims/new", "/experiments/nope", "/questions", "/questions/new"} {
+		"/experiments/d1/start", "/experiments/d1/claims/new", "/experiments/nope", "/questions", "/questions/new", "/sources", "/sources/new"} {
 		pages = append(pages, c.get(path))
 	}
 	inline := regexp.MustCompile(`(?i)<script|\sstyle=|<style|\son[a-z]+=|javascript:`)
