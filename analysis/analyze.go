@@ -249,11 +249,12 @@ func validateStats(kind Kind, s Stats, path string) error {
 
 func (a *reportBuilder) run() *Report {
 	r := &Report{
-		Experiment: a.in.Experiment,
-		Alpha:      a.alpha,
-		Metrics:    []MetricReport{},
-		Correction: a.correction(),
-		Claims:     []ClaimResult{},
+		Experiment:   a.in.Experiment,
+		Alpha:        a.alpha,
+		Metrics:      []MetricReport{},
+		Correction:   a.correction(),
+		Claims:       []ClaimResult{},
+		Interactions: []InteractionCheck{},
 	}
 	if a.in.Sequential != nil {
 		r.Sequential = &SequentialInfo{NStar: a.nStar(), Snapshots: len(a.in.Sequential.Prior)}

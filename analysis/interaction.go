@@ -3,6 +3,7 @@ package analysis
 import (
 	"fmt"
 	"math"
+	"strings"
 )
 
 // InteractionInput is one metric of experiment A over the units also in
@@ -302,4 +303,85 @@ func (r *InteractionResult) setIndependence(assigned []float64, j, k int) {
 		return
 	}
 	r.ChiSq, r.ChiDF, r.AssignmentPValue = num(chi), df, num(p)
+}
+
+// InteractionFlagLevel is the level at which a pair of experiments is
+// flagged, after correcting over the pairs (Eppo's convention).
+const InteractionFlagLevel = 0.01
+
+// InteractionCheck is one entry of a report's interactions: another
+// experiment that shares units with this one, on one of this one's
+// metrics.
+type InteractionCheck struct {
+	Experiment string `json:"experiment"`
+	Metric     string `json:"metric"`
+	*InteractionResult
+	// PAdjusted is PValue by Holm over the report's checks;
+	// AssignmentPAdjusted the χ² p-value by Holm over the other
+	// experiments (assignment does not depend on the metric).
+	PAdjusted           *float64 `json:"p_adjusted"`
+	AssignmentPAdjusted *float64 `json:"assignment_p_adjusted"`
+	// Flagged when either adjusted p-value is below InteractionFlagLevel.
+	Flagged bool   `json:"flagged"`
+	Summary string `json:"summary"`
+}
+
+// FlagInteractions corrects the checks' p-values over the pairs, flags
+// those below InteractionFlagLevel and writes each one's sentence, naming
+// the other experiment.
+func FlagInteractions(checks []InteractionCheck) {
+	var ps []float64
+	var idx []int
+	byExperiment := map[string]float64{}
+	var order []string
+	for i, c := range checks {
+		if c.PValue != nil {
+			ps, idx = append(ps, *c.PValue), append(idx, i)
+		}
+		if _, seen := byExperiment[c.Experiment]; !seen && c.AssignmentPValue != nil {
+			byExperiment[c.Experiment] = *c.AssignmentPValue
+			order = append(order, c.Experiment)
+		}
+	}
+	for j, p := range AdjustPValues(ps, Holm) {
+		checks[idx[j]].PAdjusted = num(p)
+	}
+	raw := make([]float64, len(order))
+	for i, e := range order {
+		raw[i] = byExperiment[e]
+	}
+	adjusted := map[string]float64{}
+	for i, p := range AdjustPValues(raw, Holm) {
+		adjusted[order[i]] = p
+	}
+	for i := range checks {
+		c := &checks[i]
+		if p, ok := adjusted[c.Experiment]; ok {
+			c.AssignmentPAdjusted = num(p)
+		}
+		interacts := c.PAdjusted != nil && *c.PAdjusted < InteractionFlagLevel
+		dependent := c.AssignmentPAdjusted != nil && *c.AssignmentPAdjusted < InteractionFlagLevel
+		c.Flagged = interacts || dependent
+		c.Summary = interactionSummary(c, interacts, dependent)
+	}
+}
+
+func interactionSummary(c *InteractionCheck, interacts, dependent bool) string {
+	var parts []string
+	if interacts {
+		parts = append(parts, fmt.Sprintf("on %s, this experiment's effect depends on the arm of %q (difference of differences %s at %s × %s, %s after correction)",
+			c.Metric, c.Experiment, FormatSigned(*c.Estimate), c.ArmA, c.ArmB, FormatP(*c.PAdjusted)))
+	}
+	if dependent {
+		parts = append(parts, fmt.Sprintf("assignment to it is not independent of assignment to %q (χ² %s after correction): check their targeting and salts", c.Experiment, FormatP(*c.AssignmentPAdjusted)))
+	}
+	if len(parts) > 0 {
+		return "Flagged: " + strings.Join(parts, "; ") + "."
+	}
+	switch {
+	case c.PValue == nil:
+		return fmt.Sprintf("The interaction with %q on %s cannot be tested yet (%s).", c.Experiment, c.Metric, c.NullReason)
+	default:
+		return fmt.Sprintf("No sign that running %q alongside changes the effect on %s (%s after correction).", c.Experiment, c.Metric, FormatP(*c.PAdjusted))
+	}
 }

@@ -28,6 +28,10 @@ type Report struct {
 	// within itself and is exploratory.
 	Segments      []SegmentReport `json:"segments,omitempty"`
 	Heterogeneity []Heterogeneity `json:"heterogeneity,omitempty"`
+	// Interactions are the checks against the other running experiments
+	// that share units with this one (FlagInteractions); empty for an
+	// experiment analysed alone.
+	Interactions []InteractionCheck `json:"interactions"`
 	// Warnings are facts an analyst should see, e.g. metrics that disagree
 	// on the number of units per variant.
 	Warnings []string `json:"warnings,omitempty"`

@@ -167,17 +167,24 @@ func (s *Service) analyse(ctx context.Context, e *Experiment, claims []*Claim, l
 		return &analysis.Report{
 			Experiment: e.Key, Alpha: settings.Alpha, Correction: in.Correction,
 			SRM:     analysis.SRM{PValue: 1, OK: true, Status: analysis.SRMOK, Variants: []analysis.SRMVariant{}},
-			Metrics: []analysis.MetricReport{}, Claims: []analysis.ClaimResult{},
+			Metrics: []analysis.MetricReport{}, Claims: []analysis.ClaimResult{}, Interactions: []analysis.InteractionCheck{},
 			Warnings: []string{"the report could not be computed from this definition: " + err.Error()},
 		}, nil
 	}
 	r.Warnings = append(r.Warnings, lateWarnings...)
+	if r.Interactions, err = s.interactionChecks(ctx, e, settings, caps, r); err != nil {
+		return nil, err
+	}
 	return r, nil
 }
 
 // AnswerSegmentPrefix marks a segment by a question's answer, e.g.
 // "answer:agent_pref" in analysis.segments.
 const AnswerSegmentPrefix = "answer:"
+
+// ExperimentSegmentPrefix groups a report's units by their arm in another
+// experiment, "experiment:KEY", for the interaction checks.
+const ExperimentSegmentPrefix = "experiment:"
 
 // sayDoTables counts each say_do claim's table of said × did in the store.
 func (s *Service) sayDoTables(ctx context.Context, e *Experiment, claims []*Claim) (map[string]analysis.SayDoCells, error) {

@@ -25,6 +25,33 @@ func (s *Store) segmentArg(attribute string) string {
 	return `$."` + attribute + `"`
 }
 
+// segmentSQL is the expression, over an exposure x, of the segment a unit
+// is in, with its arguments: an exposure attribute's value, the unit's
+// first answer to a question ("answer:QUESTION"; before the exposure unless
+// anyTime), or its arm in another experiment ("experiment:KEY"); ” for
+// none, and ” for a unit without one.
+func (s *Store) segmentSQL(attribute string, anyTime bool) (string, []any, error) {
+	if attribute == "" {
+		return `''`, nil, nil
+	}
+	if question, ok := strings.CutPrefix(attribute, experiments.AnswerSegmentPrefix); ok {
+		// A unit's first answer, found by the responses' primary key.
+		before := ` AND r.ts < x.ts`
+		if anyTime {
+			before = ``
+		}
+		return `COALESCE((SELECT r.answer FROM responses r WHERE r.question = ? AND r.unit_id = x.unit_id` + before + `), '')`, []any{question}, nil
+	}
+	if other, ok := strings.CutPrefix(attribute, experiments.ExperimentSegmentPrefix); ok {
+		// The unit's arm in the other experiment, by its exposures' primary key.
+		return `COALESCE((SELECT y.variant FROM exposures y WHERE y.experiment = ? AND y.unit_id = x.unit_id), '')`, []any{other}, nil
+	}
+	if !validSegmentAttribute(attribute) {
+		return "", nil, experiments.Errorf(experiments.CodeInvalid, "attribute %q cannot be a segment", attribute)
+	}
+	return s.segmentExpr(), []any{s.segmentArg(attribute)}, nil
+}
+
 // validSegmentAttribute keeps attribute names that can be quoted in a JSON
 // path without escaping.
 func validSegmentAttribute(a string) bool {
@@ -40,9 +67,9 @@ func validSegmentAttribute(a string) bool {
 // the value. Outcomes before a unit's exposure, within the lookback, are its
 // pre-exposure values.
 func (s *Store) perUnitQuery(e *experiments.Experiment, q experiments.StatsQuery) (string, []any, error) {
-	question, byAnswer := strings.CutPrefix(q.SegmentAttribute, experiments.AnswerSegmentPrefix)
-	if q.SegmentAttribute != "" && !byAnswer && !validSegmentAttribute(q.SegmentAttribute) {
-		return "", nil, experiments.Errorf(experiments.CodeInvalid, "attribute %q cannot be a segment", q.SegmentAttribute)
+	segment, args, err := s.segmentSQL(q.SegmentAttribute, q.AnswerAnyTime)
+	if err != nil {
+		return "", nil, err
 	}
 	if q.FilterAttribute != "" && !validSegmentAttribute(q.FilterAttribute) {
 		return "", nil, experiments.Errorf(experiments.CodeInvalid, "attribute %q cannot be a segment", q.FilterAttribute)
@@ -104,20 +131,6 @@ func (s *Store) perUnitQuery(e *experiments.Experiment, q experiments.StatsQuery
 		FROM (` + rows + `) r
 		GROUP BY r.unit_id`
 
-	segment, args := `''`, []any{}
-	switch {
-	case byAnswer:
-		// A unit's first answer, found by the responses' primary key.
-		before := ` AND r.ts < x.ts`
-		if q.AnswerAnyTime {
-			before = ``
-		}
-		segment = `COALESCE((SELECT r.answer FROM responses r WHERE r.question = ? AND r.unit_id = x.unit_id` + before + `), '')`
-		args = append(args, question)
-	case q.SegmentAttribute != "":
-		segment = s.segmentExpr()
-		args = append(args, s.segmentArg(q.SegmentAttribute))
-	}
 	args = append(args, innerArgs...)
 	args = append(args, e.Key)
 	filter := ``
@@ -241,13 +254,9 @@ func (s *Store) UnitValueQuantile(ctx context.Context, e *experiments.Experiment
 }
 
 func (s *Store) ExposedUnits(ctx context.Context, e *experiments.Experiment, segmentAttribute string) ([]experiments.ArmStats, error) {
-	segment, args := `''`, []any{}
-	if segmentAttribute != "" {
-		if !validSegmentAttribute(segmentAttribute) {
-			return nil, experiments.Errorf(experiments.CodeInvalid, "attribute %q cannot be a segment", segmentAttribute)
-		}
-		segment = s.segmentExpr()
-		args = append(args, s.segmentArg(segmentAttribute))
+	segment, args, err := s.segmentSQL(segmentAttribute, false)
+	if err != nil {
+		return nil, err
 	}
 	args = append(args, e.Key)
 	q := `SELECT ` + segment + ` AS segment, x.variant AS variant, COUNT(*) AS units
