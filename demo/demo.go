@@ -50,7 +50,28 @@ type experimentSpec struct {
 	// later, when set, spreads the customers' first exposures over the last
 	// 120 days and adds what happens now and later (nowAndLater).
 	later *nowAndLater
+	// interaction, when set, changes this experiment's CSAT by the arm a
+	// customer has in another experiment.
+	interaction *interaction
 }
+
+// interaction is a documented interaction between two demo experiments: a
+// customer in arm variant here and in arm otherVariant of experiment other
+// rates the contact csat points higher (before the rating's regression to
+// the customer's earlier rating, which keeps 60% of it). A human who
+// teaches pleases more than the two effects added up, and human-vs-bot's
+// report flags teach-vs-fix (about +0.5 CSAT, p < 0.001 with the default
+// seed). Each demo experiment records its own CSAT outcomes, so
+// teach-vs-fix's CSAT carries no interaction and its report flags nothing.
+type interaction struct {
+	other, variant, otherVariant string
+	csat                         float64
+}
+
+// supportLayer holds the two experiments that change who answers the
+// customer: choice-vs-single-fix takes [0, 0.5) of it and human-vs-bot
+// [0.5, 1), so no customer is in both.
+const supportLayer = "support-agent"
 
 // nowAndLater is the marshmallow pattern, per variant: the mean CSAT of the
 // contact itself, rated within 30 hours of it (so some ratings fall outside
@@ -120,6 +141,7 @@ func specs() []experimentSpec {
 				Unit:       "customer_id",
 				Variants:   []assign.Variant{{Key: "single-fix", Weight: 1, Control: true}, {Key: "choice", Weight: 1}},
 				Metrics:    metrics("chose_options"),
+				Layer:      &experiments.LayerRange{Key: supportLayer, Range: [2]float64{0, 0.5}},
 			},
 			claims: []analysis.Claim{
 				{ID: "choice-58", StatementKey: "choice-58", Metric: "chose_options"},
@@ -145,7 +167,9 @@ func specs() []experimentSpec {
 				Unit:       "customer_id",
 				Variants:   []assign.Variant{{Key: "bot", Weight: 1, Control: true}, {Key: "human", Weight: 1}},
 				Metrics:    metrics("chose_human"),
+				Layer:      &experiments.LayerRange{Key: supportLayer, Range: [2]float64{0.5, 1}},
 			},
+			interaction: &interaction{other: "teach-vs-fix", variant: "human", otherVariant: "teach", csat: 0.6},
 			claims: []analysis.Claim{
 				{ID: "human-74", StatementKey: "human-74", Metric: "chose_human"},
 				{ID: "human-csat", StatementKey: "human-csat", Metric: "csat", Preferred: "human"},
@@ -313,6 +337,10 @@ func Load(ctx context.Context, svc *experiments.Service, opts Options) (bool, er
 		if err := loadSurvey(ctx, svc); err != nil {
 			return false, err
 		}
+		_, err := svc.CreateLayer(ctx, experiments.LayerInput{Key: supportLayer, Name: "Who answers the customer"})
+		if err != nil && experiments.ErrorCode(err) != experiments.CodeConflict {
+			return false, fmt.Errorf("creating layer %s: %w", supportLayer, err)
+		}
 	}
 	for _, s := range todo {
 		if _, err := svc.CreateExperiment(ctx, s.input); err != nil {
@@ -406,6 +434,19 @@ func simulate(ctx context.Context, svc *experiments.Service, spec experimentSpec
 	default:
 	}
 
+	// The customers' arms in the experiment this one interacts with.
+	otherArm := make([]string, len(list))
+	if x := spec.interaction; x != nil {
+		for i, c := range list {
+			a, err := svc.Assign(ctx, experiments.AssignRequest{Experiment: x.other, UnitID: c.id, Attributes: c.attrs})
+			if err != nil {
+				return err
+			}
+			if a.InExperiment {
+				otherArm[i] = a.Variant
+			}
+		}
+	}
 	rng := rand.New(rand.NewPCG(opts.Seed, hashKey(spec.input.Key)))
 	now := time.Now().UTC()
 	var batch []experiments.Event
@@ -461,8 +502,12 @@ func simulate(ctx context.Context, svc *experiments.Service, spec experimentSpec
 			Answer: answer, TS: &dayBefore})
 		csatBefore := rating(rng, b.csat)
 		outcome(c.id, "csat", csatBefore, &weekBefore)
+		csat := b.csat
+		if x := spec.interaction; x != nil && a.Variant == x.variant && otherArm[i] == x.otherVariant {
+			csat += x.csat
+		}
 		// Post-exposure CSAT correlates with the customer's earlier rating.
-		outcome(c.id, "csat", rating(rng, 0.6*b.csat+0.4*csatBefore), nil)
+		outcome(c.id, "csat", rating(rng, 0.6*csat+0.4*csatBefore), nil)
 		outcome(c.id, "resolved", bernoulli(rng, b.resolved), nil)
 		outcome(c.id, "minutes_to_resolve", math.Round(rng.ExpFloat64()*b.minutes*10)/10, nil)
 		outcome(c.id, spec.chooseKey, bernoulli(rng, choose), nil)
