@@ -34,6 +34,7 @@ type machine struct {
 	keys    []string // experiments created so far
 	studies []string // studies created so far
 	source  bool     // whether the run's source exists
+	holdout bool     // whether the run's holdout exists
 	log     []string // the calls made, printed on failure
 	step    int
 }
@@ -108,6 +109,10 @@ func (m *machine) definition(key string) string {
 	design := `"variants":[` + strings.Join(variants, ",") + `]`
 	if m.pick(4) == 0 { // a factorial: its cells are the variants
 		design = `"factors":` + smFactors[m.pick(len(smFactors))]
+	}
+	if m.pick(3) == 0 { // in the run's layer, with a range that may overlap another's
+		lo := float64(m.pick(4)) / 4
+		design += fmt.Sprintf(`,"layer":{"key":"%slayer","range":[%g,%g]}`, m.prefix, lo, lo+[]float64{0.25, 0.5, 0}[m.pick(3)])
 	}
 	return fmt.Sprintf(`{"key":%q,"name":"x","unit":"customer_id",%s,"metrics":[%s],"analysis":%s,"traffic":%v}`,
 		key, design, strings.Join(metrics, ","), analysis, []float64{1, 0.5}[m.pick(2)])
@@ -249,7 +254,13 @@ func (m *machine) act() {
 	key := m.expKey()
 	base := "/api/v1/experiments/" + key
 	var method, path, body string
-	switch op := m.pick(15); op {
+	switch op := m.pick(16); op {
+	case 15:
+		// The run's layer, and a holdout over some of its experiments.
+		m.call("POST", "/api/v1/layers", fmt.Sprintf(`{"key":"%slayer","name":"Layer"}`, m.prefix), false)
+		method, path = "POST", "/api/v1/holdouts"
+		body = fmt.Sprintf(`{"key":"%shold","name":"Holdout","share":%v,"experiments":[%q],"metrics":[{"key":"csat","kind":"mean","higher_is_better":true}]}`,
+			m.prefix, []float64{0.1, 0.5, 0.7}[m.pick(3)], key)
 	case 14:
 		// The run's source and its statements, which claims may test.
 		if !m.source {
@@ -340,6 +351,9 @@ func (m *machine) act() {
 	if method == "POST" && path == "/api/v1/experiments" && status == http.StatusCreated {
 		m.keys = append(m.keys, key)
 	}
+	if method == "POST" && path == "/api/v1/holdouts" && status == http.StatusCreated {
+		m.holdout = true
+	}
 	if method == "POST" && path == "/api/v1/studies" && status == http.StatusCreated {
 		var st struct{ Key string }
 		if json.Unmarshal(answer, &st) == nil {
@@ -373,6 +387,12 @@ func (m *machine) check() {
 				cookie bool
 			}{path, strings.HasPrefix(path, "/studies/")})
 		}
+	}
+	if m.holdout {
+		reads = append(reads, struct {
+			path   string
+			cookie bool
+		}{"/api/v1/holdouts/" + m.prefix + "hold/report", false})
 	}
 	if m.source {
 		reads = append(reads, struct {
