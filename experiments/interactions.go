@@ -13,8 +13,9 @@ import (
 // interactionChecks tests, for every other running experiment that shares
 // units with e, whether e's effect on each of its metrics depends on the
 // unit's arm there, and whether assignment to the two is independent
-// (analysis.CheckInteraction), from statistics per (arm of e, arm of the
-// other) aggregated in SQL; then corrects over the pairs and flags
+// (analysis.CheckInteraction), from statistics per (other experiment, its
+// arm, arm of e) aggregated in SQL, one pass per metric however many others
+// there are; then corrects over the pairs and flags
 // (analysis.FlagInteractions). What cannot be checked is left out with a
 // warning.
 func (s *Service) interactionChecks(ctx context.Context, e *Experiment, settings AnalysisSettings, caps map[string]*float64, r *analysis.Report) ([]analysis.InteractionCheck, error) {
@@ -22,66 +23,62 @@ func (s *Service) interactionChecks(ctx context.Context, e *Experiment, settings
 	if e.Status == StatusDraft || strings.HasPrefix(e.Key, HoldoutExperimentKey("")) {
 		return checks, nil
 	}
-	var others []*Experiment
+	running := map[string]*Experiment{}
+	var keys []string
 	for key, o := range s.catalog.current.Load().byKey {
 		if key != e.Key && o.Status == StatusRunning && !strings.HasPrefix(key, HoldoutExperimentKey("")) {
-			others = append(others, o)
+			running[key] = o
+			keys = append(keys, key)
 		}
 	}
-	slices.SortFunc(others, func(a, b *Experiment) int { return strings.Compare(a.Key, b.Key) })
-	analysable := map[string]bool{}
-	for _, m := range r.Metrics {
-		analysable[m.Metric] = m.NullReason == ""
+	shared, err := s.store.SharedUnits(ctx, e, keys)
+	if err != nil {
+		return nil, err
 	}
-	for _, o := range others {
-		segment := ExperimentSegmentPrefix + o.Key
-		shared, err := s.store.ExposedUnits(ctx, e, segment)
-		if err != nil {
-			return nil, err
+	assigned := map[string][]analysis.AssignedCell{}
+	var others []string
+	for _, a := range shared {
+		if _, seen := assigned[a.Other]; !seen {
+			others = append(others, a.Other)
 		}
-		var assigned []analysis.AssignedCell
-		for _, a := range shared {
-			if a.Segment != "" {
-				assigned = append(assigned, analysis.AssignedCell{ArmA: a.Variant, ArmB: a.Segment, Units: a.Units})
-			}
-		}
-		if len(assigned) == 0 {
+		assigned[a.Other] = append(assigned[a.Other], analysis.AssignedCell{ArmA: a.Variant, ArmB: a.Segment, Units: a.Units})
+	}
+	if len(others) == 0 {
+		return checks, nil
+	}
+	slices.Sort(others)
+	byOther := map[string][]analysis.InteractionCheck{}
+	for _, m := range e.Metrics {
+		if !analysable(r, m.Key) {
 			continue
 		}
-		bySegment, err := s.metricInputs(ctx, e, settings, caps, segment)
+		cells, err := s.store.CrossStats(ctx, e, s.statsQuery(e, m, settings, caps), others)
 		if err != nil {
 			return nil, err
 		}
-		for _, m := range e.Metrics {
-			if !analysable[m.Key] {
-				continue
-			}
+		for _, other := range others {
 			in := analysis.InteractionInput{Alpha: settings.Alpha, Kind: analysis.Kind(m.Kind),
-				ArmsA: controlFirst(e), ArmsB: controlFirst(o), Assigned: assigned}
-			for arm, metrics := range bySegment {
-				for _, mi := range metrics {
-					if arm == "" || mi.Metric != m.Key {
-						continue
-					}
-					for _, a := range mi.Arms {
-						in.Cells = append(in.Cells, analysis.InteractionCell{ArmA: a.Variant, ArmB: arm, Stats: a.Stats})
-					}
+				ArmsA: controlFirst(e), ArmsB: controlFirst(running[other]), Assigned: assigned[other]}
+			for _, c := range cells {
+				if c.Other == other {
+					in.Cells = append(in.Cells, analysis.InteractionCell{ArmA: c.Variant, ArmB: c.Segment, Stats: analysis.Stats{
+						Units: c.Units, Sum: c.Sum, SumSq: c.SumSq, DenSum: c.DenSum, DenSumSq: c.DenSumSq, DenCross: c.DenCross}})
 				}
 			}
-			slices.SortFunc(in.Cells, func(a, b analysis.InteractionCell) int {
-				return strings.Compare(a.ArmA+"\x00"+a.ArmB, b.ArmA+"\x00"+b.ArmB)
-			})
 			res, err := analysis.CheckInteraction(in)
 			var ie *analysis.InputError
 			if errors.As(err, &ie) {
 				// Exposures stored under arms the definitions no longer have.
-				r.Warnings = append(r.Warnings, fmt.Sprintf("the interaction with %q on %s cannot be checked: %s: %s", o.Key, m.Key, ie.Field, ie.Reason))
+				r.Warnings = append(r.Warnings, fmt.Sprintf("the interaction with %q on %s cannot be checked: %s: %s", other, m.Key, ie.Field, ie.Reason))
 				continue
 			} else if err != nil {
 				return nil, err
 			}
-			checks = append(checks, analysis.InteractionCheck{Experiment: o.Key, Metric: m.Key, InteractionResult: res})
+			byOther[other] = append(byOther[other], analysis.InteractionCheck{Experiment: other, Metric: m.Key, InteractionResult: res})
 		}
+	}
+	for _, other := range others {
+		checks = append(checks, byOther[other]...)
 	}
 	analysis.FlagInteractions(checks)
 	for _, c := range checks {
@@ -90,6 +87,15 @@ func (s *Service) interactionChecks(ctx context.Context, e *Experiment, settings
 		}
 	}
 	return checks, nil
+}
+
+func analysable(r *analysis.Report, metric string) bool {
+	for _, m := range r.Metrics {
+		if m.Metric == metric {
+			return m.NullReason == ""
+		}
+	}
+	return false
 }
 
 // controlFirst lists e's variant keys with the control first.

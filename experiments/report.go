@@ -182,10 +182,6 @@ func (s *Service) analyse(ctx context.Context, e *Experiment, claims []*Claim, l
 // "answer:agent_pref" in analysis.segments.
 const AnswerSegmentPrefix = "answer:"
 
-// ExperimentSegmentPrefix groups a report's units by their arm in another
-// experiment, "experiment:KEY", for the interaction checks.
-const ExperimentSegmentPrefix = "experiment:"
-
 // sayDoTables counts each say_do claim's table of said × did in the store.
 func (s *Service) sayDoTables(ctx context.Context, e *Experiment, claims []*Claim) (map[string]analysis.SayDoCells, error) {
 	out := map[string]analysis.SayDoCells{}
@@ -258,18 +254,10 @@ func (s *Service) resolveCaps(ctx context.Context, e *Experiment) (map[string]*f
 // it is set (the key "" holds the whole experiment).
 func (s *Service) metricInputs(ctx context.Context, e *Experiment, settings AnalysisSettings, caps map[string]*float64, attribute string) (map[string][]analysis.MetricInput, error) {
 	out := map[string][]analysis.MetricInput{}
-	asOf := s.reportTime(e)
 	for _, m := range e.Metrics {
-		q := StatsQuery{Metric: m, SegmentAttribute: attribute, Cap: caps[m.Key], AsOf: asOf.UnixMicro()}
-		if m.Kind == MetricRatio {
-			num, _ := e.Metric(m.Numerator)
-			den, _ := e.Metric(m.Denominator)
-			q.Numerator, q.Denominator = num.SourceKey(), den.SourceKey()
-		}
-		cuped := m.UsesCUPED(settings)
-		if cuped {
-			q.Lookback = time.Duration(settings.CUPEDLookbackDays) * 24 * time.Hour
-		}
+		q := s.statsQuery(e, m, settings, caps)
+		q.SegmentAttribute = attribute
+		cuped := q.Lookback > 0
 		arms, err := s.store.MetricStats(ctx, e, q)
 		if err != nil {
 			return nil, err
@@ -300,6 +288,22 @@ func (s *Service) metricInputs(ctx context.Context, e *Experiment, settings Anal
 		}
 	}
 	return out, nil
+}
+
+// statsQuery is what the report aggregates for metric m of e: its parts
+// for a ratio, its cap, maturity at the report's time, and the CUPED
+// lookback when it uses CUPED.
+func (s *Service) statsQuery(e *Experiment, m Metric, settings AnalysisSettings, caps map[string]*float64) StatsQuery {
+	q := StatsQuery{Metric: m, Cap: caps[m.Key], AsOf: s.reportTime(e).UnixMicro()}
+	if m.Kind == MetricRatio {
+		num, _ := e.Metric(m.Numerator)
+		den, _ := e.Metric(m.Denominator)
+		q.Numerator, q.Denominator = num.SourceKey(), den.SourceKey()
+	}
+	if m.UsesCUPED(settings) {
+		q.Lookback = time.Duration(settings.CUPEDLookbackDays) * 24 * time.Hour
+	}
+	return q
 }
 
 // segmentAttributes are the configured segments, or else every exposure

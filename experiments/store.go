@@ -9,6 +9,8 @@ import (
 // when one is asked for) for one metric, aggregated by the database over the
 // variant's exposed units.
 type ArmStats struct {
+	// Other is the other experiment, for CrossStats and SharedUnits.
+	Other   string `db:"other"`
 	Segment string `db:"segment"`
 	Variant string `db:"variant"`
 	Units   int64  `db:"units"`
@@ -109,6 +111,13 @@ type Store interface {
 	// MetricStats aggregates a metric over each variant's exposed units,
 	// counting outcomes from each unit's first exposure on.
 	MetricStats(ctx context.Context, e *Experiment, q StatsQuery) ([]ArmStats, error)
+	// CrossStats aggregates q's metric over e's units that are also exposed
+	// to each of others, by other experiment (Other), its arm (Segment) and
+	// e's arm (Variant), for the interaction checks.
+	CrossStats(ctx context.Context, e *Experiment, q StatsQuery, others []string) ([]ArmStats, error)
+	// SharedUnits counts e's exposed units that are also exposed to each of
+	// others, by other experiment, its arm (Segment) and e's arm.
+	SharedUnits(ctx context.Context, e *Experiment, others []string) ([]ArmStats, error)
 	// UnitValueQuantile is the p-quantile (R's type 7) of the per-unit
 	// values of q.Metric that the report counts (mature, with a value),
 	// pooled over all variants.

@@ -6,6 +6,8 @@ import (
 	"math"
 	"strings"
 
+	"github.com/jmoiron/sqlx"
+
 	"github.com/revealed-ab/revealed/experiments"
 )
 
@@ -28,8 +30,7 @@ func (s *Store) segmentArg(attribute string) string {
 // segmentSQL is the expression, over an exposure x, of the segment a unit
 // is in, with its arguments: an exposure attribute's value, the unit's
 // first answer to a question ("answer:QUESTION"; before the exposure unless
-// anyTime), or its arm in another experiment ("experiment:KEY"); ” for
-// none, and ” for a unit without one.
+// anyTime); the empty string for none, and for a unit without one.
 func (s *Store) segmentSQL(attribute string, anyTime bool) (string, []any, error) {
 	if attribute == "" {
 		return `''`, nil, nil
@@ -41,10 +42,6 @@ func (s *Store) segmentSQL(attribute string, anyTime bool) (string, []any, error
 			before = ``
 		}
 		return `COALESCE((SELECT r.answer FROM responses r WHERE r.question = ? AND r.unit_id = x.unit_id` + before + `), '')`, []any{question}, nil
-	}
-	if other, ok := strings.CutPrefix(attribute, experiments.ExperimentSegmentPrefix); ok {
-		// The unit's arm in the other experiment, by its exposures' primary key.
-		return `COALESCE((SELECT y.variant FROM exposures y WHERE y.experiment = ? AND y.unit_id = x.unit_id), '')`, []any{other}, nil
 	}
 	if !validSegmentAttribute(attribute) {
 		return "", nil, experiments.Errorf(experiments.CodeInvalid, "attribute %q cannot be a segment", attribute)
@@ -209,10 +206,7 @@ func (s *Store) MetricStats(ctx context.Context, e *experiments.Experiment, q ex
 	if err != nil {
 		return nil, err
 	}
-	query := `SELECT segment, variant, COUNT(v) AS units, SUM(immature) AS immature, SUM(no_value) AS without_value,
-			COALESCE(SUM(v), 0.0) AS sum, COALESCE(SUM(v * v), 0.0) AS sum_sq,
-			COALESCE(SUM(pre), 0.0) AS pre_sum, COALESCE(SUM(pre * pre), 0.0) AS pre_sum_sq, COALESCE(SUM(v * pre), 0.0) AS pre_cross,
-			COALESCE(SUM(d), 0.0) AS den_sum, COALESCE(SUM(d * d), 0.0) AS den_sum_sq, COALESCE(SUM(v * d), 0.0) AS den_cross
+	query := `SELECT segment, variant, ` + statsColumns + `
 		FROM (` + perUnit + `) per_unit
 		WHERE segment <> '' OR ? = ''
 		GROUP BY segment, variant
@@ -221,6 +215,62 @@ func (s *Store) MetricStats(ctx context.Context, e *experiments.Experiment, q ex
 	var out []experiments.ArmStats
 	if err := s.db.SelectContext(ctx, &out, s.rebind(query), args...); err != nil {
 		return nil, experiments.Internal(fmt.Errorf("aggregating %s/%s: %w", e.Key, q.Metric.Key, err))
+	}
+	return out, nil
+}
+
+// statsColumns aggregate a per-unit query's rows (per_unit) into ArmStats.
+const statsColumns = `COUNT(v) AS units, SUM(immature) AS immature, SUM(no_value) AS without_value,
+			COALESCE(SUM(v), 0.0) AS sum, COALESCE(SUM(v * v), 0.0) AS sum_sq,
+			COALESCE(SUM(pre), 0.0) AS pre_sum, COALESCE(SUM(pre * pre), 0.0) AS pre_sum_sq, COALESCE(SUM(v * pre), 0.0) AS pre_cross,
+			COALESCE(SUM(d), 0.0) AS den_sum, COALESCE(SUM(d * d), 0.0) AS den_sum_sq, COALESCE(SUM(v * d), 0.0) AS den_cross`
+
+// CrossStats aggregates q's metric over e's units that are also exposed to
+// each of others, by other experiment (Other), its arm (Segment) and e's
+// arm (Variant): one pass over e's units however many others there are,
+// each unit's other exposures found by their primary key.
+func (s *Store) CrossStats(ctx context.Context, e *experiments.Experiment, q experiments.StatsQuery, others []string) ([]experiments.ArmStats, error) {
+	if len(others) == 0 {
+		return nil, nil
+	}
+	q.SegmentAttribute, q.Lookback = "", 0
+	perUnit, args, err := s.perUnitQuery(e, q)
+	if err != nil {
+		return nil, err
+	}
+	// sqlx.In expands the one slice argument, others, in place.
+	query, args, err := sqlx.In(`SELECT y.experiment AS other, y.variant AS segment, per_unit.variant AS variant, `+statsColumns+`
+		FROM (`+perUnit+`) per_unit
+		JOIN exposures y ON y.unit_id = per_unit.unit_id AND y.experiment IN (?)
+		GROUP BY y.experiment, y.variant, per_unit.variant
+		ORDER BY 1, 2, 3`, append(args, others)...)
+	if err != nil {
+		return nil, experiments.Internal(err)
+	}
+	var out []experiments.ArmStats
+	if err := s.db.SelectContext(ctx, &out, s.rebind(query), args...); err != nil {
+		return nil, experiments.Internal(fmt.Errorf("aggregating %s/%s by other experiments: %w", e.Key, q.Metric.Key, err))
+	}
+	return out, nil
+}
+
+// SharedUnits counts e's exposed units that are also exposed to each of
+// others, by other experiment (Other), its arm (Segment) and e's arm.
+func (s *Store) SharedUnits(ctx context.Context, e *experiments.Experiment, others []string) ([]experiments.ArmStats, error) {
+	if len(others) == 0 {
+		return nil, nil
+	}
+	query, args, err := sqlx.In(`SELECT y.experiment AS other, y.variant AS segment, x.variant AS variant, COUNT(*) AS units
+		FROM exposures x JOIN exposures y ON y.unit_id = x.unit_id AND y.experiment IN (?)
+		WHERE x.experiment = ?
+		GROUP BY y.experiment, y.variant, x.variant
+		ORDER BY 1, 2, 3`, others, e.Key)
+	if err != nil {
+		return nil, experiments.Internal(err)
+	}
+	var out []experiments.ArmStats
+	if err := s.db.SelectContext(ctx, &out, s.rebind(query), args...); err != nil {
+		return nil, experiments.Internal(err)
 	}
 	return out, nil
 }
