@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -588,4 +589,155 @@ func scoreboardLaidOut(t *testing.T, ctx context.Context, summary string) {
 	if got["diamondFill"] == "none" || got["band"] == "1" || got["badge"] != "2px" {
 		t.Errorf("the style sheet is not applied: %v", got)
 	}
+}
+
+// TestBrowserLayersAndInteractions draws the layers page, a holdout's
+// report and a report with a flagged interaction under the site's CSP;
+// creates a layer through its form and puts an experiment in it through
+// the editor.
+func TestBrowserLayersAndInteractions(t *testing.T) {
+	bctx := browser(t)
+	e := newEnv(t, false)
+	ctx := context.Background()
+	mustLayer(t, e, "support-agent", "Who answers")
+	layered(t, e, "support-agent", "planned", 0.2, 0.6, experiments.StatusDraft)
+	layered(t, e, "support-agent", "lower", 0, 0.3, experiments.StatusRunning)
+	layered(t, e, "support-agent", "middle", 0.5, 0.8, experiments.StatusRunning)
+	interactingPair(t, e, 0.8)
+	bx, cancel := chromedp.NewContext(bctx, chromedp.WithNewBrowserContext())
+	defer cancel()
+	con := watchConsole(t, bx)
+	loginInBrowser(t, bx, e, e.adminKey)
+
+	// The layer's bar, laid out: each range's drawn width is its share of
+	// the bar, the draft hatched by its pattern, the running ones filled.
+	do(t, bx, chromedp.Navigate(e.url+"/layers"))
+	do(t, bx, chromedp.WaitVisible(chromedp.CSS("#layer-bar-support-agent")))
+	bar := eval[map[string]any](t, bx, `(() => {
+		const svg = document.getElementById('layer-bar-support-agent');
+		const track = svg.querySelector('rect.track').getBoundingClientRect();
+		const segs = {};
+		for (const g of svg.querySelectorAll('g.layer-seg')) {
+			const r = g.querySelector('rect').getBoundingClientRect();
+			segs[g.dataset.experiment] = {from: (r.left - track.left) / track.width, share: r.width / track.width, fill: getComputedStyle(g.querySelector('rect')).fill};
+		}
+		return {width: track.width, segs, free: svg.querySelectorAll('rect.free').length,
+			label: [...svg.querySelectorAll('.seg-label')].map(t => t.textContent).join('|')};
+	})()`)
+	if w, _ := bar["width"].(float64); w < 300 {
+		t.Errorf("the layer bar is %vpx wide: not laid out", w)
+	}
+	segs, _ := bar["segs"].(map[string]any)
+	for key, want := range map[string][2]float64{"lower": {0, 0.3}, "middle": {0.5, 0.3}, "planned": {0.2, 0.4}} {
+		s, _ := segs[key].(map[string]any)
+		from, _ := s["from"].(float64)
+		share, _ := s["share"].(float64)
+		if math.Abs(from-want[0]) > 0.01 || math.Abs(share-want[1]) > 0.01 {
+			t.Errorf("%s drawn from %.3f over %.3f of the bar, want %v", key, from, share, want)
+		}
+	}
+	if f := fmt.Sprint(segs["planned"].(map[string]any)["fill"]); !strings.HasPrefix(f, "url(") {
+		t.Errorf("the draft's fill is %s, want its hatch", f)
+	}
+	if f := fmt.Sprint(segs["lower"].(map[string]any)["fill"]); f == "none" || strings.HasPrefix(f, "url(") || f == "rgb(0, 0, 0)" {
+		t.Errorf("the running range's fill is %s: is style.css applied?", f)
+	}
+	if n, _ := bar["free"].(float64); n != 2 || !strings.Contains(fmt.Sprint(bar["label"]), "planned · draft") {
+		t.Errorf("free ranges and labels: %v", bar)
+	}
+	screenshot(t, bx, "layers.png")
+
+	// A layer through the form, then an experiment in it through the editor.
+	submit(t, bx, "#new-layer")
+	do(t, bx,
+		chromedp.SendKeys(chromedp.ID("f-key"), "checkout"),
+		chromedp.SendKeys(chromedp.ID("f-name"), "Checkout flow"),
+	)
+	submit(t, bx, "#save-layer")
+	if u := location(t, bx); u != e.url+"/layers?done=layer-created#layer-checkout" {
+		t.Fatalf("after creating a layer at %s:\n%s", u, eval[string](t, bx, `document.body.innerText`))
+	}
+	do(t, bx, chromedp.Navigate(e.url+"/experiments/new"))
+	do(t, bx,
+		chromedp.SendKeys(chromedp.ID("f-key"), "one-page"),
+		chromedp.SendKeys(chromedp.ID("f-name"), "One-page checkout"),
+		chromedp.SetValue(chromedp.ID("f-layer-key"), "checkout"),
+		chromedp.SendKeys(chromedp.ID("f-layer-lo"), "0"),
+		chromedp.SendKeys(chromedp.ID("f-layer-hi"), "1.5"),
+		chromedp.SendKeys(chromedp.ID("f-metrics-0-key"), "converted"),
+	)
+	if status := submit(t, bx, "#save"); status != 400 {
+		t.Errorf("a range to 1.5: status %d, want 400", status)
+	}
+	besides := eval[map[string]any](t, bx, `(() => {
+		const input = document.getElementById('f-layer-hi');
+		const err = (input.getAttribute('aria-describedby') || '').split(' ').map(id => document.getElementById(id)).find(el => el && el.classList.contains('field-error'));
+		return {text: err ? err.textContent : '', sameField: !!err && input.closest('.field') === err.closest('.field'), value: input.value,
+			layer: document.getElementById('f-layer-key').value, visible: !!err && err.getBoundingClientRect().height > 0};
+	})()`)
+	if besides["sameField"] != true || besides["visible"] != true || !strings.Contains(fmt.Sprint(besides["text"]), "hi ≤ 1") ||
+		besides["value"] != "1.5" || besides["layer"] != "checkout" {
+		t.Errorf("the range's error is not beside it: %v", besides)
+	}
+	do(t, bx, chromedp.ScrollIntoView(chromedp.ID("layer")))
+	screenshot(t, bx, "editor-layer-error.png")
+	do(t, bx, chromedp.SetValue(chromedp.ID("f-layer-hi"), "0.5"))
+	submit(t, bx, "#save")
+	if u := location(t, bx); u != e.url+"/experiments/one-page/edit?done=created" {
+		t.Fatalf("after creating one-page at %s:\n%s", u, eval[string](t, bx, `document.body.innerText`))
+	}
+	if got, err := e.svc.GetExperiment(ctx, "one-page"); err != nil || got.Layer == nil || got.Layer.Key != "checkout" || got.Layer.Range != [2]float64{0, 0.5} {
+		t.Errorf("one-page's layer: %+v, %v", got, err)
+	}
+
+	// A flagged interaction: the banner above the claims, and the badge in
+	// the table, each with the sentence naming the other experiment.
+	do(t, bx, chromedp.Navigate(e.url+"/experiments/agent"))
+	do(t, bx, chromedp.WaitVisible(chromedp.CSS("#interactions")))
+	inter := eval[map[string]any](t, bx, `(() => {
+		const banner = document.getElementById('interaction-banner');
+		const flag = document.querySelector('table.interactions tr.flagged .flag');
+		return {
+			banner: banner ? banner.innerText : '',
+			above: !!banner && banner.getBoundingClientRect().top < document.getElementById('claims-h').getBoundingClientRect().top,
+			bannerBorder: banner ? getComputedStyle(banner).borderLeftWidth : '',
+			flag: flag ? flag.innerText : '',
+			flagBorder: flag ? getComputedStyle(flag).borderTopWidth : '',
+			rows: document.querySelectorAll('table.interactions tbody tr').length,
+		};
+	})()`)
+	if !strings.Contains(fmt.Sprint(inter["banner"]), `"help"`) || inter["above"] != true || inter["bannerBorder"] != "5px" ||
+		!strings.Contains(fmt.Sprint(inter["flag"]), "Flagged") || inter["flagBorder"] != "2px" || inter["rows"] != float64(1) {
+		t.Errorf("the flagged interaction as drawn: %v", inter)
+	}
+	do(t, bx, chromedp.ScrollIntoView(chromedp.ID("interactions")))
+	screenshot(t, bx, "interactions.png")
+
+	// A holdout through the form, its experiment a checkbox, its metric
+	// the editor's row; its report has a row per arm.
+	do(t, bx, chromedp.Navigate(e.url+"/holdouts"))
+	submit(t, bx, "#new-holdout")
+	do(t, bx,
+		chromedp.SendKeys(chromedp.ID("f-key"), "global"),
+		chromedp.SendKeys(chromedp.ID("f-name"), "Global holdout"),
+		chromedp.SendKeys(chromedp.ID("f-share"), "0.05"),
+		chromedp.Click(chromedp.ID("f-experiments-agent")),
+		chromedp.SendKeys(chromedp.ID("f-metrics-0-key"), "csat"),
+		chromedp.SetValue(chromedp.ID("f-metrics-0-kind"), "mean"),
+	)
+	screenshot(t, bx, "holdout-form.png")
+	submit(t, bx, "#save-holdout")
+	if u := location(t, bx); u != e.url+"/holdouts/global?done=holdout-created" {
+		t.Fatalf("after creating a holdout at %s:\n%s", u, eval[string](t, bx, `document.body.innerText`))
+	}
+	if h, err := e.svc.Holdout(ctx, "global"); err != nil || h.Share != 0.05 || len(h.Experiments) != 1 || h.Experiments[0] != "agent" ||
+		len(h.Metrics) != 1 || h.Metrics[0].Kind != experiments.MetricMean {
+		t.Errorf("the holdout from the browser: %+v, %v", h, err)
+	}
+	arms := eval[[]string](t, bx, `[...document.querySelectorAll('table.numbers tbody th')].map(th => th.textContent.trim())`)
+	if len(arms) != 2 || !strings.HasPrefix(arms[0], "held_out") || arms[1] != "exposed" {
+		t.Errorf("the holdout's arms: %q", arms)
+	}
+	screenshot(t, bx, "holdout.png")
+	con.check(t)
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/revealed-ab/revealed/analysis"
+	"github.com/revealed-ab/revealed/experiments"
 )
 
 // Charts are SVG drawn on the server: no JavaScript, no build step, nothing
@@ -868,6 +869,120 @@ func (c poolForest) SVG() template.HTML {
 			fmt.Fprintf(&b, `<text class="row-value" x="%d" y="%.1f">%s</text>`, plotRight+12, cy+4, esc(c.PooledValue))
 		}
 		b.WriteString(`</g>`)
+	}
+	b.WriteString(`</svg>`)
+	return template.HTML(b.String())
+}
+
+// layerSeg is one experiment's range [Lo, Hi) of a layer.
+type layerSeg struct {
+	Key   string
+	Title string // what a pointer over it shows: name, range, share, status
+	// Status decides the look: running filled, draft hatched, stopped
+	// outlined; the label says it in words too.
+	Status experiments.Status
+	Lo, Hi float64
+}
+
+// layerChart draws a layer's hash space [0, 1) as a bar. The first lane is
+// the layer as it assigns now: the running experiments' ranges, filled,
+// and the free space between them, dashed and labelled "free". Drafts and
+// stopped experiments take no units, so they are drawn in lanes below, on
+// the same axis, without overlapping one another: hatched for a draft,
+// outlined for a stopped one, each labelled with its status.
+type layerChart struct {
+	ID, Title, Desc string
+	Segs            []layerSeg
+	Free            [][2]float64
+}
+
+const (
+	layerLeft   = 130 // lane labels, left of the bar
+	layerRight  = chartWidth - 20
+	layerLaneH  = 40.0
+	layerBarH   = 30.0
+	layerCharPx = 7.2 // about one character at 12px
+)
+
+func (c layerChart) SVG() template.HTML {
+	// Lane 0 holds the running experiments; the others go to the first
+	// lane below where they overlap nothing.
+	lanes := [][]layerSeg{nil}
+	for _, s := range c.Segs {
+		if s.Status == experiments.StatusRunning {
+			lanes[0] = append(lanes[0], s)
+			continue
+		}
+		placed := false
+		for i := 1; i < len(lanes) && !placed; i++ {
+			if !slices.ContainsFunc(lanes[i], func(o layerSeg) bool { return s.Lo < o.Hi && o.Lo < s.Hi }) {
+				lanes[i] = append(lanes[i], s)
+				placed = true
+			}
+		}
+		if !placed {
+			lanes = append(lanes, []layerSeg{s})
+		}
+	}
+	x := scale{0, 1, layerLeft, layerRight}
+	plotBottom := chartTop + float64(len(lanes))*layerLaneH
+	height := plotBottom + 44
+	hatch := c.ID + "-hatch"
+
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg class="chart layer-bar" id="%s" viewBox="0 0 %d %.0f" role="img" aria-labelledby="%s-t %s-d" xmlns="http://www.w3.org/2000/svg">`,
+		esc(c.ID), chartWidth, height, esc(c.ID), esc(c.ID))
+	fmt.Fprintf(&b, `<title id="%s-t">%s</title><desc id="%s-d">%s</desc>`, esc(c.ID), esc(c.Title), esc(c.ID), esc(c.Desc))
+	fmt.Fprintf(&b, `<defs><pattern id="%s" width="7" height="7" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">`+
+		`<rect class="hatch-bg" width="7" height="7"/><line class="hatch-line" x1="0" y1="0" x2="0" y2="7"/></pattern></defs>`, esc(hatch))
+	for _, t := range []float64{0, 0.25, 0.5, 0.75, 1} {
+		px := x.at(t)
+		fmt.Fprintf(&b, `<line class="grid" x1="%.1f" y1="%d" x2="%.1f" y2="%.1f"/>`, px, chartTop, px, plotBottom)
+		fmt.Fprintf(&b, `<text class="tick" x="%.1f" y="%.1f" text-anchor="middle">%s</text>`, px, plotBottom+16, num(t))
+	}
+	fmt.Fprintf(&b, `<text class="axis-label" x="%.1f" y="%.1f" text-anchor="middle">%s</text>`, float64(layerLeft+layerRight)/2, plotBottom+36,
+		"The layer’s units, from 0 to 1: an experiment takes those in its range [lo, hi)")
+	label := func(text string, lo, hi, mid float64, class string) {
+		w := x.at(hi) - x.at(lo) - 8
+		fits := int(w / layerCharPx)
+		if fits < 2 {
+			return
+		}
+		if r := []rune(text); len(r) > fits {
+			text = string(r[:fits-1]) + "…"
+		}
+		fmt.Fprintf(&b, `<text class="%s" x="%.1f" y="%.1f" text-anchor="middle">%s</text>`, class, (x.at(lo)+x.at(hi))/2, mid+4, esc(text))
+	}
+	for i, lane := range lanes {
+		top := chartTop + float64(i)*layerLaneH + (layerLaneH-layerBarH)/2
+		mid := top + layerBarH/2
+		switch i {
+		case 0:
+			fmt.Fprintf(&b, `<text class="row-label" x="%d" y="%.1f" text-anchor="end">Running</text>`, layerLeft-10, mid+4)
+			fmt.Fprintf(&b, `<rect class="track" x="%d" y="%.1f" width="%d" height="%.1f"/>`, layerLeft, top, layerRight-layerLeft, layerBarH)
+			for _, f := range c.Free {
+				fmt.Fprintf(&b, `<g class="free-range"><title>Free: %s, %s of the layer</title>`, rangeText(f[0], f[1]), esc(fmtPct(f[1]-f[0])))
+				fmt.Fprintf(&b, `<rect class="free" x="%.1f" y="%.1f" width="%.1f" height="%.1f"/>`, x.at(f[0]), top, x.at(f[1])-x.at(f[0]), layerBarH)
+				label("free", f[0], f[1], mid, "free-label")
+				b.WriteString(`</g>`)
+			}
+		case 1:
+			fmt.Fprintf(&b, `<text class="row-label" x="%d" y="%.1f" text-anchor="end">Not running</text>`, layerLeft-10, mid+4)
+		}
+		for _, s := range lane {
+			class, fill, text := "seg-running", "", s.Key
+			switch s.Status {
+			case experiments.StatusDraft:
+				class, fill, text = "seg-draft", fmt.Sprintf(` fill="url(#%s)"`, esc(hatch)), s.Key+" · draft"
+			case experiments.StatusRunning:
+			default:
+				class, text = "seg-stopped", s.Key+" · "+string(s.Status)
+			}
+			fmt.Fprintf(&b, `<g class="layer-seg" data-experiment="%s" data-status="%s"><title>%s</title>`, esc(s.Key), esc(string(s.Status)), esc(s.Title))
+			fmt.Fprintf(&b, `<rect class="seg %s"%s x="%.1f" y="%.1f" width="%.1f" height="%.1f"/>`, class, fill, x.at(s.Lo), top, x.at(s.Hi)-x.at(s.Lo), layerBarH)
+			label(text, s.Lo, s.Hi, mid, "seg-label")
+			b.WriteString(`</g>`)
+		}
 	}
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String())

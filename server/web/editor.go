@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -75,6 +76,9 @@ type field struct {
 	Errs                               []string
 	Checked, Disabled, Required        bool
 	HideLabel                          bool
+	// GroupErr is the id of an error shown outside the field that is
+	// about it too, such as a range's error beside its two ends.
+	GroupErr string
 }
 
 type option struct {
@@ -94,8 +98,15 @@ func (f field) DescribedBy() string {
 	if len(f.Errs) > 0 {
 		ids = append(ids, f.ErrID())
 	}
+	if f.GroupErr != "" {
+		ids = append(ids, f.GroupErr)
+	}
 	return strings.Join(ids, " ")
 }
+
+// Invalid reports whether the input is marked invalid: an error of its own
+// or of its group.
+func (f field) Invalid() bool { return len(f.Errs) > 0 || f.GroupErr != "" }
 
 func options(selected string, values ...string) []option {
 	var out []option
@@ -119,6 +130,11 @@ type experimentForm struct {
 	// one: the service builds its variants, and the variant rows are
 	// ignored.
 	Factors []factorRow
+	// LayerKey, LayerLo and LayerHi are the experiment's layer and its
+	// range [lo, hi), all empty when it joins none.
+	LayerKey, LayerLo, LayerHi string
+	// layers are the choices of the layer select; not from the form.
+	layers []*experiments.Layer
 }
 
 type variantRow struct{ Key, Name, Weight string }
@@ -181,18 +197,28 @@ func formFromExperiment(e *experiments.Experiment) experimentForm {
 		}
 		f.Factors = append(f.Factors, factorRow{Key: fc.Key, Levels: strings.Join(texts, ", "), Numeric: fc.Numeric})
 	}
+	if l := e.Layer; l != nil {
+		f.LayerKey, f.LayerLo, f.LayerHi = l.Key, num(l.Range[0]), num(l.Range[1])
+	}
 	for _, c := range e.Targeting {
 		f.Targeting = append(f.Targeting, conditionRow{Attribute: c.Attribute, Op: string(c.Op), Value: formatValue(c.Value)})
 	}
-	for _, m := range e.Metrics {
+	f.Metrics = metricRowsOf(e.Metrics)
+	return f
+}
+
+// metricRowsOf writes metrics as the form's rows.
+func metricRowsOf(ms []experiments.Metric) []metricRow {
+	var out []metricRow
+	for _, m := range ms {
 		r := metricRow{Key: m.Key, Kind: string(m.Kind), Numerator: m.Numerator, Denominator: m.Denominator, HigherIsBetter: m.HigherIsBetter,
 			Source: m.Source, Aggregation: string(m.Aggregation), Peak: m.Peak}
 		if m.Window != nil {
 			r.From, r.To = windowBounds(*m.Window)
 		}
-		f.Metrics = append(f.Metrics, r)
+		out = append(out, r)
 	}
-	return f
+	return out
 }
 
 // spanText is Span.String, save that a span under two days that is whole
@@ -305,6 +331,7 @@ func formFromPost(v url.Values) experimentForm {
 		Alpha: strings.TrimSpace(v.Get("analysis.alpha")), Correction: v.Get("analysis.correction"),
 		NStar: strings.TrimSpace(v.Get("analysis.n_star")), Lookback: strings.TrimSpace(v.Get("analysis.cuped_lookback_days")),
 		Segs: v.Get("analysis.segments"), Sequential: v.Get("analysis.sequential") != "", Control: -1,
+		LayerKey: strings.TrimSpace(v.Get("layer.key")), LayerLo: strings.TrimSpace(v.Get("layer.lo")), LayerHi: strings.TrimSpace(v.Get("layer.hi")),
 	}
 	if c, err := strconv.Atoi(v.Get("control")); err == nil {
 		f.Control = c
@@ -331,18 +358,25 @@ func formFromPost(v url.Values) experimentForm {
 		}
 		f.Targeting = append(f.Targeting, conditionRow{Attribute: strings.TrimSpace(v.Get(p + "attribute")), Op: v.Get(p + "op"), Value: strings.TrimSpace(v.Get(p + "value"))})
 	}
+	f.Metrics = metricRowsFromPost(v)
+	return f
+}
+
+// metricRowsFromPost reads the metric rows of a form, as typed.
+func metricRowsFromPost(v url.Values) []metricRow {
+	var out []metricRow
 	for i := 0; i < 50; i++ {
 		p := fmt.Sprintf("metrics[%d].", i)
 		if _, ok := v[p+"key"]; !ok {
 			break
 		}
-		f.Metrics = append(f.Metrics, metricRow{Key: strings.TrimSpace(v.Get(p + "key")), Kind: v.Get(p + "kind"),
+		out = append(out, metricRow{Key: strings.TrimSpace(v.Get(p + "key")), Kind: v.Get(p + "kind"),
 			Numerator: strings.TrimSpace(v.Get(p + "numerator")), Denominator: strings.TrimSpace(v.Get(p + "denominator")),
 			HigherIsBetter: v.Get(p+"higher_is_better") != "",
 			Source:         strings.TrimSpace(v.Get(p + "source")), From: strings.TrimSpace(v.Get(p + "window.from")),
 			To: strings.TrimSpace(v.Get(p + "window.to")), Aggregation: v.Get(p + "aggregation"), Peak: v.Get(p + "peak")})
 	}
-	return f
+	return out
 }
 
 // lock replaces the fields a started experiment may not change with their
@@ -358,6 +392,9 @@ func (f *experimentForm) lock(cur *experiments.Experiment) {
 	}
 	if cur.Locked("salt") {
 		f.Salt = c.Salt
+	}
+	if cur.Locked("layer") {
+		f.LayerKey, f.LayerLo, f.LayerHi = c.LayerKey, c.LayerLo, c.LayerHi
 	}
 	if cur.Locked("traffic") {
 		f.Traffic = c.Traffic
@@ -452,6 +489,38 @@ func (f experimentForm) input(existing *experiments.Experiment) (experiments.Exp
 		rows["targeting"] = append(rows["targeting"], i)
 		in.Targeting = append(in.Targeting, c)
 	}
+	var metricRows []int
+	in.Metrics, metricRows = metricsInput(f.Metrics, existing, bad)
+	if len(metricRows) > 0 {
+		rows["metrics"] = metricRows
+	}
+	in.Layer = f.layerRange(bad)
+	s := experiments.AnalysisSettings{Correction: f.Correction, Sequential: ptr(f.Sequential), Segments: []string{}}
+	if existing != nil {
+		s.Segments = existing.Analysis.Segments
+	}
+	s.Alpha = number("analysis.alpha", f.Alpha)
+	s.NStar = number("analysis.n_star", f.NStar)
+	if n, err := strconv.Atoi(f.Lookback); err != nil {
+		bad("analysis.cuped_lookback_days", "must be a whole number of days, or -1 to turn CUPED off")
+	} else {
+		s.CUPEDLookbackDays = n
+	}
+	s.Segments = nil
+	for _, a := range strings.Split(f.Segs, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			s.Segments = append(s.Segments, a)
+		}
+	}
+	in.Analysis = &s
+	return in, rows, errs
+}
+
+// metricsInput turns the filled-in metric rows into metrics, and says
+// which form row each came from; a span that does not parse is reported
+// through bad. Settings the form does not show (caps, CUPED, priors) are
+// kept from existing.
+func metricsInput(rows []metricRow, existing *experiments.Experiment, bad func(field, detail string)) ([]experiments.Metric, []int) {
 	span := func(field, s string) experiments.Span {
 		d, err := experiments.ParseSpan(s)
 		if err != nil {
@@ -459,7 +528,9 @@ func (f experimentForm) input(existing *experiments.Experiment) (experiments.Exp
 		}
 		return d
 	}
-	for i, r := range f.Metrics {
+	var out []experiments.Metric
+	var from []int
+	for i, r := range rows {
 		if r.blank() {
 			continue
 		}
@@ -481,28 +552,37 @@ func (f experimentForm) input(existing *experiments.Experiment) (experiments.Exp
 				m.Cap, m.CUPED, m.Prior = old.Cap, old.CUPED, old.Prior
 			}
 		}
-		rows["metrics"] = append(rows["metrics"], i)
-		in.Metrics = append(in.Metrics, m)
+		from = append(from, i)
+		out = append(out, m)
 	}
-	s := experiments.AnalysisSettings{Correction: f.Correction, Sequential: ptr(f.Sequential), Segments: []string{}}
-	if existing != nil {
-		s.Segments = existing.Analysis.Segments
+	return out, from
+}
+
+// layerRange is the experiment's layer range as typed, or nil when the
+// layer and both ends are empty. Ends that are missing or not numbers are
+// reported through bad; the service checks the rest (0 ≤ lo < hi ≤ 1, a
+// layer that exists).
+func (f experimentForm) layerRange(bad func(field, detail string)) *experiments.LayerRange {
+	if f.LayerKey == "" && f.LayerLo == "" && f.LayerHi == "" {
+		return nil
 	}
-	s.Alpha = number("analysis.alpha", f.Alpha)
-	s.NStar = number("analysis.n_star", f.NStar)
-	if n, err := strconv.Atoi(f.Lookback); err != nil {
-		bad("analysis.cuped_lookback_days", "must be a whole number of days, or -1 to turn CUPED off")
-	} else {
-		s.CUPEDLookbackDays = n
+	lr := &experiments.LayerRange{Key: f.LayerKey}
+	if f.LayerKey == "" {
+		bad("layer.key", "choose the layer this range is of, or clear the range")
 	}
-	s.Segments = nil
-	for _, a := range strings.Split(f.Segs, ",") {
-		if a = strings.TrimSpace(a); a != "" {
-			s.Segments = append(s.Segments, a)
+	if f.LayerLo == "" || f.LayerHi == "" {
+		bad("layer.range", "give both ends, from 0 to 1, e.g. 0 and 0.5")
+		return lr
+	}
+	for i, s := range []string{f.LayerLo, f.LayerHi} {
+		x, err := strconv.ParseFloat(s, 64)
+		if err != nil || math.IsNaN(x) || math.IsInf(x, 0) {
+			bad("layer.range", fmt.Sprintf("%s end %q must be a number from 0 to 1", []string{"the lower", "the upper"}[i], s))
+			continue
 		}
+		lr.Range[i] = x
 	}
-	in.Analysis = &s
-	return in, rows, errs
+	return lr
 }
 
 // keptCells returns existing's variants, without the levels the service
@@ -599,6 +679,66 @@ type editorView struct {
 	FactorsErr                 []string
 	FactorsLocked              bool
 	MaxFactors, MaxFactorCells int
+	// Layer is the layer select and the range's two ends; LayerRangeErr
+	// the range's errors, shown beside both ends.
+	Layer         []field
+	LayerRangeErr []string
+	LayerLocked   bool
+}
+
+// layerRangeErrID is the id of the layer range's error.
+const layerRangeErrID = "err-f-layer-range"
+
+// layerOptions are the layer select's choices: none, then every layer. A
+// key that names no layer (as posted) stays selected, for the service's
+// error beside it.
+func layerOptions(selected string, layers []*experiments.Layer) []option {
+	out := []option{{Value: "", Label: "— none: the experiment does not share a layer", Selected: selected == ""}}
+	found := selected == ""
+	for _, l := range layers {
+		out = append(out, option{Value: l.Key, Label: l.Name + " (" + l.Key + ")", Selected: l.Key == selected})
+		found = found || l.Key == selected
+	}
+	if !found {
+		out = append(out, option{Value: selected, Label: selected + " (no such layer)", Selected: true})
+	}
+	return out
+}
+
+// metricFields draws metric rows as the editors' inputs, and records their
+// names in known.
+func metricFields(rows []metricRow, known map[string]bool) [][]field {
+	var out [][]field
+	for i, r := range rows {
+		p := fmt.Sprintf("metrics[%d].", i)
+		n := strconv.Itoa(i + 1)
+		mk := func(name, label, value, typ string) field {
+			known[p+name] = true
+			return field{Name: p + name, ID: inputID(p + name), Label: "Metric " + n + label, Value: value, Type: typ, HideLabel: true}
+		}
+		kind := mk("kind", " kind", r.Kind, "select")
+		kind.Options = options(r.Kind, "binary", "binary (converted or not)", "mean", "mean (per unit)", "ratio", "ratio (numerator ÷ denominator)")
+		hib := mk("higher_is_better", ": higher is better", "on", "checkbox")
+		hib.Checked = r.HigherIsBetter
+		agg := mk("aggregation", " aggregation", r.Aggregation, "select")
+		agg.Options = options(r.Aggregation, aggregationOptions...)
+		peak := mk("peak", " peak (peak_end only)", r.Peak, "select")
+		peak.Options = options(r.Peak, "", "—", "max", "max (highest)", "min", "min (e.g. minutes waited)")
+		out = append(out, []field{
+			mk("key", " key", r.Key, "text"),
+			kind,
+			hib,
+			mk("numerator", " numerator (ratio only)", r.Numerator, "text"),
+			mk("denominator", " denominator (ratio only)", r.Denominator, "text"),
+			mk("source", " source event metric (default: its key)", r.Source, "text"),
+			mk("window.from", " window from", r.From, "text"),
+			mk("window.to", " window to", r.To, "text"),
+			agg,
+			peak,
+		})
+		known[fmt.Sprintf("metrics[%d]", i)] = true
+	}
+	return out
 }
 
 type errorLink struct{ Href, Text string }
@@ -643,6 +783,18 @@ func (f experimentForm) view(isNew bool, cur *experiments.Experiment, errs []exp
 		mk("traffic", "Traffic share", f.Traffic, lockable("traffic", "Share of eligible units that enter, from above 0 to 1 (0.5 = 50%).")...),
 		mk("salt", "Salt", f.Salt, lockable("salt", "Optional; defaults to the key.")...),
 	}
+	v.LayerLocked = isLocked("layer")
+	layer := mk("layer.key", "Layer", f.LayerKey, typ("select"), disabledIf(v.LayerLocked))
+	layer.Options = layerOptions(f.LayerKey, f.layers)
+	if v.LayerLocked {
+		layer.Hint = "Locked: the experiment has started, and changing its layer or range would move customers in or out."
+	}
+	v.Layer = []field{
+		layer,
+		mk("layer.lo", "Range from (lo, included)", f.LayerLo, typ("number"), disabledIf(v.LayerLocked)),
+		mk("layer.hi", "Range to (hi, not included)", f.LayerHi, typ("number"), disabledIf(v.LayerLocked)),
+	}
+	known["layer"], known["layer.range"] = true, true
 	variantsLocked := isLocked("variants") || v.Factorial
 	for i, r := range f.Variants {
 		p := fmt.Sprintf("variants[%d].", i)
@@ -683,31 +835,7 @@ func (f experimentForm) view(isNew bool, cur *experiments.Experiment, errs []exp
 		})
 		known[fmt.Sprintf("targeting[%d]", i)] = true
 	}
-	for i, r := range f.Metrics {
-		p := fmt.Sprintf("metrics[%d].", i)
-		n := strconv.Itoa(i + 1)
-		kind := mk(p+"kind", "Metric "+n+" kind", r.Kind, typ("select"), hide)
-		kind.Options = options(r.Kind, "binary", "binary (converted or not)", "mean", "mean (per unit)", "ratio", "ratio (numerator ÷ denominator)")
-		hib := mk(p+"higher_is_better", "Metric "+n+": higher is better", "on", typ("checkbox"), hide)
-		hib.Checked = r.HigherIsBetter
-		agg := mk(p+"aggregation", "Metric "+n+" aggregation", r.Aggregation, typ("select"), hide)
-		agg.Options = options(r.Aggregation, aggregationOptions...)
-		peak := mk(p+"peak", "Metric "+n+" peak (peak_end only)", r.Peak, typ("select"), hide)
-		peak.Options = options(r.Peak, "", "—", "max", "max (highest)", "min", "min (e.g. minutes waited)")
-		v.Metrics = append(v.Metrics, []field{
-			mk(p+"key", "Metric "+n+" key", r.Key, hide),
-			kind,
-			hib,
-			mk(p+"numerator", "Metric "+n+" numerator (ratio only)", r.Numerator, hide),
-			mk(p+"denominator", "Metric "+n+" denominator (ratio only)", r.Denominator, hide),
-			mk(p+"source", "Metric "+n+" source event metric (default: its key)", r.Source, hide),
-			mk(p+"window.from", "Metric "+n+" window from", r.From, hide),
-			mk(p+"window.to", "Metric "+n+" window to", r.To, hide),
-			agg,
-			peak,
-		})
-		known[fmt.Sprintf("metrics[%d]", i)] = true
-	}
+	v.Metrics = metricFields(f.Metrics, known)
 	corr := mk("analysis.correction", "Multiple-comparison correction", f.Correction, typ("select"))
 	corr.Options = options(f.Correction, "holm", "Holm", "bh", "Benjamini–Hochberg", "none", "None")
 	seqLocked := "Locked: fixed once the experiment has started, so peeking stays safe."
@@ -742,6 +870,15 @@ func (f experimentForm) view(isNew bool, cur *experiments.Experiment, errs []exp
 		}
 	}
 	attach(v.Basics)
+	attach(v.Layer)
+	v.LayerRangeErr = placed["layer.range"]
+	if len(v.LayerRangeErr) > 0 {
+		for i := 1; i < len(v.Layer); i++ {
+			v.Layer[i].GroupErr = layerRangeErrID
+		}
+		v.ErrorList = append(v.ErrorList, errorLink{"#" + v.Layer[1].ID, "Layer range: " + strings.Join(v.LayerRangeErr, "; ")})
+	}
+	v.General = append(v.General, placed["layer"]...)
 	for _, row := range v.Variants {
 		attach(row)
 	}
@@ -802,7 +939,12 @@ func (f experimentForm) withBlankRows() experimentForm {
 }
 
 func (a *app) newExperiment(c *gin.Context) error {
-	v := newForm().withBlankRows().view(true, nil, nil)
+	f := newForm().withBlankRows()
+	var err error
+	if f.layers, err = a.svc.Layers(c.Request.Context()); err != nil {
+		return err
+	}
+	v := f.view(true, nil, nil)
 	v.Action = "/experiments/new"
 	a.render(c, http.StatusOK, "editor", "New experiment", v)
 	return nil
@@ -833,6 +975,11 @@ func (a *app) formError(c *gin.Context, f experimentForm, rows rowMap, err error
 	if code != experiments.CodeInvalid && code != experiments.CodeConflict {
 		return err
 	}
+	layers, lerr := a.svc.Layers(c.Request.Context())
+	if lerr != nil {
+		return lerr
+	}
+	f.layers = layers
 	var fes []experiments.FieldError
 	if ee := (*experiments.Error)(nil); errors.As(err, &ee) {
 		e2 = ee
@@ -871,6 +1018,9 @@ func (a *app) editExperiment(c *gin.Context) error {
 		f.Targeting = append(f.Targeting, conditionRow{Op: "eq"})
 		f.Metrics = append(f.Metrics, metricRow{Kind: "binary", HigherIsBetter: true})
 	}
+	if f.layers, err = a.svc.Layers(c.Request.Context()); err != nil {
+		return err
+	}
 	v := f.view(false, e, nil)
 	v.Action, v.Exp = "/experiments/"+url.PathEscape(e.Key)+"/edit", e
 	if v.Claims, err = a.svc.Claims(c.Request.Context(), e.Key); err != nil {
@@ -908,6 +1058,27 @@ func (a *app) updateExperiment(c *gin.Context) error {
 type confirmView struct {
 	Heading, Message, Action, Button, Cancel string
 	Danger                                   bool
+	// Err is why the last attempt was refused (a conflict), with a link
+	// to where it can be fixed.
+	Err, FixHref, FixText string
+}
+
+func confirmOf(e *experiments.Experiment, to string) confirmView {
+	base := "/experiments/" + url.PathEscape(e.Key)
+	v := confirmView{Action: base + "/" + to, Cancel: base}
+	if to == "start" {
+		v.Heading = "Start “" + e.Name + "”?"
+		v.Message = "Customers will be assigned from now on. Once started, the variants, weights, salt, traffic and unit are locked: changing them would re-bucket customers."
+		if e.Layer != nil {
+			v.Message = "Customers will be assigned from now on. Once started, the variants, weights, layer range, salt, traffic and unit are locked: changing them would re-bucket customers."
+		}
+		v.Button = "Start the experiment"
+	} else {
+		v.Heading = "Stop “" + e.Name + "”?"
+		v.Message = "No more customers will enter, and the report keeps the data collected so far. A stopped experiment cannot be restarted."
+		v.Button, v.Danger = "Stop the experiment", true
+	}
+	return v
 }
 
 func (a *app) confirmTransition(to string) func(c *gin.Context) error {
@@ -916,17 +1087,7 @@ func (a *app) confirmTransition(to string) func(c *gin.Context) error {
 		if err != nil {
 			return err
 		}
-		base := "/experiments/" + url.PathEscape(e.Key)
-		v := confirmView{Action: base + "/" + to, Cancel: base}
-		if to == "start" {
-			v.Heading = "Start “" + e.Name + "”?"
-			v.Message = "Customers will be assigned from now on. Once started, the variants, weights, salt, traffic and unit are locked: changing them would re-bucket customers."
-			v.Button = "Start the experiment"
-		} else {
-			v.Heading = "Stop “" + e.Name + "”?"
-			v.Message = "No more customers will enter, and the report keeps the data collected so far. A stopped experiment cannot be restarted."
-			v.Button, v.Danger = "Stop the experiment", true
-		}
+		v := confirmOf(e, to)
 		a.render(c, http.StatusOK, "confirm", v.Heading, v)
 		return nil
 	}
@@ -934,12 +1095,29 @@ func (a *app) confirmTransition(to string) func(c *gin.Context) error {
 
 func (a *app) transition(to string) func(c *gin.Context) error {
 	return func(c *gin.Context) error {
+		ctx := c.Request.Context()
 		key := c.Param("key")
 		var err error
 		if to == "start" {
-			_, err = a.svc.Start(c.Request.Context(), key)
+			_, err = a.svc.Start(ctx, key)
 		} else {
-			_, err = a.svc.Stop(c.Request.Context(), key)
+			_, err = a.svc.Stop(ctx, key)
+		}
+		var ee *experiments.Error
+		if experiments.ErrorCode(err) == experiments.CodeConflict && errors.As(err, &ee) {
+			// Say why on the confirmation page, e.g. a layer range that
+			// overlaps a running experiment's.
+			e, gerr := a.svc.GetExperiment(ctx, key)
+			if gerr != nil {
+				return gerr
+			}
+			v := confirmOf(e, to)
+			v.Err = ee.Message
+			if e.Layer != nil && slices.ContainsFunc(ee.Fields, func(f experiments.FieldError) bool { return strings.HasPrefix(f.Field, "layer") }) {
+				v.FixHref, v.FixText = "/experiments/"+url.PathEscape(key)+"/edit#layer", "Change its layer range"
+			}
+			a.render(c, http.StatusConflict, "confirm", v.Heading, v)
+			return nil
 		}
 		if err != nil {
 			return err

@@ -23,6 +23,37 @@ type reportView struct {
 	Segments   []segmentView
 	Power      []string
 	Snapshots  int
+	// Interactions are the checks against every other running experiment
+	// that shares units; Flagged those flagged, shown again at the top.
+	// Warnings are the report's, less the flagged checks' sentences.
+	Interactions []interactionRow
+	Flagged      []interactionRow
+	Warnings     []string
+}
+
+// interactionRow is one check of whether this experiment's effect on a
+// metric depends on the unit's arm in another experiment.
+type interactionRow struct {
+	Experiment, Metric string
+	// Contrast names the reported difference of differences' cells.
+	Contrast string
+	// DiD is the difference of differences, or "— (why not)"; DiDCI its
+	// interval.
+	DiD, DiDCI string
+	PAdj       string
+	// AssignPAdj is the χ² test of independent assignment, corrected, and
+	// Chi its statistic.
+	AssignPAdj, Chi string
+	Flagged         bool
+	Summary         string
+}
+
+// armTable is what the "armtable" template draws: metric I's table, its
+// first column headed Arm and the control's row marked Control.
+type armTable struct {
+	I                   int
+	M                   metricView
+	Level, Arm, Control string
 }
 
 type srmView struct {
@@ -178,7 +209,49 @@ func buildReport(rv *experiments.ReportView) reportView {
 		}
 	}
 	v.Segments = segmentsOf(r)
+	v.Interactions, v.Flagged = interactionsOf(r)
+	flagged := map[string]bool{}
+	for _, f := range v.Flagged {
+		flagged[f.Summary] = true
+	}
+	for _, w := range r.Warnings {
+		if !flagged[w] {
+			v.Warnings = append(v.Warnings, w)
+		}
+	}
 	return v
+}
+
+// interactionsOf writes the report's interaction checks for reading.
+func interactionsOf(r *analysis.Report) (all, flagged []interactionRow) {
+	for _, c := range r.Interactions {
+		row := interactionRow{Experiment: c.Experiment, Metric: c.Metric, Flagged: c.Flagged, Summary: c.Summary, DiD: "—", AssignPAdj: "—"}
+		if res := c.InteractionResult; res != nil {
+			m, _ := metricOf(r, c.Metric)
+			f := formatFor(m.Kind, c.Metric)
+			if res.ArmA != "" && res.ArmB != "" {
+				row.Contrast = res.ArmA + " × " + res.ArmB
+				if res.Contrasts > 1 {
+					row.Contrast += fmt.Sprintf(", the strongest of %d contrasts", res.Contrasts)
+				}
+			}
+			if res.Estimate != nil {
+				row.DiD, row.DiDCI = f.diff(*res.Estimate), fmtInterval(res.CI, f.diff)
+			} else {
+				row.DiD = nullText(res.NullReason)
+			}
+			row.PAdj = orReason(c.PAdjusted, analysis.FormatPValue, res.NullReason)
+			row.AssignPAdj = orReason(c.AssignmentPAdjusted, analysis.FormatPValue, res.AssignmentNullReason)
+			if res.ChiSq != nil {
+				row.Chi = fmt.Sprintf("χ² = %s, df = %d", fmtNum(*res.ChiSq), res.ChiDF)
+			}
+		}
+		all = append(all, row)
+		if row.Flagged {
+			flagged = append(flagged, row)
+		}
+	}
+	return all, flagged
 }
 
 func claimViewOf(i int, c analysis.ClaimResult, def *experiments.Claim, r *analysis.Report, e *experiments.Experiment) claimView {

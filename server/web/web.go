@@ -67,7 +67,8 @@ type app struct {
 // Register mounts the web pages on r: GET / (redirects), /login, /logout,
 // /experiments, /experiments/:key, the editor routes, /questions,
 // /studies, /studies/:key, /sources, /sources/:key (a source's scoreboard,
-// with its downloads and forms) and /static/*.
+// with its downloads and forms), /layers and /layers/new, /holdouts,
+// /holdouts/new and /holdouts/:key (a holdout's report), and /static/*.
 func Register(r *gin.Engine, svc *experiments.Service, log *slog.Logger) {
 	a := newApp(svc, log)
 	r.GET("/", func(c *gin.Context) { c.Redirect(http.StatusSeeOther, "/experiments") })
@@ -117,6 +118,17 @@ func Register(r *gin.Engine, svc *experiments.Service, log *slog.Logger) {
 	src.GET("/:key/scoreboard.html", a.handle(a.scoreboardHTML))
 	src.GET("/:key/statements/new", a.editor, a.handle(a.newStatement))
 	src.POST("/:key/statements/new", a.csrf, a.editor, a.handle(a.createStatement))
+
+	l := r.Group("/layers", a.auth)
+	l.GET("", a.handle(a.layers))
+	l.GET("/new", a.editor, a.handle(a.newLayer))
+	l.POST("/new", a.csrf, a.editor, a.handle(a.createLayer))
+
+	h := r.Group("/holdouts", a.auth)
+	h.GET("", a.handle(a.holdouts))
+	h.GET("/new", a.editor, a.handle(a.newHoldout))
+	h.POST("/new", a.csrf, a.editor, a.handle(a.createHoldout))
+	h.GET("/:key", a.handle(a.holdout))
 }
 
 func newApp(svc *experiments.Service, log *slog.Logger) *app {
@@ -144,9 +156,17 @@ func newApp(svc *experiments.Service, log *slog.Logger) *app {
 		"magnitud": magnitudeLabel,
 		"errs":     func(l []errorLink, g []string) errorSummary { return errorSummary{l, g} },
 		"effects":  newEffectTable,
+		"armtable": func(i int, m metricView, level, arm, control string) armTable {
+			return armTable{I: i, M: m, Level: level, Arm: arm, Control: control}
+		},
 	}
-	for _, page := range []string{"login", "list", "report", "editor", "claim", "confirm", "error", "questions", "question", "studies", "study", "sources", "form"} {
+	for _, page := range []string{"login", "list", "editor", "claim", "confirm", "error", "questions", "question", "studies", "study", "sources", "form",
+		"layers", "holdouts", "holdoutform"} {
 		a.pages[page] = template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+page+".html"))
+	}
+	// An experiment's report and a holdout's draw their metrics alike.
+	for _, page := range []string{"report", "holdout"} {
+		a.pages[page] = template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+page+".html", "templates/armtable.html"))
 	}
 	// The source page and its printable file show the same scoreboard.
 	a.pages["source"] = template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/source.html", "templates/scoreboard.html"))
@@ -209,6 +229,8 @@ var flashes = map[string]string{
 	"question-saved":    "Question saved.",
 	"source-created":    "Source created. Add its statements, then claims in experiments that test them.",
 	"statement-created": "Statement created. A claim in an experiment can now test it: choose it under “Tests statement” in the claim form.",
+	"layer-created":     "Layer created. An experiment joins it in its editor: choose the layer under “Layer” and give its range.",
+	"holdout-created":   "Holdout created. From now on its share of units is kept out of its experiments, and compared with everyone else here.",
 }
 
 // handle adapts a handler that returns an error: the error becomes a page
