@@ -1,5 +1,7 @@
 package analysis
 
+import "time"
+
 // DefaultAlpha is the significance level when Input.Alpha is 0.
 const DefaultAlpha = 0.05
 
@@ -28,6 +30,11 @@ type Report struct {
 	// within itself and is exploratory.
 	Segments      []SegmentReport `json:"segments,omitempty"`
 	Heterogeneity []Heterogeneity `json:"heterogeneity,omitempty"`
+	// ComputedAt and EventsThrough say when the report was computed and
+	// over which events (those with a sequence number up to EventsThrough);
+	// the service that stores reports ahead sets them, null otherwise.
+	ComputedAt    *time.Time `json:"computed_at,omitempty"`
+	EventsThrough *int64     `json:"events_through,omitempty"`
 	// Interactions are the checks against the other running experiments
 	// that share units with this one (FlagInteractions); empty for an
 	// experiment analysed alone.

@@ -366,6 +366,12 @@ func Load(ctx context.Context, svc *experiments.Service, opts Options) (bool, er
 			return false, fmt.Errorf("simulating %s: %w", s.input.Key, err)
 		}
 	}
+	// The reports are computed ahead; the demo's data is all in now.
+	for _, s := range todo {
+		if _, err := svc.Refresh(ctx, s.input.Key); err != nil {
+			return false, fmt.Errorf("computing the report of %s: %w", s.input.Key, err)
+		}
+	}
 	if err := loadStudy(ctx, svc, opts.Seed); err != nil {
 		return false, err
 	}

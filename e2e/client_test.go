@@ -343,7 +343,7 @@ func compareIDs(acked, stored []string) (lost, extra int, sample []string) {
 func reportUnits(t *testing.T, hc *http.Client, base, key string) map[string]int64 {
 	t.Helper()
 	var r report
-	mustCall(t, hc, "GET", base+"/api/v1/experiments/"+key+"/report", nil, http.StatusOK, &r)
+	mustCall(t, hc, "POST", base+"/api/v1/experiments/"+key+"/refresh", nil, http.StatusOK, &r)
 	if len(r.Metrics) == 0 {
 		t.Fatalf("report of %s has no metrics", key)
 	}

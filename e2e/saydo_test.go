@@ -286,7 +286,7 @@ func testSayDo(t *testing.T, dsn string) {
 	var rep struct {
 		Claims []sayDoClaim `json:"claims"`
 	}
-	mustCall(t, hc, "GET", api+"/experiments/"+sayDoKey+"/report", nil, http.StatusOK, &rep)
+	mustCall(t, hc, "POST", api+"/experiments/"+sayDoKey+"/refresh", nil, http.StatusOK, &rep)
 	if len(rep.Claims) != 1 || rep.Claims[0].ID != "say-human" || rep.Claims[0].Kind != "say_do" {
 		t.Fatalf("report claims %+v, want the say_do claim", rep.Claims)
 	}

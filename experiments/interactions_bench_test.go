@@ -71,7 +71,7 @@ func BenchmarkReportInteractions(b *testing.B) {
 			flush()
 			b.ResetTimer()
 			for range b.N {
-				r, err := svc.Report(ctx, "a")
+				r, err := refreshReport(ctx, svc, "a")
 				if err != nil || len(r.Interactions) != 2*others {
 					b.Fatalf("report: %v, %d interactions", err, len(r.Interactions))
 				}

@@ -91,14 +91,28 @@ func (s *Service) UpdateExperiment(ctx context.Context, key string, in Experimen
 	return next, s.catalog.Refresh(ctx)
 }
 
-// Start moves a draft to running.
+// Start moves a draft to running, and computes its first report.
 func (s *Service) Start(ctx context.Context, key string) (*Experiment, error) {
-	return s.transition(ctx, key, StatusDraft, StatusRunning)
+	return s.transitionAndRefresh(ctx, key, StatusDraft, StatusRunning)
 }
 
-// Stop moves a running experiment to stopped.
+// Stop moves a running experiment to stopped, and computes its final
+// report, which it keeps.
 func (s *Service) Stop(ctx context.Context, key string) (*Experiment, error) {
-	return s.transition(ctx, key, StatusRunning, StatusStopped)
+	return s.transitionAndRefresh(ctx, key, StatusRunning, StatusStopped)
+}
+
+func (s *Service) transitionAndRefresh(ctx context.Context, key string, from, to Status) (*Experiment, error) {
+	e, err := s.transition(ctx, key, from, to)
+	if err != nil {
+		return nil, err
+	}
+	// The change is stored; a failed refresh leaves the last report, and a
+	// later refresh (POST …/refresh) recomputes it.
+	if _, err := s.Refresh(ctx, key); err != nil {
+		s.log.Warn("computing the report after a change of status", "experiment", key, "status", to, "err", err)
+	}
+	return e, nil
 }
 
 func (s *Service) transition(ctx context.Context, key string, from, to Status) (*Experiment, error) {

@@ -2,7 +2,6 @@ package experiments
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -10,10 +9,6 @@ import (
 
 	"github.com/revealed-ab/revealed/analysis"
 )
-
-// snapshotEvery bounds how often a running experiment's report is stored
-// when nothing it says has changed.
-const snapshotEvery = time.Minute
 
 // ReportView is everything a report page shows, read in one pass.
 type ReportView struct {
@@ -25,12 +20,10 @@ type ReportView struct {
 	Snapshots []Snapshot
 }
 
-// Report computes the significance report of an experiment from sufficient
-// statistics aggregated by the store. A running experiment's report is
-// stored as a snapshot: its sequential p-values are running minima over the
-// stored ones, so looking again can never make a result look stronger than
-// the data allow. Whatever was stored, the report is answered: what cannot
-// be computed is null with a reason, and only a failing store is an error.
+// Report returns the experiment's latest report, as the last refresh
+// (Refresh, or the scheduler of `revealed serve`) stored it: reading it
+// computes nothing from the events and writes nothing. Before the first
+// refresh it answers a report with no figures and a warning saying so.
 func (s *Service) Report(ctx context.Context, key string) (*analysis.Report, error) {
 	v, err := s.ReportView(ctx, key, 1)
 	if err != nil {
@@ -39,8 +32,8 @@ func (s *Service) Report(ctx context.Context, key string) (*analysis.Report, err
 	return v.Report, nil
 }
 
-// ReportView computes the report as Report does and returns it with the
-// experiment, its claims and up to snapshots stored reports.
+// ReportView returns the latest report as Report does, with the
+// experiment, its claims and up to snapshots stored reports, newest first.
 func (s *Service) ReportView(ctx context.Context, key string, snapshots int) (*ReportView, error) {
 	e, err := s.store.GetExperiment(ctx, key)
 	if err != nil {
@@ -54,35 +47,30 @@ func (s *Service) ReportView(ctx context.Context, key string, snapshots int) (*R
 	if err != nil {
 		return nil, err
 	}
-	var latest *analysis.Report
-	var latestAt time.Time
-	if len(snaps) > 0 {
-		latest, latestAt = &analysis.Report{}, snaps[0].ComputedAt
-		if err := json.Unmarshal(snaps[0].Report, latest); err != nil {
-			// Without it the running minima restart from this report: weaker
-			// protection against peeking, but a report all the same.
-			s.log.Warn("the latest snapshot does not decode; p-values restart from this report", "experiment", key, "err", err)
-			latest = nil
-		}
-	}
-	r, err := s.analyse(ctx, e, claims, latest)
+	r, err := s.latestReport(ctx, key)
 	if err != nil {
 		return nil, err
 	}
-	if e.Status == StatusRunning {
-		now := s.nowUTC()
-		if latest == nil || now.Sub(latestAt) >= snapshotEvery || pValuesFell(latest, r) {
-			body, err := json.Marshal(r)
-			if err != nil {
-				return nil, Internal(err)
-			}
-			if err := s.store.SaveSnapshot(ctx, key, now, body); err != nil {
-				return nil, err
-			}
-			snaps = append([]Snapshot{{ComputedAt: now, Report: body}}, snaps...)
-		}
+	if r == nil {
+		r = notComputed(e)
 	}
 	return &ReportView{Experiment: e, Claims: claims, Report: r, Snapshots: snaps[:min(len(snaps), max(snapshots, 0))]}, nil
+}
+
+// notComputed is the report of an experiment that has not been refreshed
+// yet: no figures, and a warning that says when it will have some.
+func notComputed(e *Experiment) *analysis.Report {
+	settings := e.Analysis.WithDefaults()
+	why := fmt.Sprintf("not computed yet: a running experiment's report is computed every %s by the server, and now with POST /api/v1/experiments/%s/refresh", DefaultRefreshEvery, e.Key)
+	if e.Status == StatusDraft {
+		why = "not computed yet: a draft has no report until it starts"
+	}
+	return &analysis.Report{
+		Experiment: e.Key, Alpha: settings.Alpha, Correction: analysis.Correction(settings.Correction),
+		SRM:     analysis.SRM{PValue: 1, OK: true, Status: analysis.SRMNotEnoughTraffic, Variants: []analysis.SRMVariant{}},
+		Metrics: []analysis.MetricReport{}, Claims: []analysis.ClaimResult{}, Interactions: []analysis.InteractionCheck{},
+		Warnings: []string{why},
+	}
 }
 
 // analyse aggregates the experiment's statistics and runs the analysis;
@@ -360,18 +348,4 @@ func reportedPValues(r *analysis.Report) []analysis.PriorPValue {
 		}
 	}
 	return out
-}
-
-// pValuesFell reports whether any p-value of next is below the one prev gave.
-func pValuesFell(prev, next *analysis.Report) bool {
-	before := map[string]float64{}
-	for _, p := range reportedPValues(prev) {
-		before[p.Segment+"\x00"+p.Metric+"\x00"+p.Variant] = p.PValue
-	}
-	for _, p := range reportedPValues(next) {
-		if old, ok := before[p.Segment+"\x00"+p.Metric+"\x00"+p.Variant]; !ok || p.PValue < old {
-			return true
-		}
-	}
-	return false
 }

@@ -89,7 +89,7 @@ func TestSayDo(t *testing.T) {
 			t.Fatalf("the batch sent again: %+v %v, want every event a duplicate", res, err)
 		}
 
-		r, err := svc.Report(ctx, "human-vs-bot")
+		r, err := refreshReport(ctx, svc, "human-vs-bot")
 		if err != nil {
 			t.Fatal(err)
 		}

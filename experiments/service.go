@@ -14,6 +14,8 @@ type Service struct {
 	now     func() time.Time
 	log     *slog.Logger
 	exposed *exposureCache
+	// id names this replica in the leases it takes.
+	id string
 }
 
 // Option configures a Service.
@@ -27,7 +29,7 @@ func WithLogger(l *slog.Logger) Option { return func(s *Service) { s.log = l } }
 
 // NewService loads the catalog from store.
 func NewService(ctx context.Context, store Store, opts ...Option) (*Service, error) {
-	s := &Service{store: store, catalog: NewCatalog(store), now: time.Now, log: slog.Default(), exposed: newExposureCache(1 << 20)}
+	s := &Service{store: store, catalog: NewCatalog(store), now: time.Now, log: slog.Default(), exposed: newExposureCache(1 << 20), id: newReplicaID()}
 	for _, o := range opts {
 		o(s)
 	}

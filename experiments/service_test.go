@@ -179,7 +179,7 @@ func TestClaimIntegrity(t *testing.T) {
 			if _, err := svc.UpdateExperiment(ctx, "human-vs-bot", in); err != nil {
 				t.Fatalf("with the claim deleted, the edit is refused: %v", err)
 			}
-			r, err := svc.Report(ctx, "human-vs-bot")
+			r, err := refreshReport(ctx, svc, "human-vs-bot")
 			if err != nil || len(r.Claims) != 0 {
 				t.Fatalf("report after the edit: %v, %d claims", err, len(r.Claims))
 			}
@@ -296,7 +296,7 @@ func TestWindowedMetrics(t *testing.T) {
 	_, err := svc.Ingest(ctx, []experiments.Event{{Type: experiments.EventOutcome, UnitID: "u1", Experiment: "human-vs-bot", Metric: "csat_24h", Value: v(5)}})
 	wantError(t, err, experiments.CodeInvalid, "events[0].metric")
 
-	r, err := svc.Report(ctx, "human-vs-bot")
+	r, err := refreshReport(ctx, svc, "human-vs-bot")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -312,4 +312,14 @@ func TestWindowedMetrics(t *testing.T) {
 	if units(1) != 2 || r.Metrics[1].ImmatureUnits != 1 {
 		t.Errorf("tickets_90d: %d units, %d immature; want 2 and 1", units(1), r.Metrics[1].ImmatureUnits)
 	}
+}
+
+// refreshReport computes the experiment's report now, as the scheduler or
+// POST …/refresh would, and returns it.
+func refreshReport(ctx context.Context, svc *experiments.Service, key string) (*analysis.Report, error) {
+	v, err := svc.Refresh(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	return v.Report, nil
 }

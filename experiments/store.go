@@ -141,6 +141,13 @@ type Store interface {
 	ClaimHistory(ctx context.Context, experiment, id string) (versions []*Claim, deleted []bool, err error)
 
 	SaveSnapshot(ctx context.Context, experiment string, at time.Time, report []byte) error
+	// TryLease takes lease name for holder until now+ttl if it is free,
+	// expired or already holder's, and reports whether holder has it.
+	TryLease(ctx context.Context, name, holder string, now time.Time, ttl time.Duration) (bool, error)
+	// ReleaseLease gives up holder's lease, if it has it.
+	ReleaseLease(ctx context.Context, name, holder string) error
+	// EventsWatermark is the highest event sequence number stored.
+	EventsWatermark(ctx context.Context) (int64, error)
 	// Snapshots returns up to limit stored reports, newest first.
 	Snapshots(ctx context.Context, experiment string, limit int) ([]Snapshot, error)
 

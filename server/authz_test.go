@@ -140,6 +140,9 @@ func TestRoutesByKeyKind(t *testing.T) {
 		{"GET /api/v1/experiments/:key/report", false, func() request {
 			return request{"/api/v1/experiments/" + freshExperiment(t, e, true) + "/report", ""}
 		}},
+		{"POST /api/v1/experiments/:key/refresh", false, func() request {
+			return request{"/api/v1/experiments/" + freshExperiment(t, e, true) + "/refresh", ""}
+		}},
 		{"GET /api/v1/experiments/:key/snapshots", false, func() request {
 			return request{"/api/v1/experiments/" + freshExperiment(t, e, true) + "/snapshots", ""}
 		}},

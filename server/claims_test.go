@@ -123,11 +123,16 @@ func TestReportClaimsAndSequentialSnapshots(t *testing.T) {
 	e.mustStart(t, "human-vs-bot")
 	sendUnits(t, e, "early-bot", "bot", 300, 60)
 	sendUnits(t, e, "early-human", "human", 300, 240)
+	// Each refresh computes and stores a snapshot; a read returns the
+	// latest one, unchanged.
 	report := func() reportView {
-		r := e.do(t, "GET", "/api/v1/experiments/human-vs-bot/report", e.adminKey, nil)
+		r := e.do(t, "POST", "/api/v1/experiments/human-vs-bot/refresh", e.adminKey, nil)
 		var v reportView
 		if r.status != 200 || json.Unmarshal(r.body, &v) != nil {
-			t.Fatalf("report: %d %s", r.status, r.body)
+			t.Fatalf("refresh: %d %s", r.status, r.body)
+		}
+		if read := e.do(t, "GET", "/api/v1/experiments/human-vs-bot/report", e.adminKey, nil); read.status != 200 || string(read.body) != string(r.body) {
+			t.Fatalf("the read differs from the refresh it follows:\n%s\n%s", read.body, r.body)
 		}
 		return v
 	}

@@ -83,7 +83,7 @@ func TestFactorialExperiment(t *testing.T) {
 	if r := e.do(t, "POST", "/api/v1/events", e.sdkKey, []byte(`{"events":[`+strings.Join(events, ",")+`]}`)); r.status >= 300 {
 		t.Fatalf("events: %d %s", r.status, r.body)
 	}
-	r = e.do(t, "GET", "/api/v1/experiments/human-vs-wait/report", e.adminKey, nil)
+	r = e.do(t, "POST", "/api/v1/experiments/human-vs-wait/refresh", e.adminKey, nil)
 	if r.status != 200 {
 		t.Fatalf("report: %d %s", r.status, r.body)
 	}

@@ -183,3 +183,14 @@ func queryInt(c *gin.Context, name string, def, lo, hi int) (int, error) {
 	}
 	return n, nil
 }
+
+// refresh recomputes the experiment's report now and answers it once it
+// is stored as the snapshot that reads return.
+func (s *Server) refresh(c *gin.Context) error {
+	v, err := s.svc.Refresh(c.Request.Context(), c.Param("key"))
+	if err != nil {
+		return err
+	}
+	respond(c, http.StatusOK, v.Report)
+	return nil
+}

@@ -20,7 +20,7 @@ type interactionEntry struct {
 
 func interactionsOf(t *testing.T, e *env, key string) ([]interactionEntry, []string) {
 	t.Helper()
-	r := e.do(t, "GET", "/api/v1/experiments/"+key+"/report", e.adminKey, nil)
+	r := e.do(t, "POST", "/api/v1/experiments/"+key+"/refresh", e.adminKey, nil)
 	var rep struct {
 		Interactions []interactionEntry `json:"interactions"`
 		Warnings     []string           `json:"warnings"`

@@ -87,6 +87,7 @@ func New(svc *experiments.Service, log *slog.Logger, opts ...Option) *Server {
 	api.POST("/experiments/:key/start", admin, handler(s.startExperiment))
 	api.POST("/experiments/:key/stop", admin, handler(s.stopExperiment))
 	api.GET("/experiments/:key/report", admin, handler(s.report))
+	api.POST("/experiments/:key/refresh", admin, handler(s.refresh))
 	api.GET("/experiments/:key/snapshots", admin, handler(s.snapshots))
 	api.POST("/experiments/:key/claims", admin, handler(s.createClaim))
 	api.GET("/experiments/:key/claims", admin, handler(s.listClaims))

@@ -26,12 +26,14 @@ type env struct {
 	adminKey string
 	sdkKey   string
 	svc      *experiments.Service
+	dbPath   string // the SQLite file
 }
 
 func newEnv(t testing.TB, opts ...server.Option) *env {
 	t.Helper()
 	ctx := context.Background()
-	store, err := sqlstore.Open(ctx, testdb.SQLite(t), nil)
+	dbPath := testdb.SQLite(t)
+	store, err := sqlstore.Open(ctx, dbPath, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +58,7 @@ func newEnv(t testing.TB, opts ...server.Option) *env {
 	store.OnCommit(srv.ObserveCommit)
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
-	return &env{handler: srv, url: ts.URL, adminKey: admin.Secret, sdkKey: sdk.Secret, svc: svc}
+	return &env{handler: srv, url: ts.URL, adminKey: admin.Secret, sdkKey: sdk.Secret, svc: svc, dbPath: dbPath}
 }
 
 type response struct {
@@ -250,10 +252,11 @@ func TestAssignRecordsOneExposure(t *testing.T) {
 	if again := assign(); !reflect.DeepEqual(again, first) {
 		t.Fatalf("assignment changed: %+v then %+v", first, again)
 	}
-	rep, err := e.svc.Report(context.Background(), "human-vs-bot")
+	v, err := e.svc.Refresh(context.Background(), "human-vs-bot")
 	if err != nil {
 		t.Fatal(err)
 	}
+	rep := v.Report
 	units := int64(0)
 	for _, v := range rep.Metrics[0].Variants {
 		units += v.Units

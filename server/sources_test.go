@@ -116,6 +116,10 @@ func TestSourcesStatementsAndScoreboard(t *testing.T) {
 			} `json:"tests"`
 		} `json:"statements"`
 	}
+	// The scoreboard reads each experiment's latest report.
+	for _, key := range []string{"emea", "us"} {
+		call("POST", "/api/v1/experiments/"+key+"/refresh", "", http.StatusOK)
+	}
 	body = call("GET", "/api/v1/sources/ignite80/scoreboard", "", http.StatusOK)
 	if err := json.Unmarshal(body, &sb); err != nil {
 		t.Fatal(err)

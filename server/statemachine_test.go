@@ -362,8 +362,15 @@ func (m *machine) act() {
 	}
 }
 
-// check reads everything a user can read and fails on any 5xx.
+// check recomputes every report, as the scheduler would (computing is
+// where a report could fail: it must answer 200 whatever was stored), then
+// reads everything a user can read and fails on any 5xx.
 func (m *machine) check() {
+	for _, k := range m.keys {
+		if status, _, body := m.call("POST", "/api/v1/experiments/"+k+"/refresh", "", false); status != http.StatusOK {
+			m.fail("after step %d, refreshing %s answered %d: %.500s", m.step, k, status, body)
+		}
+	}
 	reads := []struct {
 		path   string
 		cookie bool

@@ -28,7 +28,9 @@ func (s *Store) SaveClaim(ctx context.Context, e *experiments.Experiment, c *exp
 // changed since, and an edit of the experiment that has not seen this
 // claim.
 func (s *Store) insertClaim(ctx context.Context, tx *sqlx.Tx, experiment string, version int64, c *experiments.Claim, body []byte, deleted bool) error {
-	res, err := tx.ExecContext(ctx, s.rebind(`UPDATE experiments SET version = version + 1 WHERE key = ? AND version = ?`), experiment, version)
+	// updated_at moves too: the report computed before this claim is stale.
+	res, err := tx.ExecContext(ctx, s.rebind(`UPDATE experiments SET version = version + 1, updated_at = ? WHERE key = ? AND version = ?`),
+		c.CreatedAt.UnixMicro(), experiment, version)
 	if err != nil {
 		return err
 	}

@@ -129,7 +129,8 @@ func (c *client) reportUnits(key string) (map[string]int64, error) {
 			} `json:"variants"`
 		} `json:"metrics"`
 	}
-	if err := c.json("GET", "/api/v1/experiments/"+key+"/report", nil, &r, http.StatusOK); err != nil {
+	// Reports are computed ahead: recompute now, over every event acknowledged.
+	if err := c.json("POST", "/api/v1/experiments/"+key+"/refresh", nil, &r, http.StatusOK); err != nil {
 		return nil, err
 	}
 	out := map[string]int64{}

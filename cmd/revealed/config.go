@@ -23,6 +23,7 @@ var settings = []setting{
 	{"log-format", "REVEALED_LOG_FORMAT", "text", "text or json"},
 	{"rate-limit", "REVEALED_RATE_LIMIT", "2000", "requests a second allowed per API key on average (0 turns the limit off)"},
 	{"rate-burst", "REVEALED_RATE_BURST", "4000", "requests per API key allowed in a burst"},
+	{"refresh-every", "REVEALED_REFRESH_EVERY", "1h", "how often a running experiment's report is recomputed and stored (reads never compute)"},
 }
 
 // envAdminKey is read from the environment only: a secret does not belong in

@@ -180,8 +180,11 @@ func TestEndToEnd(t *testing.T) {
 			t.Fatalf("resent batch: %+v, want 0 accepted and 100 duplicates", dup)
 		}
 
-		body := c.must(200, "GET", "/api/v1/experiments/checkout-help/report", nil)
+		body := c.must(200, "POST", "/api/v1/experiments/checkout-help/refresh", nil)
 		checkReport(t, body, arms)
+		if read := c.must(200, "GET", "/api/v1/experiments/checkout-help/report", nil); !bytes.Equal(read, body) {
+			t.Fatalf("the read is not the report the refresh stored:\n%s\n%s", read, body)
+		}
 
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()

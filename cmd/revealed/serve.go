@@ -26,7 +26,7 @@ const drainTimeout = 30 * time.Second
 func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	cfg := bindSettings(fs, "addr", "db", "log-level", "log-format", "rate-limit", "rate-burst")
+	cfg := bindSettings(fs, "addr", "db", "log-level", "log-format", "rate-limit", "rate-burst", "refresh-every")
 	withDemo := fs.Bool("demo", false, "load the demo experiments and simulated customers if they are not there yet")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -45,6 +45,10 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	rateBurst, err := strconv.Atoi(cfg.get("rate-burst"))
 	if err != nil || rateBurst < 1 {
 		return fmt.Errorf("%w: --rate-burst must be a whole number ≥ 1, not %q", errUsage, cfg.get("rate-burst"))
+	}
+	refreshEvery, err := time.ParseDuration(cfg.get("refresh-every"))
+	if err != nil || refreshEvery < time.Second {
+		return fmt.Errorf("%w: --refresh-every must be a duration of at least 1s, e.g. 1h or 15m, not %q", errUsage, cfg.get("refresh-every"))
 	}
 
 	store, err := openMigrated(ctx, cfg.get("db"), log)
@@ -91,6 +95,8 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	watchCtx, stopWatch := context.WithCancel(context.Background())
 	defer stopWatch()
 	go svc.WatchCatalog(watchCtx, 500*time.Millisecond)
+	// Reports are computed ahead: reads return the latest one stored.
+	go svc.RunRefresher(watchCtx, refreshEvery, min(refreshEvery, time.Minute))
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- httpServer.Serve(ln) }()

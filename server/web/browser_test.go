@@ -196,7 +196,7 @@ func TestBrowser(t *testing.T) {
 		}
 		totalClaims += len(claims)
 	}
-	hvb, err := e.svc.Report(ctx, "human-vs-bot")
+	hvb, err := refreshReport(ctx, e.svc, "human-vs-bot")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1126,3 +1126,13 @@ func (a *app) transition(to string) func(c *gin.Context) error {
 		return nil
 	}
 }
+
+// refresh recomputes the experiment's report now and shows it.
+func (a *app) refresh(c *gin.Context) error {
+	key := c.Param("key")
+	if _, err := a.svc.Refresh(c.Request.Context(), key); err != nil {
+		return err
+	}
+	c.Redirect(http.StatusSeeOther, "/experiments/"+url.PathEscape(key)+"?done=refreshed")
+	return nil
+}

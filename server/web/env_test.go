@@ -19,6 +19,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/revealed-ab/revealed/analysis"
 	"github.com/revealed-ab/revealed/demo"
 	"github.com/revealed-ab/revealed/experiments"
 	"github.com/revealed-ab/revealed/server/web"
@@ -90,7 +91,7 @@ func (e *env) grow(t testing.TB, days, perDay int) {
 	rng := rand.New(rand.NewPCG(7, 7))
 	gens := []string{"gen_z", "millennial", "gen_x", "boomer"}
 	plans := []string{"starter", "pro", "enterprise"}
-	if _, err := e.svc.Report(ctx, "human-vs-bot"); err != nil {
+	if _, err := refreshReport(ctx, e.svc, "human-vs-bot"); err != nil {
 		t.Fatal(err)
 	}
 	for d := range days {
@@ -125,7 +126,7 @@ func (e *env) grow(t testing.TB, days, perDay int) {
 		if _, err := e.svc.Ingest(ctx, batch); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := e.svc.Report(ctx, "human-vs-bot"); err != nil {
+		if _, err := refreshReport(ctx, e.svc, "human-vs-bot"); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -210,4 +211,25 @@ func mustContain(t testing.TB, p page, subs ...string) {
 			t.Errorf("page lacks %q", s)
 		}
 	}
+}
+
+// refreshReport computes the experiment's report now, as the scheduler or
+// POST …/refresh would, so that the pages read it.
+func refreshReport(ctx context.Context, svc *experiments.Service, key string) (*analysis.Report, error) {
+	v, err := svc.Refresh(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	return v.Report, nil
+}
+
+// ingestRefreshed ingests the events and then refreshes every running
+// experiment's report, as the scheduler of `revealed serve` would.
+func ingestRefreshed(ctx context.Context, svc *experiments.Service, batch []experiments.Event) (experiments.IngestResult, error) {
+	res, err := svc.Ingest(ctx, batch)
+	if err != nil {
+		return res, err
+	}
+	_, err = svc.RefreshDue(ctx, 0)
+	return res, err
 }

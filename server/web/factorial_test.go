@@ -60,7 +60,7 @@ func factorialExperiment(t *testing.T, e *env, key string, units int) {
 		}
 		batch = append(batch, experiments.Event{Type: experiments.EventOutcome, UnitID: id, Experiment: key, Metric: "csat", Value: &csat})
 	}
-	if _, err := e.svc.Ingest(ctx, batch); err != nil {
+	if _, err := ingestRefreshed(ctx, e.svc, batch); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -211,6 +211,9 @@ func TestFactorialReportPage(t *testing.T) {
 	if _, err := e.svc.CreateClaim(context.Background(), "agent-wait", analysis.Claim{ID: "human-worth-5", Kind: analysis.ClaimTradeoff,
 		Statement: "A human is worth 5 minutes of wait", SurveyN: 2128, Metric: "csat",
 		Factor: "agent", Preferred: "human", Cost: "wait_minutes", StatedCost: &five}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := refreshReport(context.Background(), e.svc, "agent-wait"); err != nil {
 		t.Fatal(err)
 	}
 	c := e.client(t)

@@ -432,7 +432,7 @@ func TestHoldoutPages(t *testing.T) {
 			experiments.Event{Type: experiments.EventExposure, UnitID: u, Experiment: experiments.HoldoutExperimentKey("global"), Variant: arm, TS: &exposed},
 			experiments.Event{Type: experiments.EventOutcome, UnitID: u, Metric: "csat", Value: &csat, TS: &after})
 	}
-	if _, err := e.svc.Ingest(ctx, batch); err != nil {
+	if _, err := ingestRefreshed(ctx, e.svc, batch); err != nil {
 		t.Fatal(err)
 	}
 
@@ -519,7 +519,7 @@ func interactingPair(t testing.TB, e *env, interaction float64) {
 			experiments.Event{Type: experiments.EventExposure, UnitID: u, Experiment: "help", Variant: help, TS: &exposed},
 			experiments.Event{Type: experiments.EventOutcome, UnitID: u, Metric: "csat", Value: &csat, TS: &after})
 	}
-	if _, err := e.svc.Ingest(ctx, batch); err != nil {
+	if _, err := ingestRefreshed(ctx, e.svc, batch); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -545,7 +545,7 @@ func TestReportInteractions(t *testing.T) {
 			c := e.client(t)
 			c.login(e.sdkKey)
 			for _, pair := range [][2]string{{"agent", "help"}, {"help", "agent"}} {
-				r, err := e.svc.Report(ctx, pair[0])
+				r, err := refreshReport(ctx, e.svc, pair[0])
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -634,10 +634,10 @@ func alone(t testing.TB, e *env, key string) {
 			experiments.Event{Type: experiments.EventExposure, UnitID: fmt.Sprintf("%s-%d", key, i), Experiment: key, Variant: []string{"a", "b"}[i%2], TS: &exposed},
 			experiments.Event{Type: experiments.EventOutcome, UnitID: fmt.Sprintf("%s-%d", key, i), Experiment: key, Metric: "converted", Value: &v, TS: &exposed})
 	}
-	if _, err := e.svc.Ingest(ctx, batch); err != nil {
+	if _, err := ingestRefreshed(ctx, e.svc, batch); err != nil {
 		t.Fatal(err)
 	}
-	if r, err := e.svc.Report(ctx, key); err != nil || len(r.Interactions) != 0 {
+	if r, err := refreshReport(ctx, e.svc, key); err != nil || len(r.Interactions) != 0 {
 		t.Fatalf("the service's checks of %s: %+v, %v", key, r, err)
 	}
 }

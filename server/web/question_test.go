@@ -77,7 +77,7 @@ func TestQuestionPages(t *testing.T) {
 
 	// Once answered, kind and options are locked: shown disabled, and kept
 	// whatever is posted.
-	if _, err := e.svc.Ingest(ctx, []experiments.Event{{Type: experiments.EventResponse, UnitID: "u1", Question: "agent_pref", Answer: "human"}}); err != nil {
+	if _, err := ingestRefreshed(ctx, e.svc, []experiments.Event{{Type: experiments.EventResponse, UnitID: "u1", Question: "agent_pref", Answer: "human"}}); err != nil {
 		t.Fatal(err)
 	}
 	edit = c.get("/questions/agent_pref/edit")
@@ -188,7 +188,7 @@ func TestSayDoClaimFormAndReport(t *testing.T) {
 			batch = append(batch, experiments.Event{Type: experiments.EventOutcome, UnitID: u, Metric: "chose_human", Value: &one, TS: &after})
 		}
 	}
-	if _, err := e.svc.Ingest(ctx, batch); err != nil {
+	if _, err := ingestRefreshed(ctx, e.svc, batch); err != nil {
 		t.Fatal(err)
 	}
 	report := c.get("/experiments/hb")

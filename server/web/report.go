@@ -29,6 +29,21 @@ type reportView struct {
 	Interactions []interactionRow
 	Flagged      []interactionRow
 	Warnings     []string
+	// Computed says when the report shown was computed, and over which events.
+	Computed string
+}
+
+// computedText says when a report was computed ahead, and over which
+// events; reading the page computes nothing.
+func computedText(r *analysis.Report) string {
+	if r.ComputedAt == nil {
+		return "Not computed yet."
+	}
+	s := "Computed " + r.ComputedAt.UTC().Format("2 Jan 2006 15:04:05") + " UTC"
+	if r.EventsThrough != nil {
+		s += fmt.Sprintf(", over the events stored up to #%d", *r.EventsThrough)
+	}
+	return s + ". Reports are computed ahead (every hour while running); reading this page computes nothing."
 }
 
 // interactionRow is one check of whether this experiment's effect on a
@@ -174,7 +189,8 @@ func interval(ci *analysis.Interval) *[2]float64 {
 // buildReport turns a report into what the page shows.
 func buildReport(rv *experiments.ReportView) reportView {
 	e, r := rv.Experiment, rv.Report
-	v := reportView{Exp: e, R: r, Level: confidence(r.Alpha), Sequential: r.Sequential != nil, SRM: srmOf(r), Snapshots: len(rv.Snapshots)}
+	v := reportView{Exp: e, R: r, Level: confidence(r.Alpha), Sequential: r.Sequential != nil, SRM: srmOf(r), Snapshots: len(rv.Snapshots),
+		Computed: computedText(r)}
 	defs := map[string]*experiments.Claim{}
 	for _, c := range rv.Claims {
 		defs[c.ID] = c

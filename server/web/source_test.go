@@ -59,7 +59,7 @@ func humanExperiment(t testing.TB, e *env, key string, share float64) {
 			experiments.Event{Type: experiments.EventExposure, UnitID: u, Experiment: key, Variant: []string{"bot", "human"}[i%2], TS: &exposed},
 			experiments.Event{Type: experiments.EventOutcome, UnitID: u, Experiment: key, Metric: "chose_human", Value: &v, TS: &after})
 	}
-	if _, err := e.svc.Ingest(ctx, batch); err != nil {
+	if _, err := ingestRefreshed(ctx, e.svc, batch); err != nil {
 		t.Fatal(err)
 	}
 }

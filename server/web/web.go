@@ -90,6 +90,7 @@ func Register(r *gin.Engine, svc *experiments.Service, log *slog.Logger) {
 	g.POST("/:key/start", a.csrf, a.editor, a.handle(a.transition("start")))
 	g.GET("/:key/stop", a.editor, a.handle(a.confirmTransition("stop")))
 	g.POST("/:key/stop", a.csrf, a.editor, a.handle(a.transition("stop")))
+	g.POST("/:key/refresh", a.csrf, a.editor, a.handle(a.refresh))
 	g.GET("/:key/claims/new", a.editor, a.handle(a.newClaim))
 	g.POST("/:key/claims/new", a.csrf, a.editor, a.handle(a.saveClaim))
 	g.GET("/:key/claims/:id/edit", a.editor, a.handle(a.editClaim))
@@ -223,6 +224,7 @@ var flashes = map[string]string{
 	"saved":             "Changes saved.",
 	"started":           "Experiment started. Its variants, weights, salt, traffic and unit are now locked.",
 	"stopped":           "Experiment stopped.",
+	"refreshed":         "Report recomputed from every event stored.",
 	"claim-saved":       "Claim saved.",
 	"claim-deleted":     "Claim deleted; its earlier versions are kept.",
 	"question-created":  "Question created. Response events may now answer it.",

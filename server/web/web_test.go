@@ -2,11 +2,13 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/revealed-ab/revealed/experiments"
 	"github.com/revealed-ab/revealed/experiments/assign"
@@ -367,5 +369,49 @@ func TestNoInlineScriptOrStyle(t *testing.T) {
 	css := c.get("/static/style.css")
 	if css.status != http.StatusOK || !strings.HasPrefix(css.header.Get("Content-Type"), "text/css") {
 		t.Errorf("style.css: %d %q", css.status, css.header.Get("Content-Type"))
+	}
+}
+
+// TestRefreshNow: the report page shows the report computed ahead and
+// when; reading it computes nothing, and "Refresh now" recomputes it.
+func TestRefreshNow(t *testing.T) {
+	e := newEnv(t, false)
+	draft(t, e, "d1")
+	c := e.client(t)
+	csrf := c.login(e.adminKey)
+	mustContain(t, c.get("/experiments/d1"), "Not computed yet.")
+	if p := c.post("/experiments/d1/start", url.Values{"csrf": {csrf}}); p.status != http.StatusSeeOther {
+		t.Fatalf("start: %d", p.status)
+	}
+	started := c.get("/experiments/d1")
+	mustContain(t, started, "Computed ", "reading this page computes nothing", `action="/experiments/d1/refresh"`, `id="refresh"`)
+	ctx := context.Background()
+	at := time.Now().Add(-time.Minute)
+	var batch []experiments.Event
+	for i := range 20 {
+		unit := fmt.Sprintf("u%d", i)
+		v := 1.0
+		batch = append(batch,
+			experiments.Event{Type: experiments.EventExposure, UnitID: unit, Experiment: "d1", Variant: []string{"a", "b"}[i%2], TS: &at},
+			experiments.Event{Type: experiments.EventOutcome, UnitID: unit, Experiment: "d1", Metric: "converted", Value: &v})
+	}
+	if _, err := e.svc.Ingest(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	if again := c.get("/experiments/d1"); again.body != started.body {
+		t.Error("the page changed after new events without a refresh: reading it computed")
+	}
+	if p := c.post("/experiments/d1/refresh", url.Values{"csrf": {"wrong"}}); p.status != http.StatusForbidden {
+		t.Errorf("refresh without the CSRF token: %d", p.status)
+	}
+	p := c.post("/experiments/d1/refresh", url.Values{"csrf": {csrf}})
+	if p.status != http.StatusSeeOther {
+		t.Fatalf("refresh: %d", p.status)
+	}
+	after := c.get("/experiments/d1?done=refreshed")
+	mustContain(t, after, "Report recomputed from every event stored.")
+	r, err := e.svc.Report(ctx, "d1")
+	if err != nil || len(r.Metrics) == 0 || r.Metrics[0].Variants[0].Units+r.Metrics[0].Variants[1].Units != 20 {
+		t.Fatalf("after the refresh: %v %+v", err, r)
 	}
 }

@@ -1,0 +1,102 @@
+package experiments_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/revealed-ab/revealed/analysis"
+	"github.com/revealed-ab/revealed/experiments"
+	"github.com/revealed-ab/revealed/experiments/assign"
+	"github.com/revealed-ab/revealed/internal/testdb"
+	"github.com/revealed-ab/revealed/sqlstore"
+)
+
+// TestRefreshDue: the scheduler refreshes a running experiment that has no
+// report, whose report is older than the interval, or whose claims or
+// definition changed since, and nothing else; two replicas on one
+// database never refresh the same experiment at once. On both dialects.
+func TestRefreshDue(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		now := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+		clock := func() time.Time { return now }
+		open := func() *experiments.Service {
+			store, err := sqlstore.Open(ctx, dsn, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { store.Close() })
+			if err := store.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			svc, err := experiments.NewService(ctx, store, experiments.WithClock(clock))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return svc
+		}
+		a, b := open(), open() // two replicas
+		for _, key := range []string{"running", "draft"} {
+			if _, err := a.CreateExperiment(ctx, experiments.ExperimentInput{Key: key, Name: key, Unit: "customer_id",
+				Variants: []assign.Variant{{Key: "c", Weight: 1, Control: true}, {Key: "t", Weight: 1}},
+				Metrics:  []experiments.Metric{{Key: "m", Kind: experiments.MetricBinary, HigherIsBetter: true}}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := a.Start(ctx, "running"); err != nil { // computes its first report
+			t.Fatal(err)
+		}
+		due := func(svc *experiments.Service) int {
+			t.Helper()
+			n, err := svc.RefreshDue(ctx, time.Hour)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		if n := due(a); n != 0 {
+			t.Errorf("just started: %d refreshed, want 0", n)
+		}
+		now = now.Add(59 * time.Minute)
+		if n := due(b); n != 0 {
+			t.Errorf("59 minutes later: %d refreshed, want 0", n)
+		}
+		now = now.Add(2 * time.Minute)
+		if n := due(b); n != 1 {
+			t.Errorf("an hour later: %d refreshed, want 1", n)
+		}
+		now = now.Add(time.Minute)
+		share := 0.7
+		if _, err := a.CreateClaim(ctx, "running", analysis.Claim{ID: "c", Kind: analysis.ClaimShare, Metric: "m",
+			StatedShare: &share, SurveyN: 10, Statement: "70% do m"}); err != nil {
+			t.Fatal(err)
+		}
+		now = now.Add(time.Minute)
+		if n := due(a); n != 1 {
+			t.Errorf("after a new claim: %d refreshed, want 1", n)
+		}
+		r, err := b.Report(ctx, "running")
+		if err != nil || len(r.Claims) != 1 || r.ComputedAt == nil || !r.ComputedAt.Equal(now) {
+			t.Fatalf("the other replica reads: %v %+v", err, r)
+		}
+		// A replica holding the lease (here, one that died mid-refresh)
+		// keeps the others off it until it expires.
+		now = now.Add(2 * time.Hour)
+		store, err := sqlstore.Open(ctx, dsn, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer store.Close()
+		if ok, err := store.TryLease(ctx, "report:running", "dead-replica", now, 10*time.Minute); err != nil || !ok {
+			t.Fatalf("lease: %v %v", ok, err)
+		}
+		if n := due(a); n != 0 {
+			t.Errorf("while another replica holds the lease: %d refreshed, want 0", n)
+		}
+		now = now.Add(11 * time.Minute)
+		if n := due(a); n != 1 {
+			t.Errorf("after the lease expired: %d refreshed, want 1", n)
+		}
+	})
+}
