@@ -80,6 +80,30 @@ func TestLoadAgainstServer(t *testing.T) {
 	}
 }
 
+// TestFill: --fill sends that many events in batches, then times
+// refreshes of the report and reads of it beside /healthz.
+func TestFill(t *testing.T) {
+	const key = "load-admin-key-0123456789abcdef0123456789abcdef"
+	p := testbin.Start(t, []string{"REVEALED_ADMIN_KEY=" + key}, "--db", filepath.Join(t.TempDir(), "fill.db"))
+	var out, log bytes.Buffer
+	args := []string{"--url", p.URL, "--key", key, "--setup", "--experiment", "fill-test", "--fill", "3000",
+		"--concurrency", "2", "--batch", "500", "--units", "500", "--seed", "1"}
+	if err := run(context.Background(), args, &out, &log); err != nil {
+		t.Fatalf("run: %v\n%s%s", err, log.String(), out.String())
+	}
+	t.Logf("%s", out.String())
+	for _, want := range []string{"events ", "refresh of fill-test (computes from every event): [", "read of the report (the stored snapshot), 50 reads: median ",
+		"read of /healthz, 50 reads: median ", "report read / healthz: "} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q", want)
+		}
+	}
+	cfg, err := parseConfig([]string{"--url", p.URL, "--key", key, "--fill", "2500", "--batch", "1000"}, io.Discard)
+	if err != nil || cfg.mix != 0 || cfg.maxRequests != 3 {
+		t.Errorf("--fill 2500 --batch 1000: mix %v, %d requests, %v; want 0, 3", cfg.mix, cfg.maxRequests, err)
+	}
+}
+
 // TestRunBoundedByRequests checks that --max-requests stops the run well
 // before --duration, and that the per-endpoint counts add up to it.
 func TestRunBoundedByRequests(t *testing.T) {

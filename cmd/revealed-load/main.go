@@ -56,7 +56,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	res.print(stdout)
-	return res.err()
+	if err := res.err(); err != nil || cfg.fill == 0 {
+		return err
+	}
+	return measureReports(ctx, cfg, stdout)
 }
 
 type config struct {
@@ -73,6 +76,9 @@ type config struct {
 	units       int
 	verify      bool
 	seed        uint64
+	// fill, when set, sends this many events (batches only) and then
+	// measures a refresh of the report and reads of it (fill.go).
+	fill int
 }
 
 func parseConfig(args []string, stderr io.Writer) (config, error) {
@@ -92,6 +98,7 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.units, "units", 100_000, "size of the unit-id space")
 	fs.BoolVar(&c.verify, "verify", false, "afterwards, check the report's units per variant against the units this run exposed (needs an experiment with no units before)")
 	fs.Uint64Var(&c.seed, "seed", uint64(time.Now().UnixNano()), "random seed")
+	fs.IntVar(&c.fill, "fill", 0, "send this many events in batches (exposures and outcomes, as --mix 0), then time refreshes of the report and reads of it against /healthz (needs an admin key)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -122,6 +129,12 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	}
 	if c.units < 1 {
 		errs = append(errs, errors.New("--units must be at least 1"))
+	}
+	if c.fill < 0 || c.fill > maxRequestsCap {
+		errs = append(errs, fmt.Errorf("--fill must be in [0, %d]", maxRequestsCap))
+	}
+	if c.fill > 0 { // batches until the events are in, however long that takes
+		c.mix, c.maxRequests, c.duration = 0, (c.fill+c.batch-1)/c.batch, maxDuration
 	}
 	return c, errors.Join(errs...)
 }
