@@ -1,10 +1,12 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -185,9 +187,12 @@ func queryInt(c *gin.Context, name string, def, lo, hi int) (int, error) {
 }
 
 // refresh recomputes the experiment's report now and answers it once it
-// is stored as the snapshot that reads return.
+// is stored as the snapshot that reads return. A large experiment's
+// refresh may outlast the server's write timeout, which it lifts; and a
+// client that stops waiting does not stop it: the snapshot is still stored.
 func (s *Server) refresh(c *gin.Context) error {
-	v, err := s.svc.Refresh(c.Request.Context(), c.Param("key"))
+	http.NewResponseController(c.Writer).SetWriteDeadline(time.Time{})
+	v, err := s.svc.Refresh(context.WithoutCancel(c.Request.Context()), c.Param("key"))
 	if err != nil {
 		return err
 	}

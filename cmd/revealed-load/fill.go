@@ -22,6 +22,7 @@ const (
 // can reproduce the figures of reports computed ahead.
 func measureReports(ctx context.Context, cfg config, out io.Writer) error {
 	c := newClient(cfg.url, cfg.key, 1)
+	c.hc.Timeout = 0 // a refresh at 10M events takes minutes
 	var buf bytes.Buffer
 	timed := func(method, path string) (time.Duration, error) {
 		start := time.Now()

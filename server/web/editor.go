@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -1127,10 +1128,12 @@ func (a *app) transition(to string) func(c *gin.Context) error {
 	}
 }
 
-// refresh recomputes the experiment's report now and shows it.
+// refresh recomputes the experiment's report now and shows it. As the
+// API's, it may outlast the write timeout, and a closed tab does not stop it.
 func (a *app) refresh(c *gin.Context) error {
 	key := c.Param("key")
-	if _, err := a.svc.Refresh(c.Request.Context(), key); err != nil {
+	http.NewResponseController(c.Writer).SetWriteDeadline(time.Time{})
+	if _, err := a.svc.Refresh(context.WithoutCancel(c.Request.Context()), key); err != nil {
 		return err
 	}
 	c.Redirect(http.StatusSeeOther, "/experiments/"+url.PathEscape(key)+"?done=refreshed")
