@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 )
 
@@ -55,17 +56,28 @@ func writeSummaryCSV(w io.Writer, metrics, variants, segments int) error {
 	return bw.Flush()
 }
 
-func benchmarkRun(b *testing.B, path string) {
+// benchmarkRun runs the command on path. With units > 0 it also reports
+// the bytes allocated per distinct unit (B/unit): the per-unit reader makes
+// no garbage per row and grows its set of units page by page, so this is
+// about its peak heap per unit, and a per-row allocation or a table that
+// doubles by copying shows here.
+func benchmarkRun(b *testing.B, path string, units int) {
 	b.ReportAllocs()
 	st, err := os.Stat(path)
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.SetBytes(st.Size())
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
 	for b.Loop() {
 		if code := Run(context.Background(), []string{"--format", "json", path}, nil, io.Discard, io.Discard); code != 0 {
 			b.Fatalf("exit %d", code)
 		}
+	}
+	runtime.ReadMemStats(&after)
+	if units > 0 {
+		b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/float64(b.N)/float64(units), "B/unit")
 	}
 }
 
@@ -76,7 +88,17 @@ func BenchmarkAnalyzePerUnit1M(b *testing.B) {
 	writeFileWith(b, path, func(w io.Writer) error {
 		return writePerUnitCSV(w, 250_000, 4, 1, []string{"unit_id", "variant", "metric", "value", "segment", "covariate"})
 	})
-	benchmarkRun(b, path)
+	benchmarkRun(b, path, 250_000)
+}
+
+// BenchmarkAnalyzePerUnit10M runs on the file of TestWritePerUnit10M, 10M
+// rows of 2.5M units, when $REVEALED_BENCH_10M has it.
+func BenchmarkAnalyzePerUnit10M(b *testing.B) {
+	path := filepath.Join(os.Getenv("REVEALED_BENCH_10M"), "perunit-10m.csv")
+	if _, err := os.Stat(path); os.Getenv("REVEALED_BENCH_10M") == "" || err != nil {
+		b.Skip("set REVEALED_BENCH_10M to the directory of TestWritePerUnit10M's file")
+	}
+	benchmarkRun(b, path, 2_500_000)
 }
 
 // BenchmarkAnalyzeSummary: 20 metrics × 3 variants, overall and in 50
@@ -84,7 +106,7 @@ func BenchmarkAnalyzePerUnit1M(b *testing.B) {
 func BenchmarkAnalyzeSummary(b *testing.B) {
 	path := filepath.Join(b.TempDir(), "summary.csv")
 	writeFileWith(b, path, func(w io.Writer) error { return writeSummaryCSV(w, 20, 3, 50) })
-	benchmarkRun(b, path)
+	benchmarkRun(b, path, 0)
 }
 
 // TestWriteBenchFiles writes the benchmark inputs to $REVEALED_BENCH_DIR,
@@ -107,5 +129,23 @@ func TestWriteBenchFiles(t *testing.T) {
 		_, err := io.WriteString(w, `[{"id": "say-human", "statement": "Most would rather talk to a human", "kind": "say_do",
   "metric": "chose_human", "question": "agent_pref", "answer": "human"}]`+"\n")
 		return err
+	})
+}
+
+// TestWritePerUnit10M writes the file of issue 16 to $REVEALED_BENCH_10M (a
+// directory): 2.5M units × 4 metrics = 10M rows, two variants, a segment and
+// a covariate column, 419 MB. It is deterministic (seed 1), so that the time
+// and peak memory of the built command can be compared across changes:
+//
+//	REVEALED_BENCH_10M=/tmp/rev10m go test ./analysis/cli -run TestWritePerUnit10M
+//	go build -o /tmp/revealed ./cmd/revealed
+//	/usr/bin/time -v /tmp/revealed analyze --format json /tmp/rev10m/perunit-10m.csv >/dev/null
+func TestWritePerUnit10M(t *testing.T) {
+	dir := os.Getenv("REVEALED_BENCH_10M")
+	if dir == "" {
+		t.Skip("set REVEALED_BENCH_10M to write the 10M-row per-unit file there")
+	}
+	writeFileWith(t, filepath.Join(dir, "perunit-10m.csv"), func(w io.Writer) error {
+		return writePerUnitCSV(w, 2_500_000, 4, 1, []string{"unit_id", "variant", "metric", "value", "segment", "covariate"})
 	})
 }

@@ -8,7 +8,8 @@
 // which. Per-unit files are streamed: the sums are accumulated row by row, so
 // memory does not grow with the number of rows. It does grow with the number
 // of distinct units, because the sample-ratio check counts distinct unit ids
-// per variant (one 64-bit hash per unit, 40–60 bytes each).
+// per variant (a 64-bit hash and a state number per unit, about 21 bytes
+// each; see unitTable).
 //
 // A --responses file of survey answers (unit_id, question, answer) is held
 // per unit (12 bytes a row) and joined to the per-unit rows as they stream:

@@ -1,8 +1,10 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"math/bits"
 	"slices"
 
@@ -74,8 +76,15 @@ type perUnit struct {
 	iSegment, iCovariate, iDen       int
 
 	variants, metrics, segments names
-	units                       map[uint64]unitState
-	unitsPerVariant             []int64
+	// units holds every unit seen, by the hash of its id, with the number
+	// of its state in states.
+	units           unitTable
+	states          []unitState
+	stateIDs        map[unitState]uint32
+	unitsPerVariant []int64
+	// The variant, metric and segment of the last row, which the next row
+	// most likely repeats: no map lookup then.
+	lastVariant, lastMetric, lastSegment int
 
 	// Per metric, by index.
 	forced  []analysis.Kind
@@ -86,8 +95,8 @@ type perUnit struct {
 	zeroOne []bool // every unit's value so far is 0 or 1
 	hasCov  []bool
 	hasDen  []bool
-	top     [][]*sums // [metric][variant]
-	bySeg   map[segKey]*sums
+	top     [][]*sums   // [metric][variant]
+	bySeg   [][][]*sums // [segment][metric][variant]
 
 	// With --responses: the answers, the questions whose answers split the
 	// report (in the order asked for), the sums per answer (segKey.segment
@@ -99,9 +108,15 @@ type perUnit struct {
 	answerSegs      []int32 // scratch
 	sayDo           []*sayDoCounter
 
+	// The line of the row being read, and of each of its fields when it
+	// spans lines (a quoted field with a line break).
+	line       int
+	fieldLines []int
+
 	cur struct {
 		ok      bool
 		hash    uint64
+		slot    *uint32 // the unit's state number in units
 		state   unitState
 		present uint64
 		v, x, d [maxMetrics]float64
@@ -120,9 +135,9 @@ func readPerUnit(ctx context.Context, c *csvReader, cols map[string]int, o readO
 		c: c, o: o,
 		iUnit: cols[colUnit], iVariant: cols[colVariant], iMetric: cols[colMetric], iValue: cols[colValue],
 		iSegment: col(cols, colSegment), iCovariate: col(cols, colCovariate), iDen: col(cols, colDenominator),
-		units: map[uint64]unitState{},
-		bySeg: map[segKey]*sums{},
-		held:  map[int][]heldValue{},
+		stateIDs:    map[unitState]uint32{},
+		held:        map[int][]heldValue{},
+		lastVariant: -1, lastMetric: -1, lastSegment: -1,
 	}
 	if rs := o.responses; rs != nil {
 		p.resp = rs
@@ -139,84 +154,146 @@ func readPerUnit(ctx context.Context, c *csvReader, cols map[string]int, o readO
 		}
 	}
 	d := &data{perUnit: true, lastLine: c.line}
-	if err := eachRow(ctx, c, d, p.row); err != nil {
+	if err := p.read(ctx, d); err != nil {
 		return nil, err
 	}
 	p.flush()
 	return p.finish(d)
 }
 
-func (p *perUnit) row(rec []string) error {
-	c := p.c
-	if rec[p.iUnit] == "" {
-		return c.errAt(p.iUnit, "empty unit id")
+// read reads every row, a batch at a time, counting rows and lines in d
+// and checking ctx every ctxEvery rows, as eachRow. Before a batch's rows,
+// the unit table's slots of its units are loaded all at once (prefetch),
+// so that the memory waits overlap rather than come one unit at a time.
+func (p *perUnit) read(ctx context.Context, d *data) error {
+	b := &rowBatch{}
+	for {
+		p.c.readBatch(b, p.iUnit)
+		p.units.prefetch(b.hashes)
+		for r := range b.n {
+			d.rows++
+			d.lastLine = b.lines[r]
+			if d.rows%ctxEvery == 0 {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
+			p.line, p.fieldLines = b.lines[r], b.spans[r]
+			if err := p.row(b.record(r), b.hashes[r]); err != nil {
+				return err
+			}
+		}
+		if b.err == io.EOF {
+			break
+		}
+		if b.err != nil {
+			return b.err
+		}
 	}
-	if rec[p.iVariant] == "" {
-		return c.errAt(p.iVariant, "empty variant")
+	if d.rows == 0 {
+		return &lineError{File: p.c.name, Line: d.lastLine + 1, Msg: "no data rows after the header"}
 	}
-	if rec[p.iMetric] == "" {
-		return c.errAt(p.iMetric, "empty metric")
+	return nil
+}
+
+// errAt is an error about field i of the row being read.
+func (p *perUnit) errAt(i int, format string, args ...any) error {
+	line := p.line
+	if p.fieldLines != nil {
+		line = p.fieldLines[i]
 	}
-	v, err := c.number(rec, p.iValue, false, 0)
+	return &lineError{File: p.c.name, Line: line, Column: p.c.header[i], Msg: fmt.Sprintf(format, args...)}
+}
+
+// number parses field i of the row, which must be a finite number; empty
+// is 0 when allowEmpty.
+func (p *perUnit) number(rec [][]byte, i int, allowEmpty bool) (float64, error) {
+	if len(rec[i]) == 0 && allowEmpty {
+		return 0, nil
+	}
+	if f, ok := parseNumber(rec[i]); ok {
+		return f, nil
+	}
+	f, msg := parseNumberText(string(rec[i]), allowEmpty, 0)
+	if msg != "" {
+		return 0, p.errAt(i, "%s", msg)
+	}
+	return f, nil
+}
+
+// row reads one row, whose unit id has hash h; its fields are valid only
+// during the call.
+func (p *perUnit) row(rec [][]byte, h uint64) error {
+	unit := rec[p.iUnit]
+	if len(unit) == 0 {
+		return p.errAt(p.iUnit, "empty unit id")
+	}
+	if len(rec[p.iVariant]) == 0 {
+		return p.errAt(p.iVariant, "empty variant")
+	}
+	if len(rec[p.iMetric]) == 0 {
+		return p.errAt(p.iMetric, "empty metric")
+	}
+	v, err := p.number(rec, p.iValue, false)
 	if err != nil {
 		return err
 	}
 	var x, den float64
 	if p.iCovariate >= 0 {
-		if x, err = c.number(rec, p.iCovariate, true, 0); err != nil {
+		if x, err = p.number(rec, p.iCovariate, true); err != nil {
 			return err
 		}
 	}
 	if p.iDen >= 0 {
-		if den, err = c.number(rec, p.iDen, true, 0); err != nil {
+		if den, err = p.number(rec, p.iDen, true); err != nil {
 			return err
 		}
 	}
-	if err := checkSegment(c, rec, p.iSegment); err != nil {
-		return err
+	segment := int32(-1)
+	if p.iSegment >= 0 && len(rec[p.iSegment]) > 0 {
+		if segment, err = p.segment(rec[p.iSegment]); err != nil {
+			return err
+		}
 	}
 
-	variant, _ := p.variants.id(rec[p.iVariant])
+	variant := p.lastVariant
+	if variant < 0 || string(rec[p.iVariant]) != p.variants.list[variant] {
+		variant, _ = p.variants.idBytes(rec[p.iVariant])
+		p.lastVariant = variant
+	}
 	if variant == len(p.unitsPerVariant) {
 		p.unitsPerVariant = append(p.unitsPerVariant, 0)
 	}
-	m, isNew := p.metrics.id(rec[p.iMetric])
-	if isNew {
-		if m >= maxMetrics {
-			return c.errAt(p.iMetric, "more than %d metrics in one file; split it by metric", maxMetrics)
-		}
-		p.newMetric(rec[p.iMetric])
+	m, err := p.metric(rec[p.iMetric])
+	if err != nil {
+		return err
 	}
-	segment := int32(-1)
-	if p.iSegment >= 0 && rec[p.iSegment] != "" {
-		s, _ := p.segments.id(rec[p.iSegment])
-		segment = int32(s)
-	}
-	if p.iCovariate >= 0 && rec[p.iCovariate] != "" {
+	if p.iCovariate >= 0 && len(rec[p.iCovariate]) > 0 {
 		p.hasCov[m] = true
 	}
-	if p.iDen >= 0 && rec[p.iDen] != "" {
+	if p.iDen >= 0 && len(rec[p.iDen]) > 0 {
 		p.hasDen[m] = true
 	}
 
-	h := hashString(rec[p.iUnit])
 	if !p.cur.ok || h != p.cur.hash {
 		p.flush()
-		st, seen := p.units[h]
-		if !seen {
-			st = unitState{variant: int32(variant), segment: segment}
+		slot, seen := p.units.findOrAdd(h)
+		st := unitState{variant: int32(variant), segment: segment}
+		if seen {
+			st = p.states[*slot]
+		} else {
 			p.unitsPerVariant[variant]++
 		}
-		p.cur.ok, p.cur.hash, p.cur.state, p.cur.present = true, h, st, 0
+		p.cur.ok, p.cur.hash, p.cur.slot, p.cur.state, p.cur.present = true, h, slot, st, 0
 	}
 	st := &p.cur.state
 	if st.variant != int32(variant) {
-		return c.errAt(p.iVariant, "unit %q is in variant %q and, on an earlier line, in %q",
-			clip(rec[p.iUnit]), p.variants.list[variant], p.variants.list[st.variant])
+		return p.errAt(p.iVariant, "unit %q is in variant %q and, on an earlier line, in %q",
+			clip(string(unit)), p.variants.list[variant], p.variants.list[st.variant])
 	}
 	if st.segment != segment {
-		return c.errAt(p.iSegment, "unit %q is in segment %q and, on an earlier line, in %q",
-			clip(rec[p.iUnit]), segName(p.segments, segment), segName(p.segments, st.segment))
+		return p.errAt(p.iSegment, "unit %q is in segment %q and, on an earlier line, in %q",
+			clip(string(unit)), segName(p.segments, segment), segName(p.segments, st.segment))
 	}
 	bit := uint64(1) << m
 	switch {
@@ -226,15 +303,49 @@ func (p *perUnit) row(rec []string) error {
 		p.cur.x[m] += x
 		p.cur.d[m] += den
 	case st.metrics&bit != 0:
-		return c.errAt(p.iUnit, "unit %q already has a %q value on an earlier, non-adjacent line; "+
+		return p.errAt(p.iUnit, "unit %q already has a %q value on an earlier, non-adjacent line; "+
 			"rows of one unit and metric are summed only when consecutive (sort the file by unit_id, or sum them first)",
-			clip(rec[p.iUnit]), p.metrics.list[m])
+			clip(string(unit)), p.metrics.list[m])
 	default:
 		p.cur.present |= bit
 		st.metrics |= bit
 		p.cur.v[m], p.cur.x[m], p.cur.d[m] = v, x, den
 	}
 	return nil
+}
+
+// segment checks and numbers a row's (non-empty) segment cell.
+func (p *perUnit) segment(cell []byte) (int32, error) {
+	if s := p.lastSegment; s >= 0 && string(cell) == p.segments.list[s] {
+		return int32(s), nil
+	}
+	if a, v, ok := bytes.Cut(cell, []byte("=")); ok && (len(a) == 0 || len(v) == 0) {
+		return 0, p.errAt(p.iSegment, "%q: want attribute=value or a bare value", clip(string(cell)))
+	}
+	s, _ := p.segments.idBytes(cell)
+	p.lastSegment = s
+	return int32(s), nil
+}
+
+// metric numbers a row's metric, the first time with its options.
+func (p *perUnit) metric(name []byte) (int, error) {
+	n := len(p.metrics.list)
+	if n > 0 {
+		// In a file sorted by unit, the metrics come round in turn.
+		if next := (p.lastMetric + 1) % n; string(name) == p.metrics.list[next] {
+			p.lastMetric = next
+			return next, nil
+		}
+	}
+	m, isNew := p.metrics.idBytes(name)
+	if isNew {
+		if m >= maxMetrics {
+			return 0, p.errAt(p.iMetric, "more than %d metrics in one file; split it by metric", maxMetrics)
+		}
+		p.newMetric(p.metrics.list[m])
+	}
+	p.lastMetric = m
+	return m, nil
 }
 
 func segName(s names, i int32) string {
@@ -263,7 +374,7 @@ func (p *perUnit) flush() {
 		return
 	}
 	st := p.cur.state
-	p.units[p.cur.hash] = st
+	*p.cur.slot = p.stateID(st)
 	var answerSegs []int32
 	if p.resp != nil {
 		if lo, hi := p.resp.of(p.cur.hash); lo < hi {
@@ -295,6 +406,23 @@ func (p *perUnit) flush() {
 		p.add(m, st.variant, st.segment, answerSegs, v, p.cur.x[m], p.cur.d[m])
 	}
 	p.cur.present = 0
+}
+
+// stateID numbers a unit's state. Most files have a few states (variant ×
+// segment × the metrics every unit has), found among the first.
+func (p *perUnit) stateID(st unitState) uint32 {
+	for i, s := range p.states[:min(len(p.states), 8)] {
+		if s == st {
+			return uint32(i)
+		}
+	}
+	id, ok := p.stateIDs[st]
+	if !ok {
+		id = uint32(len(p.states))
+		p.stateIDs[st] = id
+		p.states = append(p.states, st)
+	}
+	return id
 }
 
 // answerSegments lists the answer segments of the unit whose answers are
@@ -361,23 +489,16 @@ func (p *perUnit) add(m int, variant, segment int32, answerSegs []int32, v, x, d
 	if v != 0 && v != 1 {
 		p.zeroOne[m] = false
 	}
-	for len(p.top[m]) <= int(variant) {
-		p.top[m] = append(p.top[m], nil)
-	}
-	s := p.top[m][variant]
-	if s == nil {
-		s = &sums{}
-		p.top[m][variant] = s
-	}
-	s.add(v, x, d)
+	armOf(&p.top[m], int(variant)).add(v, x, d)
 	if segment >= 0 {
-		k := segKey{segment, int32(m), variant}
-		ss := p.bySeg[k]
-		if ss == nil {
-			ss = &sums{}
-			p.bySeg[k] = ss
+		for len(p.bySeg) <= int(segment) {
+			p.bySeg = append(p.bySeg, nil)
 		}
-		ss.add(v, x, d)
+		byMetric := &p.bySeg[segment]
+		for len(*byMetric) <= m {
+			*byMetric = append(*byMetric, nil)
+		}
+		armOf(&(*byMetric)[m], int(variant)).add(v, x, d)
 	}
 	for _, pair := range answerSegs {
 		k := segKey{pair, int32(m), variant}
@@ -388,6 +509,19 @@ func (p *perUnit) add(m int, variant, segment int32, answerSegs []int32, v, x, d
 		}
 		ss.add(v, x, d)
 	}
+}
+
+// armOf returns the sums of variant in arms, made when missing.
+func armOf(arms *[]*sums, variant int) *sums {
+	if variant < len(*arms) && (*arms)[variant] != nil {
+		return (*arms)[variant]
+	}
+	for len(*arms) <= variant {
+		*arms = append(*arms, nil)
+	}
+	s := &sums{}
+	(*arms)[variant] = s
+	return s
 }
 
 // capHeld applies the percentile caps and adds the held values.
@@ -415,6 +549,14 @@ func (p *perUnit) capHeld(d *data) error {
 			p.add(m, h.variant, h.segment, answerSegs, min(h.v, c), h.x, h.d)
 		}
 		delete(p.held, m)
+	}
+	return nil
+}
+
+// segSums are the sums of (segment, metric, variant), nil if none.
+func (p *perUnit) segSums(segment, m, variant int) *sums {
+	if segment < len(p.bySeg) && m < len(p.bySeg[segment]) && variant < len(p.bySeg[segment][m]) {
+		return p.bySeg[segment][m][variant]
 	}
 	return nil
 }
@@ -452,7 +594,7 @@ func (p *perUnit) finish(d *data) (*data, error) {
 		return nil, err
 	}
 	d.variants = p.variants.list
-	d.units = int64(len(p.units))
+	d.units = int64(p.units.len())
 	for v, n := range p.unitsPerVariant {
 		d.assigned = append(d.assigned, analysis.VariantUnits{Variant: p.variants.list[v], Units: n})
 	}
@@ -474,7 +616,7 @@ func (p *perUnit) finish(d *data) (*data, error) {
 		attr, value := splitSegment(seg)
 		out := analysis.Segment{Attribute: attr, Value: value}
 		for m := range p.metrics.list {
-			mi := p.metricInput(m, kinds[m], func(v int) *sums { return p.bySeg[segKey{int32(s), int32(m), int32(v)}] })
+			mi := p.metricInput(m, kinds[m], func(v int) *sums { return p.segSums(s, m, v) })
 			if len(mi.Arms) > 0 {
 				out.Metrics = append(out.Metrics, mi)
 			}
@@ -551,8 +693,8 @@ func missingWarnings(d *data) []string {
 }
 
 // hashString is 64-bit FNV-1a. Distinct units are counted by hash: two of
-// a million ids collide with probability about 3·10⁻⁸.
-func hashString(s string) uint64 {
+// a million ids collide with probability about 3·10⁻⁸ (n²/2⁶⁵ for n ids).
+func hashString[S string | []byte](s S) uint64 {
 	h := uint64(14695981039346656037)
 	for i := 0; i < len(s); i++ {
 		h ^= uint64(s[i])

@@ -2,12 +2,16 @@ package cli
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
 	"math"
+	"math/bits"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -106,64 +110,505 @@ var (
 	responseColumns = []string{colUnit, colQuestion, colAnswer}
 )
 
-// csvReader wraps encoding/csv with the file name and line numbers for
+// csvReader reads a CSV file as encoding/csv does (comma-separated, RFC
+// 4180 quotes, CRLF or LF, empty lines skipped, every record with the
+// header's number of fields), with the file name and line numbers for
 // errors.
+//
+// Lines without a quote, or whose quoted fields close on the same line, are
+// split here, without allocating: the fields of readBytes point into the
+// read buffer. At the first line that is anything else (a quoted field that
+// goes on to the next line, a stray quote) or when the file cannot be read,
+// the rest of the file, from the start of that line, is read by
+// encoding/csv, so that what is accepted and the errors, with their lines
+// and columns, are exactly encoding/csv's (TestCSVReaderMatchesEncodingCSV
+// holds the two together).
 type csvReader struct {
 	name   string
-	r      *csv.Reader
 	header []string
 	line   int // of the record just read
+
+	src      io.Reader
+	buf      []byte // buf[pos:end] is read and not yet split
+	pos, end int
+	srcErr   error // the error src returned (io.EOF at the end), once it has
+	keep     bool  // do not refill buf: records read point into it (readBatch)
+	inBuf    bool  // the fields of the record just read point into buf
+	lines    int   // lines read by the fast path
+	fields   int   // fields per record: the header's, once read
+	rec      [][]byte
+	strs     []string // read's record
+	quoted   []byte   // the unquoted fields of a line with quotes
+	ends     []int
+
+	r        *csv.Reader // non-nil once the rest of the file is encoding/csv's
+	lineBase int         // lines before r's first line
+	slow     []string    // r's record just read
 }
 
-// read returns the next record, io.EOF at the end, or a *lineError.
-func (c *csvReader) read() ([]string, error) {
+// csvBuffer is the size of the read buffer, which grows for a longer line.
+const csvBuffer = 1 << 20
+
+// next reads the next record into c.rec (fast path) or c.slow
+// (encoding/csv). It returns io.EOF at the end, or a *lineError.
+func (c *csvReader) next() error {
+	if c.r != nil {
+		return c.nextSlow()
+	}
+	for {
+		eol, last, quote := c.scanLine()
+		next := eol + 1
+		if eol < 0 {
+			switch {
+			case c.srcErr == nil && c.keep:
+				return errKeep
+			case c.srcErr == nil:
+				c.fill()
+				continue
+			case c.srcErr != io.EOF:
+				// Let encoding/csv decide what a line cut short by a read
+				// error is.
+				return c.fallBack()
+			case c.pos == c.end:
+				return io.EOF
+			}
+			// A last line without an end of line; as encoding/csv, drop a
+			// trailing \r.
+			eol, next = c.end, c.end
+			if c.buf[eol-1] == '\r' {
+				eol--
+			}
+		} else if eol > c.pos && c.buf[eol-1] == '\r' {
+			eol-- // \r\n ends a line as \n does
+		}
+		if eol == c.pos {
+			// Empty lines are skipped.
+			c.lines++
+			c.pos = next
+			continue
+		}
+		c.inBuf = !quote
+		if quote {
+			if !c.splitQuoted(c.buf[c.pos:eol]) {
+				return c.fallBack()
+			}
+		} else {
+			c.rec = append(c.rec, c.buf[last:eol])
+		}
+		c.pos = next
+		c.lines++
+		c.line = c.lines
+		if c.fields == 0 {
+			c.fields = len(c.rec)
+		} else if len(c.rec) != c.fields {
+			return &lineError{File: c.name, Line: c.line,
+				Msg: fmt.Sprintf("%d fields, but the header has %d", len(c.rec), len(c.header))}
+		}
+		return nil
+	}
+}
+
+const (
+	wordLow7   = 0x7f7f7f7f7f7f7f7f
+	wordCommas = ',' * 0x0101010101010101 // a comma in each byte
+)
+
+// commasIn has the top bit set of each byte of w that is a comma, and no
+// other bit. It is exact: unlike the shorter (x-0x01…)&^x&0x80… test, no
+// borrow carries from one byte into the next.
+func commasIn(w uint64) uint64 {
+	x := w ^ wordCommas // zero bytes where commas
+	return ^(((x & wordLow7) + wordLow7) | x) &^ wordLow7
+}
+
+// scanLine finds the end of the line at c.pos: eol is the index of its \n,
+// or -1 when buf has none (the line may go on in what is not read yet;
+// when all is read, it is the last line). Without a quote, the line's
+// fields but the last are appended to c.rec (emptied first), and the last
+// starts at last.
+func (c *csvReader) scanLine() (eol, last int, quote bool) {
+	c.rec = c.rec[:0]
+	line := c.buf[c.pos:c.end]
+	if n := bytes.IndexByte(line, '\n'); n >= 0 {
+		line, eol = line[:n], c.pos+n
+	} else if c.srcErr == nil {
+		return -1, 0, false // to be read again once buf is filled
+	} else {
+		eol = -1
+	}
+	if bytes.IndexByte(line, '"') >= 0 {
+		return eol, 0, true
+	}
+	// The commas, eight bytes at a time.
+	start, i := 0, 0
+	for ; i+8 <= len(line); i += 8 {
+		for m := commasIn(binary.LittleEndian.Uint64(line[i:])); m != 0; m &= m - 1 {
+			j := i + bits.TrailingZeros64(m)>>3
+			c.rec = append(c.rec, line[start:j])
+			start = j + 1
+		}
+	}
+	for ; i < len(line); i++ {
+		if line[i] == ',' {
+			c.rec = append(c.rec, line[start:i])
+			start = i + 1
+		}
+	}
+	return eol, c.pos + start, false
+}
+
+// fill reads more of the file into buf, after what is not yet split, which
+// it moves to the front; buf grows when that is all of it.
+func (c *csvReader) fill() {
+	if c.pos > 0 {
+		c.end = copy(c.buf, c.buf[c.pos:c.end])
+		c.pos = 0
+	}
+	if c.end == len(c.buf) {
+		c.buf = slices.Grow(c.buf, len(c.buf))
+		c.buf = c.buf[:cap(c.buf)]
+	}
+	// As bufio: a reader that returns nothing a hundred times is broken.
+	for range 100 {
+		n, err := c.src.Read(c.buf[c.end:])
+		if n < 0 || n > len(c.buf)-c.end {
+			c.srcErr = errors.New("invalid read count")
+			return
+		}
+		c.end += n
+		if err != nil {
+			c.srcErr = err
+			return
+		}
+		if n > 0 {
+			return
+		}
+	}
+	c.srcErr = io.ErrNoProgress
+}
+
+// splitQuoted splits a line with quotes, as encoding/csv does when each
+// quoted field closes on the line; otherwise it returns false.
+func (c *csvReader) splitQuoted(line []byte) bool {
+	c.quoted, c.ends = c.quoted[:0], c.ends[:0]
+	for {
+		if len(line) > 0 && line[0] == '"' {
+			line = line[1:]
+			for {
+				i := bytes.IndexByte(line, '"')
+				if i < 0 {
+					return false // the field goes on to the next line, or has no closing quote
+				}
+				c.quoted = append(c.quoted, line[:i]...)
+				line = line[i+1:]
+				if len(line) == 0 || line[0] != '"' {
+					break
+				}
+				c.quoted = append(c.quoted, '"') // "" is a quote
+				line = line[1:]
+			}
+			c.ends = append(c.ends, len(c.quoted))
+			if len(line) == 0 {
+				break
+			}
+			if line[0] != ',' {
+				return false // a quote inside a quoted field
+			}
+			line = line[1:]
+			continue
+		}
+		i := bytes.IndexByte(line, ',')
+		field := line
+		if i >= 0 {
+			field = line[:i]
+		}
+		if bytes.IndexByte(field, '"') >= 0 {
+			return false // a quote in an unquoted field
+		}
+		c.quoted = append(c.quoted, field...)
+		c.ends = append(c.ends, len(c.quoted))
+		if i < 0 {
+			break
+		}
+		line = line[i+1:]
+	}
+	c.rec = c.rec[:0]
+	start := 0
+	for _, end := range c.ends {
+		c.rec = append(c.rec, c.quoted[start:end])
+		start = end
+	}
+	return true
+}
+
+// fallBack hands the rest of the file, from the line at c.pos on, to
+// encoding/csv, and reads the next record with it.
+func (c *csvReader) fallBack() error {
+	rest := []io.Reader{bytes.NewReader(c.buf[c.pos:c.end])}
+	switch {
+	case c.srcErr == nil:
+		rest = append(rest, c.src)
+	case c.srcErr != io.EOF:
+		rest = append(rest, errReader{c.srcErr})
+	}
+	c.r = csv.NewReader(bufio.NewReaderSize(io.MultiReader(rest...), 64<<10))
+	c.r.ReuseRecord = true
+	c.r.FieldsPerRecord = c.fields
+	c.lineBase = c.lines
+	c.rec, c.inBuf = nil, false
+	return c.nextSlow()
+}
+
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) { return 0, e.err }
+
+// nextSlow reads the next record with encoding/csv.
+func (c *csvReader) nextSlow() error {
 	rec, err := c.r.Read()
 	if err == nil {
+		c.slow = rec
 		c.line, _ = c.r.FieldPos(0)
-		return rec, nil
+		c.line += c.lineBase
+		if c.fields == 0 {
+			c.fields = len(rec)
+		}
+		return nil
 	}
 	if err == io.EOF {
-		return nil, err
+		return err
 	}
 	var pe *csv.ParseError
 	if errors.As(err, &pe) {
 		if errors.Is(pe.Err, csv.ErrFieldCount) {
-			return nil, &lineError{File: c.name, Line: pe.StartLine,
+			return &lineError{File: c.name, Line: c.lineBase + pe.StartLine,
 				Msg: fmt.Sprintf("%d fields, but the header has %d", len(rec), len(c.header))}
 		}
-		return nil, &lineError{File: c.name, Line: pe.Line, Msg: fmt.Sprintf("column %d: %v", pe.Column, pe.Err)}
+		return &lineError{File: c.name, Line: c.lineBase + pe.Line, Msg: fmt.Sprintf("column %d: %v", pe.Column, pe.Err)}
 	}
-	return nil, fmt.Errorf("%s: %w", c.name, err)
+	return fmt.Errorf("%s: %w", c.name, err)
+}
+
+// read returns the next record, io.EOF at the end, or a *lineError. Its
+// fields are strings of their own, as encoding/csv's, which may be kept.
+func (c *csvReader) read() ([]string, error) {
+	if err := c.next(); err != nil {
+		return nil, err
+	}
+	if c.r != nil {
+		return c.slow, nil
+	}
+	n := 0
+	for _, f := range c.rec {
+		n += len(f)
+	}
+	// One string for the record, as encoding/csv allocates.
+	var b strings.Builder
+	b.Grow(n)
+	for _, f := range c.rec {
+		b.Write(f)
+	}
+	s := b.String()
+	c.strs = c.strs[:0]
+	for _, f := range c.rec {
+		c.strs = append(c.strs, s[:len(f)])
+		s = s[len(f):]
+	}
+	return c.strs, nil
+}
+
+// readBytes returns the next record as read does, but its fields are only
+// valid until the next call: they point into the read buffer.
+func (c *csvReader) readBytes() ([][]byte, error) {
+	if err := c.next(); err != nil {
+		return nil, err
+	}
+	if c.r != nil {
+		c.quoted, c.ends = c.quoted[:0], c.ends[:0]
+		for _, f := range c.slow {
+			c.quoted = append(c.quoted, f...)
+			c.ends = append(c.ends, len(c.quoted))
+		}
+		c.rec = c.rec[:0]
+		start := 0
+		for _, end := range c.ends {
+			c.rec = append(c.rec, c.quoted[start:end])
+			start = end
+		}
+	}
+	return c.rec, nil
+}
+
+// rowBatch is a run of records read ahead, so that their units can be
+// looked up all at once (unitTable.prefetch). Their fields point into the
+// read buffer, which is not refilled until the next batch (or, for a last
+// record read by encoding/csv or with quotes, into the reader's scratch).
+type rowBatch struct {
+	n      int
+	width  int           // fields per record
+	fields [][]byte      // n×width
+	lines  []int         // each record's line
+	spans  map[int][]int // the line of each field of a record that spans lines
+	hashes []uint64      // hashString of each record's field hashCol
+	err    error         // what ended the batch after its n records: io.EOF or an error
+}
+
+// batchRows is the most records a batch holds.
+const batchRows = 1024
+
+// errKeep ends a batch where the read buffer would have to be refilled.
+var errKeep = errors.New("read buffer kept")
+
+// readBatch reads the next records into b, with the hash of field hashCol
+// of each: up to batchRows of them, as many as the read buffer holds, or
+// one that does not point into the buffer (read by encoding/csv, or with
+// quotes). b.err is set when the file ends or a record is wrong; the
+// records before it are in b.
+func (c *csvReader) readBatch(b *rowBatch, hashCol int) {
+	b.n, b.fields, b.lines, b.hashes, b.err = 0, b.fields[:0], b.lines[:0], b.hashes[:0], nil
+	clear(b.spans)
+	c.keep = false
+	defer func() { c.keep = false }()
+	var unit []byte
+	var h uint64
+	for b.n < batchRows {
+		rec, err := c.readBytes()
+		if err == errKeep {
+			return
+		}
+		if err != nil {
+			b.err = err
+			return
+		}
+		b.width = len(rec)
+		b.fields = append(b.fields, rec...)
+		b.lines = append(b.lines, c.line)
+		// A unit's rows mostly follow each other: hash its id once.
+		if u := rec[hashCol]; b.n == 0 || !bytes.Equal(u, unit) {
+			unit, h = u, hashString(u)
+		}
+		b.hashes = append(b.hashes, h)
+		if c.r != nil {
+			// A quoted field may start on a later line than its record.
+			for i := range rec {
+				if c.fieldLine(i) != c.line {
+					lines := make([]int, len(rec))
+					for j := range rec {
+						lines[j] = c.fieldLine(j)
+					}
+					if b.spans == nil {
+						b.spans = map[int][]int{}
+					}
+					b.spans[b.n] = lines
+					break
+				}
+			}
+		}
+		b.n++
+		if !c.inBuf {
+			return // the next record would overwrite its fields
+		}
+		c.keep = true
+	}
+}
+
+// record returns the fields of record r of b.
+func (b *rowBatch) record(r int) [][]byte {
+	return b.fields[r*b.width : (r+1)*b.width]
+}
+
+// fieldLine is the line of field i of the record just read.
+func (c *csvReader) fieldLine(i int) int {
+	if c.r == nil {
+		return c.line
+	}
+	line, _ := c.r.FieldPos(i)
+	return line + c.lineBase
 }
 
 // errAt is an error about field i of the record just read.
 func (c *csvReader) errAt(i int, format string, args ...any) error {
-	line, _ := c.r.FieldPos(i)
-	return &lineError{File: c.name, Line: line, Column: c.header[i], Msg: fmt.Sprintf(format, args...)}
+	return &lineError{File: c.name, Line: c.fieldLine(i), Column: c.header[i], Msg: fmt.Sprintf(format, args...)}
 }
 
 // number parses field i, which must be a finite number; empty is def when
 // allowEmpty.
 func (c *csvReader) number(rec []string, i int, allowEmpty bool, def float64) (float64, error) {
-	s := strings.TrimSpace(rec[i])
+	f, msg := parseNumberText(rec[i], allowEmpty, def)
+	if msg != "" {
+		return 0, c.errAt(i, "%s", msg)
+	}
+	return f, nil
+}
+
+// parseNumberText parses a field that must be a finite number; empty is
+// def when allowEmpty. msg says what is wrong, if anything.
+func parseNumberText(s string, allowEmpty bool, def float64) (f float64, msg string) {
+	s = strings.TrimSpace(s)
 	if s == "" {
 		if allowEmpty {
-			return def, nil
+			return def, ""
 		}
-		return 0, c.errAt(i, "empty, a number is needed")
+		return 0, "empty, a number is needed"
 	}
 	f, err := strconv.ParseFloat(s, 64)
 	if err != nil {
 		var ne *strconv.NumError
 		if errors.As(err, &ne) && errors.Is(ne.Err, strconv.ErrRange) {
-			return 0, c.errAt(i, "%q is out of range", clip(s))
+			return 0, fmt.Sprintf("%q is out of range", clip(s))
 		}
-		return 0, c.errAt(i, "%q is not a number", clip(s))
+		return 0, fmt.Sprintf("%q is not a number", clip(s))
 	}
 	if isNaNOrInf(f) {
-		return 0, c.errAt(i, "%q is not a finite number", clip(s))
+		return 0, fmt.Sprintf("%q is not a finite number", clip(s))
 	}
-	return f, nil
+	return f, ""
+}
+
+// exactPow10 are the powers of ten that parseNumber divides by.
+var exactPow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15}
+
+// parseNumber parses the common plain decimals, -?digits[.digits] with at
+// most 15 digits, without allocating; ok is false for anything else, which
+// strconv.ParseFloat then reads. The result is strconv.ParseFloat's: the
+// digits are an integer m < 10¹⁵ < 2⁵³ and 10^k for k ≤ 15 are exact
+// doubles, so m/10^k is one correctly rounded division, as ParseFloat
+// correctly rounds.
+func parseNumber(b []byte) (f float64, ok bool) {
+	neg := len(b) > 0 && b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	if len(b) == 0 || len(b) > 16 {
+		return 0, false
+	}
+	var m uint64 // at most 16 digits: no overflow
+	dot := -1
+	for i, c := range b {
+		if d := c - '0'; d <= 9 {
+			m = 10*m + uint64(d)
+			continue
+		}
+		if c != '.' || dot >= 0 {
+			return 0, false
+		}
+		dot = i
+	}
+	digits, frac := len(b), 0
+	if dot >= 0 {
+		digits, frac = digits-1, len(b)-1-dot
+	}
+	if digits == 0 || digits > 15 {
+		return 0, false
+	}
+	f = float64(m)
+	if frac > 0 {
+		f /= exactPow10[frac]
+	}
+	if neg {
+		f = -f
+	}
+	return f, true
 }
 
 func isNaNOrInf(f float64) bool { return math.IsNaN(f) || math.IsInf(f, 0) }
@@ -179,14 +624,18 @@ func clip(s string) string {
 // openCSV skips a UTF-8 byte-order mark and reads the header: its names,
 // lower-cased and trimmed, and the index of each.
 func openCSV(r io.Reader, name string) (*csvReader, map[string]int, error) {
-	br := bufio.NewReaderSize(r, 64<<10)
-	if bom, _ := br.Peek(3); string(bom) == "\uFEFF" {
-		br.Discard(3)
+	return openCSVSize(r, name, csvBuffer)
+}
+
+// openCSVSize is openCSV with a read buffer of size bytes.
+func openCSVSize(r io.Reader, name string, size int) (*csvReader, map[string]int, error) {
+	c := &csvReader{name: name, src: r, buf: make([]byte, size)}
+	for c.end < 3 && c.srcErr == nil {
+		c.fill()
 	}
-	cr := csv.NewReader(br)
-	cr.ReuseRecord = true
-	cr.FieldsPerRecord = 0 // every record has the header's number of fields
-	c := &csvReader{name: name, r: cr}
+	if string(c.buf[:min(3, c.end)]) == "\uFEFF" {
+		c.pos = 3 // a byte-order mark
+	}
 	rec, err := c.read()
 	if err == io.EOF {
 		return nil, nil, &lineError{File: name, Line: 1, Msg: "empty file: a header line is needed"}
@@ -279,6 +728,14 @@ func (n *names) id(s string) (int, bool) {
 	n.index[s] = len(n.list)
 	n.list = append(n.list, s)
 	return len(n.list) - 1, true
+}
+
+// idBytes is id for the bytes of a field, which it copies only when new.
+func (n *names) idBytes(b []byte) (int, bool) {
+	if i, ok := n.index[string(b)]; ok {
+		return i, false
+	}
+	return n.id(string(b))
 }
 
 // splitSegment reads a segment cell: "attribute=value", or a bare value of
