@@ -111,6 +111,7 @@ func (m *machine) definition(key string) string {
 		design = `"factors":` + smFactors[m.pick(len(smFactors))]
 	}
 	if m.pick(3) == 0 { // in the run's layer, with a range that may overlap another's
+		m.call("POST", "/api/v1/layers", fmt.Sprintf(`{"key":"%slayer","name":"Layer"}`, m.prefix), false)
 		lo := float64(m.pick(4)) / 4
 		design += fmt.Sprintf(`,"layer":{"key":"%slayer","range":[%g,%g]}`, m.prefix, lo, lo+[]float64{0.25, 0.5, 0}[m.pick(3)])
 	}
