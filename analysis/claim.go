@@ -141,6 +141,18 @@ var keyPattern = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9_-]*[a-z0-9])?$`)
 // digits, '-' and '_', not starting or ending with a separator.
 func ValidKey(s string) bool { return len(s) <= MaxKeyLen && keyPattern.MatchString(s) }
 
+// CheckKey says what is wrong with a required key, or "" when it is
+// usable: the one message for every key the API takes.
+func CheckKey(s string) string {
+	switch {
+	case s == "":
+		return "is required"
+	case !ValidKey(s):
+		return fmt.Sprintf("must be a slug of at most %d characters: lower-case letters, digits, '-' and '_'", MaxKeyLen)
+	}
+	return ""
+}
+
 func (d Design) control() string {
 	for _, v := range d.Variants {
 		if v.Control {
@@ -212,11 +224,8 @@ func (c *Claim) Validate(d Design) []FieldProblem {
 			add(field, `must be "attribute=value", e.g. "generation=gen_z"`)
 		}
 	}
-	switch {
-	case c.ID == "":
-		add("id", "is required")
-	case !ValidKey(c.ID):
-		add("id", "must be a slug of at most %d characters: lower-case letters, digits, '-' and '_'", MaxKeyLen)
+	if why := CheckKey(c.ID); why != "" {
+		add("id", "%s", why)
 	}
 	if len(c.Source) > MaxTextLen {
 		add("source", "must be at most %d bytes", MaxTextLen)

@@ -38,11 +38,8 @@ func (s *Statement) Validate() []FieldProblem {
 		}
 		out = append(out, FieldProblem{Field: field, Detail: fmt.Sprintf(format, args...)})
 	}
-	switch {
-	case s.Key == "":
-		add("key", "is required")
-	case !ValidKey(s.Key):
-		add("key", "must be a slug of at most %d characters: lower-case letters, digits, '-' and '_'", MaxKeyLen)
+	if why := CheckKey(s.Key); why != "" {
+		add("key", "%s", why)
 	}
 	var c Claim
 	s.Apply(&c)

@@ -184,11 +184,8 @@ func (in *ExperimentInput) build() (*Experiment, error) {
 	add := func(field, format string, args ...any) {
 		errs = append(errs, FieldError{Field: field, Detail: fmt.Sprintf(format, args...)})
 	}
-	switch {
-	case in.Key == "":
-		add("key", "is required")
-	case !ValidSlug(in.Key):
-		add("key", "must be a slug of at most %d characters: lower-case letters, digits, '-' and '_'", maxKeyLen)
+	if why := analysis.CheckKey(in.Key); why != "" {
+		add("key", "%s", why)
 	}
 	if in.Name == "" {
 		add("name", "is required")

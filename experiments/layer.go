@@ -52,11 +52,8 @@ func validateSalt(field, salt string) []FieldError {
 
 func validateKeyName(key, name string) []FieldError {
 	var errs []FieldError
-	switch {
-	case key == "":
-		errs = append(errs, FieldError{Field: "key", Detail: "is required"})
-	case !ValidSlug(key):
-		errs = append(errs, FieldError{Field: "key", Detail: fmt.Sprintf("must be a slug of at most %d characters: lower-case letters, digits, '-' and '_'", maxKeyLen)})
+	if why := analysis.CheckKey(key); why != "" {
+		errs = append(errs, FieldError{Field: "key", Detail: why})
 	}
 	if name == "" {
 		errs = append(errs, FieldError{Field: "name", Detail: "is required"})

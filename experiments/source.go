@@ -47,11 +47,8 @@ func (in *SourceInput) validate() error {
 	add := func(field, format string, args ...any) {
 		errs = append(errs, FieldError{Field: field, Detail: fmt.Sprintf(format, args...)})
 	}
-	switch {
-	case in.Key == "":
-		add("key", "is required")
-	case !ValidSlug(in.Key):
-		add("key", "must be a slug of at most %d characters: lower-case letters, digits, '-' and '_'", maxKeyLen)
+	if why := analysis.CheckKey(in.Key); why != "" {
+		add("key", "%s", why)
 	}
 	if in.Title == "" {
 		add("title", "is required, e.g. \"Survey of 2,128 B2B buyers\"")

@@ -268,6 +268,9 @@ func (m *machine) act() {
 			m.call("POST", "/api/v1/sources", fmt.Sprintf(`{"key":"%ssrc","title":"Survey","year":2019}`, m.prefix), false)
 			m.source = true
 		}
+		if m.pick(4) == 0 { // a new description of the source; its statements stay
+			m.call("PUT", "/api/v1/sources/"+m.prefix+"src", `{"title":"The survey","publisher":"P","year":2020,"n":10}`, false)
+		}
 		st := fmt.Sprintf("%ss%d", m.prefix, m.pick(2))
 		base := "/api/v1/sources/" + m.prefix + "src/statements"
 		method, path = []string{"POST", "PUT", "PUT", "DELETE"}[m.pick(4)], base
@@ -375,7 +378,8 @@ func (m *machine) check() {
 	reads := []struct {
 		path   string
 		cookie bool
-	}{{"/api/v1/experiments", false}, {"/experiments", true}, {"/api/v1/questions", false}, {"/questions", true}, {"/api/v1/studies", false}, {"/studies", true}}
+	}{{"/api/v1/experiments", false}, {"/experiments", true}, {"/api/v1/questions", false}, {"/questions", true}, {"/api/v1/studies", false}, {"/studies", true},
+		{"/api/v1/sources", false}, {"/sources", true}, {"/api/v1/layers", false}, {"/layers", true}, {"/api/v1/holdouts", false}, {"/holdouts", true}}
 	for _, k := range m.keys {
 		reads = append(reads, struct {
 			path   string
@@ -400,7 +404,10 @@ func (m *machine) check() {
 		reads = append(reads, struct {
 			path   string
 			cookie bool
-		}{"/api/v1/holdouts/" + m.prefix + "hold/report", false})
+		}{"/api/v1/holdouts/" + m.prefix + "hold/report", false}, struct {
+			path   string
+			cookie bool
+		}{"/holdouts/" + m.prefix + "hold", true})
 	}
 	if m.source {
 		reads = append(reads, struct {
@@ -409,7 +416,10 @@ func (m *machine) check() {
 		}{"/api/v1/sources/" + m.prefix + "src/scoreboard", false}, struct {
 			path   string
 			cookie bool
-		}{"/api/v1/sources/" + m.prefix + "src/scoreboard?format=csv", false})
+		}{"/api/v1/sources/" + m.prefix + "src/scoreboard?format=csv", false}, struct {
+			path   string
+			cookie bool
+		}{"/sources/" + m.prefix + "src", true})
 	}
 	for _, r := range reads {
 		status, _, body := m.call("GET", r.path, "", r.cookie)

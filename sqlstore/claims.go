@@ -51,58 +51,70 @@ func boolInt(b bool) int {
 	return 0
 }
 
-type claimRow struct {
+// versionRow is one stored version of a versioned document: a claim or a
+// statement, whose edits insert versions and whose deletions tombstones.
+type versionRow struct {
 	Body    string `db:"body"`
 	Deleted int    `db:"deleted"`
 }
 
-func (r claimRow) claim() (*experiments.Claim, error) {
-	var c experiments.Claim
-	if err := json.Unmarshal([]byte(r.Body), &c); err != nil {
-		return nil, experiments.Internal(fmt.Errorf("decoding a stored claim: %w", err))
+func decodeVersion[T any](r versionRow, noun string) (*T, error) {
+	var v T
+	if err := json.Unmarshal([]byte(r.Body), &v); err != nil {
+		return nil, experiments.Internal(fmt.Errorf("decoding a stored %s: %w", noun, err))
 	}
-	return &c, nil
+	return &v, nil
+}
+
+// liveVersions decodes the rows that are not tombstones.
+func liveVersions[T any](rows []versionRow, noun string) ([]*T, error) {
+	out := []*T{}
+	for _, r := range rows {
+		if r.Deleted != 0 {
+			continue
+		}
+		v, err := decodeVersion[T](r, noun)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// allVersions decodes every row, with deleted set on tombstones.
+func allVersions[T any](rows []versionRow, noun string) ([]*T, []bool, error) {
+	versions, deleted := make([]*T, len(rows)), make([]bool, len(rows))
+	for i, r := range rows {
+		v, err := decodeVersion[T](r, noun)
+		if err != nil {
+			return nil, nil, err
+		}
+		versions[i], deleted[i] = v, r.Deleted != 0
+	}
+	return versions, deleted, nil
 }
 
 func (s *Store) Claims(ctx context.Context, experiment string) ([]*experiments.Claim, error) {
-	var rows []claimRow
+	var rows []versionRow
 	err := s.db.SelectContext(ctx, &rows, s.rebind(`SELECT c.body, c.deleted FROM claims c
 		WHERE c.experiment = ? AND c.version = (SELECT MAX(l.version) FROM claims l WHERE l.experiment = c.experiment AND l.id = c.id)
 		ORDER BY c.id`), experiment)
 	if err != nil {
 		return nil, experiments.Internal(err)
 	}
-	out := []*experiments.Claim{}
-	for _, r := range rows {
-		if r.Deleted != 0 {
-			continue
-		}
-		c, err := r.claim()
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, nil
+	return liveVersions[experiments.Claim](rows, "claim")
 }
 
 func (s *Store) ClaimHistory(ctx context.Context, experiment, id string) ([]*experiments.Claim, []bool, error) {
-	var rows []claimRow
+	var rows []versionRow
 	if err := s.db.SelectContext(ctx, &rows, s.rebind(`SELECT body, deleted FROM claims WHERE experiment = ? AND id = ? ORDER BY version`), experiment, id); err != nil {
 		return nil, nil, experiments.Internal(err)
 	}
 	if len(rows) == 0 {
 		return nil, nil, experiments.Errorf(experiments.CodeNotFound, "experiment %q has no claim %q", experiment, id)
 	}
-	versions, deleted := make([]*experiments.Claim, len(rows)), make([]bool, len(rows))
-	for i, r := range rows {
-		c, err := r.claim()
-		if err != nil {
-			return nil, nil, err
-		}
-		versions[i], deleted[i] = c, r.Deleted != 0
-	}
-	return versions, deleted, nil
+	return allVersions[experiments.Claim](rows, "claim")
 }
 
 func (s *Store) SaveSnapshot(ctx context.Context, experiment string, at time.Time, report []byte) error {

@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -13,75 +12,6 @@ import (
 	"github.com/revealed-ab/revealed/analysis"
 	"github.com/revealed-ab/revealed/experiments"
 )
-
-// keyedRow is a row of a table of JSON documents by key: sources, layers,
-// holdouts.
-type keyedRow struct {
-	Key       string `db:"key"`
-	Body      string `db:"body"`
-	CreatedAt int64  `db:"created_at"`
-	UpdatedAt int64  `db:"updated_at"`
-	Version   int64  `db:"version"`
-}
-
-// saveKeyed creates a document (CodeConflict if the key exists) or
-// replaces it if its stored version is still version-1 (CodeConflict
-// otherwise). table is one of this package's constants.
-func (s *Store) saveKeyed(ctx context.Context, table, noun string, row keyedRow, create bool, audit *experiments.AuditEntry) error {
-	err := s.withAudit(ctx, audit, func(tx *sqlx.Tx) error {
-		if create {
-			_, err := tx.NamedExecContext(ctx, `INSERT INTO `+table+` (key, body, created_at, updated_at, version)
-				VALUES (:key, :body, :created_at, :updated_at, :version)`, row)
-			return err
-		}
-		res, err := tx.NamedExecContext(ctx, `UPDATE `+table+` SET body = :body, updated_at = :updated_at, version = :version
-			WHERE key = :key AND version = :version - 1`, row)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return experiments.Errorf(experiments.CodeConflict, "%s %q was changed by another request; reload it and try again", noun, row.Key)
-		}
-		return nil
-	})
-	return adaptError(err, fmt.Sprintf("a %s with key %q already exists", noun, row.Key))
-}
-
-func (s *Store) getKeyed(ctx context.Context, table, noun, key string) (keyedRow, error) {
-	var row keyedRow
-	err := s.db.GetContext(ctx, &row, s.rebind(`SELECT key, body, created_at, updated_at, version FROM `+table+` WHERE key = ?`), key)
-	if err == sql.ErrNoRows {
-		return row, experiments.Errorf(experiments.CodeNotFound, "no %s %q", noun, key)
-	}
-	if err != nil {
-		return row, experiments.Internal(err)
-	}
-	return row, nil
-}
-
-func (s *Store) listKeyed(ctx context.Context, table string) ([]keyedRow, error) {
-	var rows []keyedRow
-	if err := s.db.SelectContext(ctx, &rows, `SELECT key, body, created_at, updated_at, version FROM `+table+` ORDER BY key`); err != nil {
-		return nil, experiments.Internal(err)
-	}
-	return rows, nil
-}
-
-func newKeyedRow(key string, body any, created, updated time.Time, version int64) (keyedRow, error) {
-	b, err := json.Marshal(body)
-	if err != nil {
-		return keyedRow{}, experiments.Internal(err)
-	}
-	return keyedRow{Key: key, Body: string(b), CreatedAt: created.UnixMicro(), UpdatedAt: updated.UnixMicro(), Version: version}, nil
-}
-
-// decodeKeyed fills into from the row's body and returns its times and version.
-func decodeKeyed(r keyedRow, noun string, into any) (created, updated time.Time, version int64, err error) {
-	if err := json.Unmarshal([]byte(r.Body), into); err != nil {
-		return time.Time{}, time.Time{}, 0, experiments.Internal(fmt.Errorf("decoding stored %s %q: %w", noun, r.Key, err))
-	}
-	return fromMicros(r.CreatedAt), fromMicros(r.UpdatedAt), r.Version, nil
-}
 
 func sourceOf(r keyedRow) (*experiments.Source, error) {
 	src := &experiments.Source{}
@@ -108,35 +38,6 @@ func (s *Store) GetSource(ctx context.Context, key string) (*experiments.Source,
 
 func (s *Store) ListSources(ctx context.Context) ([]*experiments.Source, error) {
 	return listOf(ctx, s, "sources", sourceOf)
-}
-
-func listOf[T any](ctx context.Context, s *Store, table string, of func(keyedRow) (*T, error)) ([]*T, error) {
-	rows, err := s.listKeyed(ctx, table)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]*T, 0, len(rows))
-	for _, r := range rows {
-		v, err := of(r)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, nil
-}
-
-type statementRow struct {
-	Body    string `db:"body"`
-	Deleted int    `db:"deleted"`
-}
-
-func (r statementRow) statement() (*experiments.Statement, error) {
-	var st experiments.Statement
-	if err := json.Unmarshal([]byte(r.Body), &st); err != nil {
-		return nil, experiments.Internal(fmt.Errorf("decoding a stored statement: %w", err))
-	}
-	return &st, nil
 }
 
 func (s *Store) SaveStatement(ctx context.Context, st *experiments.Statement, deleted bool, linked []experiments.LinkedClaim, audit *experiments.AuditEntry) error {
@@ -176,44 +77,25 @@ func (s *Store) insertStatement(ctx context.Context, tx *sqlx.Tx, st *experiment
 }
 
 func (s *Store) StatementHistory(ctx context.Context, key string) ([]*experiments.Statement, []bool, error) {
-	var rows []statementRow
+	var rows []versionRow
 	if err := s.db.SelectContext(ctx, &rows, s.rebind(`SELECT body, deleted FROM statements WHERE key = ? ORDER BY version`), key); err != nil {
 		return nil, nil, experiments.Internal(err)
 	}
 	if len(rows) == 0 {
 		return nil, nil, experiments.Errorf(experiments.CodeNotFound, "no statement %q", key)
 	}
-	versions, deleted := make([]*experiments.Statement, len(rows)), make([]bool, len(rows))
-	for i, r := range rows {
-		st, err := r.statement()
-		if err != nil {
-			return nil, nil, err
-		}
-		versions[i], deleted[i] = st, r.Deleted != 0
-	}
-	return versions, deleted, nil
+	return allVersions[experiments.Statement](rows, "statement")
 }
 
 func (s *Store) Statements(ctx context.Context, source string) ([]*experiments.Statement, error) {
-	var rows []statementRow
+	var rows []versionRow
 	err := s.db.SelectContext(ctx, &rows, s.rebind(`SELECT t.body, t.deleted FROM statements t
 		WHERE t.source = ? AND t.version = (SELECT MAX(l.version) FROM statements l WHERE l.key = t.key)
 		ORDER BY t.key`), source)
 	if err != nil {
 		return nil, experiments.Internal(err)
 	}
-	out := []*experiments.Statement{}
-	for _, r := range rows {
-		if r.Deleted != 0 {
-			continue
-		}
-		st, err := r.statement()
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, st)
-	}
-	return out, nil
+	return liveVersions[experiments.Statement](rows, "statement")
 }
 
 func (s *Store) ClaimsByStatement(ctx context.Context, keys []string) ([]experiments.ClaimRef, error) {
@@ -231,7 +113,7 @@ func (s *Store) ClaimsByStatement(ctx context.Context, keys []string) ([]experim
 	}
 	var rows []struct {
 		Experiment string `db:"experiment"`
-		claimRow
+		versionRow
 	}
 	if err := s.db.SelectContext(ctx, &rows, s.rebind(q), args...); err != nil {
 		return nil, experiments.Internal(err)
@@ -241,7 +123,7 @@ func (s *Store) ClaimsByStatement(ctx context.Context, keys []string) ([]experim
 		if r.Deleted != 0 {
 			continue
 		}
-		c, err := r.claim()
+		c, err := decodeVersion[experiments.Claim](r.versionRow, "claim")
 		if err != nil {
 			return nil, err
 		}
@@ -270,7 +152,7 @@ func (s *Store) linkClaimsToStatements(ctx context.Context) error {
 	}
 	var rows []struct {
 		Experiment string `db:"experiment"`
-		claimRow
+		versionRow
 	}
 	if err := tx.SelectContext(ctx, &rows, `SELECT c.experiment, c.body, c.deleted FROM claims c
 		WHERE c.statement_key = '' AND c.deleted = 0
@@ -296,12 +178,12 @@ func (s *Store) linkClaimsToStatements(ctx context.Context) error {
 		sourceByTitle[src.Title] = src.Key
 	}
 	statements := map[string]*experiments.Statement{}
-	var stRows []statementRow
+	var stRows []versionRow
 	if err := tx.SelectContext(ctx, &stRows, `SELECT body, deleted FROM statements`); err != nil {
 		return err
 	}
 	for _, r := range stRows {
-		st, err := r.statement()
+		st, err := decodeVersion[experiments.Statement](r, "statement")
 		if err != nil {
 			return err
 		}
@@ -309,7 +191,7 @@ func (s *Store) linkClaimsToStatements(ctx context.Context) error {
 	}
 	now := time.Now().UTC()
 	for _, r := range rows {
-		c, err := r.claim()
+		c, err := decodeVersion[experiments.Claim](r.versionRow, "claim")
 		if err != nil {
 			return err
 		}

@@ -3,82 +3,37 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"strings"
-
-	"github.com/jmoiron/sqlx"
 
 	"github.com/revealed-ab/revealed/experiments"
 )
 
-type studyRow struct {
-	Key       string `db:"key"`
-	Body      string `db:"body"`
-	CreatedAt int64  `db:"created_at"`
-	UpdatedAt int64  `db:"updated_at"`
-	Version   int64  `db:"version"`
-}
-
-func (r *studyRow) study() (*experiments.Study, error) {
-	st := &experiments.Study{CreatedAt: fromMicros(r.CreatedAt), UpdatedAt: fromMicros(r.UpdatedAt), Version: r.Version}
-	if err := json.Unmarshal([]byte(r.Body), &st.StudyInput); err != nil {
-		return nil, experiments.Internal(fmt.Errorf("decoding study %q: %w", r.Key, err))
-	}
-	return st, nil
+func studyOf(r keyedRow) (*experiments.Study, error) {
+	st := &experiments.Study{}
+	var err error
+	st.CreatedAt, st.UpdatedAt, st.Version, err = decodeKeyed(r, "study", &st.StudyInput)
+	return st, err
 }
 
 func (s *Store) SaveStudy(ctx context.Context, st *experiments.Study, create bool, audit *experiments.AuditEntry) error {
-	body, err := json.Marshal(st.StudyInput)
+	row, err := newKeyedRow(st.Key, st.StudyInput, st.CreatedAt, st.UpdatedAt, st.Version)
 	if err != nil {
-		return experiments.Internal(err)
+		return err
 	}
-	row := studyRow{Key: st.Key, Body: string(body), CreatedAt: st.CreatedAt.UnixMicro(), UpdatedAt: st.UpdatedAt.UnixMicro(), Version: st.Version}
-	err = s.withAudit(ctx, audit, func(tx *sqlx.Tx) error {
-		if create {
-			_, err := tx.NamedExecContext(ctx, `INSERT INTO studies (key, body, created_at, updated_at, version)
-				VALUES (:key, :body, :created_at, :updated_at, :version)`, row)
-			return err
-		}
-		res, err := tx.NamedExecContext(ctx, `UPDATE studies SET body = :body, updated_at = :updated_at, version = :version
-			WHERE key = :key AND version = :version - 1`, row)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return experiments.Errorf(experiments.CodeConflict, "study %q was changed by another request; reload it and try again", st.Key)
-		}
-		return nil
-	})
-	return adaptError(err, fmt.Sprintf("a study with key %q already exists", st.Key))
+	return s.saveKeyed(ctx, "studies", "study", row, create, audit)
 }
 
 func (s *Store) GetStudy(ctx context.Context, key string) (*experiments.Study, error) {
-	var row studyRow
-	err := s.db.GetContext(ctx, &row, s.rebind(`SELECT key, body, created_at, updated_at, version FROM studies WHERE key = ?`), key)
-	if err == sql.ErrNoRows {
-		return nil, experiments.Errorf(experiments.CodeNotFound, "no study %q", key)
-	}
+	row, err := s.getKeyed(ctx, "studies", "study", key)
 	if err != nil {
-		return nil, experiments.Internal(err)
+		return nil, err
 	}
-	return row.study()
+	return studyOf(row)
 }
 
 func (s *Store) ListStudies(ctx context.Context) ([]*experiments.Study, error) {
-	var rows []studyRow
-	if err := s.db.SelectContext(ctx, &rows, `SELECT key, body, created_at, updated_at, version FROM studies ORDER BY key`); err != nil {
-		return nil, experiments.Internal(err)
-	}
-	out := make([]*experiments.Study, 0, len(rows))
-	for i := range rows {
-		st, err := rows[i].study()
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, st)
-	}
-	return out, nil
+	return listOf(ctx, s, "studies", studyOf)
 }
 
 // studyPopulation is the SQL of a study's units (column unit_id): the
