@@ -219,7 +219,10 @@ func (m *machine) claim(id string) string {
 func (m *machine) events(key string) string {
 	var evs []string
 	for range 1 + m.pick(12) {
-		unit := fmt.Sprintf("u%d", m.pick(40))
+		// Units are the run's own: experiments of earlier runs, still
+		// running, share none of them, so each report's interaction
+		// checks stay among the run's own experiments.
+		unit := fmt.Sprintf("%su%d", m.prefix, m.pick(40))
 		ts := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(m.pick(72)) * time.Hour).Format(time.RFC3339)
 		if m.pick(3) == 0 {
 			evs = append(evs, fmt.Sprintf(`{"type":"exposure","unit_id":%q,"experiment":%q,"variant":%q,"ts":%q,"attributes":{"generation":%q}}`,
@@ -340,7 +343,7 @@ func (m *machine) act() {
 		method, path = "POST", base+"/"+[]string{"start", "stop"}[m.pick(2)]
 	case 7:
 		method, path = "POST", "/api/v1/assign"
-		body = fmt.Sprintf(`{"experiment":%q,"unit_id":"u%d","attributes":{"generation":%q,"plan":"pro"}}`, key, m.pick(40), smGeneration[m.pick(3)])
+		body = fmt.Sprintf(`{"experiment":%q,"unit_id":"%su%d","attributes":{"generation":%q,"plan":"pro"}}`, key, m.prefix, m.pick(40), smGeneration[m.pick(3)])
 	default:
 		method, path, body = "POST", "/api/v1/events", m.events(key)
 	}
