@@ -18,7 +18,7 @@ import (
 // there are; then corrects over the pairs and flags
 // (analysis.FlagInteractions). What cannot be checked is left out with a
 // warning.
-func (s *Service) interactionChecks(ctx context.Context, e *Experiment, settings AnalysisSettings, caps map[string]*float64, r *analysis.Report) ([]analysis.InteractionCheck, error) {
+func (s *Service) interactionChecks(ctx context.Context, e *Experiment, settings AnalysisSettings, values unitValues, r *analysis.Report) ([]analysis.InteractionCheck, error) {
 	checks := []analysis.InteractionCheck{}
 	if e.Status == StatusDraft || strings.HasPrefix(e.Key, HoldoutExperimentKey("")) {
 		return checks, nil
@@ -52,7 +52,7 @@ func (s *Service) interactionChecks(ctx context.Context, e *Experiment, settings
 		if !analysable(r, m.Key) {
 			continue
 		}
-		cells, err := s.store.CrossStats(ctx, e, s.statsQuery(e, m, settings, caps), others)
+		cells, err := s.store.CrossStats(ctx, e, s.statsQuery(e, m, settings, values), others)
 		if err != nil {
 			return nil, err
 		}

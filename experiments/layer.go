@@ -243,7 +243,7 @@ func (s *Service) HoldoutReport(ctx context.Context, key string) (*HoldoutReport
 	if err != nil {
 		return nil, err
 	}
-	r, err := s.analyse(ctx, h.experiment(), nil, nil)
+	r, err := s.analyse(ctx, h.experiment(), nil, nil, false)
 	if err != nil {
 		return nil, err
 	}

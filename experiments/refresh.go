@@ -61,11 +61,11 @@ func (s *Service) refreshLocked(ctx context.Context, key string) (*ReportView, e
 	if err != nil {
 		return nil, err
 	}
-	through, err := s.store.EventsWatermark(ctx)
+	through, err := s.syncUnitValues(ctx, e)
 	if err != nil {
 		return nil, err
 	}
-	r, err := s.analyse(ctx, e, claims, latest)
+	r, err := s.analyse(ctx, e, claims, latest, true)
 	if err != nil {
 		return nil, err
 	}
@@ -79,6 +79,18 @@ func (s *Service) refreshLocked(ctx context.Context, key string) (*ReportView, e
 		return nil, err
 	}
 	return &ReportView{Experiment: e, Claims: claims, Report: r, Snapshots: []Snapshot{{ComputedAt: now, Report: body}}}, nil
+}
+
+// syncUnitValues brings the stored per-unit values of e's metrics up to
+// date, for the queries the report makes, and returns the highest event
+// sequence number they include.
+func (s *Service) syncUnitValues(ctx context.Context, e *Experiment) (int64, error) {
+	settings := e.Analysis.WithDefaults()
+	qs := make([]StatsQuery, 0, len(e.Metrics))
+	for _, m := range e.Metrics {
+		qs = append(qs, s.statsQuery(e, m, settings, unitValues{}))
+	}
+	return s.store.SyncUnitValues(ctx, e, qs)
 }
 
 // latestReport decodes the latest stored snapshot, or nil when there is

@@ -75,7 +75,8 @@ func notComputed(e *Experiment) *analysis.Report {
 
 // analyse aggregates the experiment's statistics and runs the analysis;
 // latest is the last stored report, for the sequential running minima.
-func (s *Service) analyse(ctx context.Context, e *Experiment, claims []*Claim, latest *analysis.Report) (*analysis.Report, error) {
+// With stored, the per-unit values are read from those SyncUnitValues keeps.
+func (s *Service) analyse(ctx context.Context, e *Experiment, claims []*Claim, latest *analysis.Report, stored bool) (*analysis.Report, error) {
 	settings := e.Analysis.WithDefaults()
 	in := analysis.Input{
 		Experiment: e.Key,
@@ -99,11 +100,11 @@ func (s *Service) analyse(ctx context.Context, e *Experiment, claims []*Claim, l
 		in.Assigned = append(in.Assigned, analysis.VariantUnits{Variant: a.Variant, Units: a.Units})
 	}
 
-	caps, err := s.resolveCaps(ctx, e)
+	values, err := s.resolveCaps(ctx, e, settings, stored)
 	if err != nil {
 		return nil, err
 	}
-	bySegment, err := s.metricInputs(ctx, e, settings, caps, "")
+	bySegment, err := s.metricInputs(ctx, e, settings, values, "")
 	if err != nil {
 		return nil, err
 	}
@@ -113,7 +114,7 @@ func (s *Service) analyse(ctx context.Context, e *Experiment, claims []*Claim, l
 		return nil, err
 	}
 	for _, attr := range attributes {
-		bySegment, err := s.metricInputs(ctx, e, settings, caps, attr)
+		bySegment, err := s.metricInputs(ctx, e, settings, values, attr)
 		if err != nil {
 			return nil, err
 		}
@@ -160,7 +161,7 @@ func (s *Service) analyse(ctx context.Context, e *Experiment, claims []*Claim, l
 		}, nil
 	}
 	r.Warnings = append(r.Warnings, lateWarnings...)
-	if r.Interactions, err = s.interactionChecks(ctx, e, settings, caps, r); err != nil {
+	if r.Interactions, err = s.interactionChecks(ctx, e, settings, values, r); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -218,32 +219,40 @@ func (s *Service) reportTime(e *Experiment) time.Time {
 	return s.nowUTC()
 }
 
+// unitValues says how a report reads its per-unit values: each metric's
+// cap, as a number, and whether the values are the stored ones.
+type unitValues struct {
+	caps   map[string]*float64
+	stored bool
+}
+
 // resolveCaps turns each capped metric's cap into a number: a percentile cap
 // is computed over the pooled units of all variants.
-func (s *Service) resolveCaps(ctx context.Context, e *Experiment) (map[string]*float64, error) {
-	caps := map[string]*float64{}
+func (s *Service) resolveCaps(ctx context.Context, e *Experiment, settings AnalysisSettings, stored bool) (unitValues, error) {
+	values := unitValues{caps: map[string]*float64{}, stored: stored}
+	caps := values.caps
 	for _, m := range e.Metrics {
 		switch {
 		case m.Cap == nil:
 		case m.Cap.Absolute != nil:
 			caps[m.Key] = m.Cap.Absolute
 		case m.Cap.Percentile != nil:
-			v, err := s.store.UnitValueQuantile(ctx, e, StatsQuery{Metric: m, AsOf: s.reportTime(e).UnixMicro()}, *m.Cap.Percentile)
+			v, err := s.store.UnitValueQuantile(ctx, e, s.statsQuery(e, m, settings, values), *m.Cap.Percentile)
 			if err != nil {
-				return nil, err
+				return values, err
 			}
 			caps[m.Key] = &v
 		}
 	}
-	return caps, nil
+	return values, nil
 }
 
 // metricInputs aggregates every metric, per segment value of attribute when
 // it is set (the key "" holds the whole experiment).
-func (s *Service) metricInputs(ctx context.Context, e *Experiment, settings AnalysisSettings, caps map[string]*float64, attribute string) (map[string][]analysis.MetricInput, error) {
+func (s *Service) metricInputs(ctx context.Context, e *Experiment, settings AnalysisSettings, values unitValues, attribute string) (map[string][]analysis.MetricInput, error) {
 	out := map[string][]analysis.MetricInput{}
 	for _, m := range e.Metrics {
-		q := s.statsQuery(e, m, settings, caps)
+		q := s.statsQuery(e, m, settings, values)
 		q.SegmentAttribute = attribute
 		cuped := q.Lookback > 0
 		arms, err := s.store.MetricStats(ctx, e, q)
@@ -281,8 +290,8 @@ func (s *Service) metricInputs(ctx context.Context, e *Experiment, settings Anal
 // statsQuery is what the report aggregates for metric m of e: its parts
 // for a ratio, its cap, maturity at the report's time, and the CUPED
 // lookback when it uses CUPED.
-func (s *Service) statsQuery(e *Experiment, m Metric, settings AnalysisSettings, caps map[string]*float64) StatsQuery {
-	q := StatsQuery{Metric: m, Cap: caps[m.Key], AsOf: s.reportTime(e).UnixMicro()}
+func (s *Service) statsQuery(e *Experiment, m Metric, settings AnalysisSettings, values unitValues) StatsQuery {
+	q := StatsQuery{Metric: m, Cap: values.caps[m.Key], AsOf: s.reportTime(e).UnixMicro(), Stored: values.stored}
 	if m.Kind == MetricRatio {
 		num, _ := e.Metric(m.Numerator)
 		den, _ := e.Metric(m.Denominator)

@@ -56,6 +56,11 @@ type StatsQuery struct {
 	// AsOf (µs since the epoch) decides maturity: a unit whose window ends
 	// after it is left out of a windowed metric; 0 leaves none out.
 	AsOf int64
+	// Stored reads the per-unit values kept up to date by SyncUnitValues
+	// instead of computing them from the events; they are as of the last
+	// sync. Values stored for another definition of the metric (or another
+	// lookback) are never read: the events are then used.
+	Stored bool
 }
 
 // SayDoQuery says which units a say_do table counts.
@@ -111,6 +116,11 @@ type Store interface {
 	// MetricStats aggregates a metric over each variant's exposed units,
 	// counting outcomes from each unit's first exposure on.
 	MetricStats(ctx context.Context, e *Experiment, q StatsQuery) ([]ArmStats, error)
+	// SyncUnitValues brings the stored per-unit values of e's metrics (one
+	// query each) up to date with the events and exposures, recomputing only
+	// the units that changed since the last sync, and returns the highest
+	// event sequence number they include.
+	SyncUnitValues(ctx context.Context, e *Experiment, qs []StatsQuery) (int64, error)
 	// CrossStats aggregates q's metric over e's units that are also exposed
 	// to each of others, by other experiment (Other), its arm (Segment) and
 	// e's arm (Variant), for the interaction checks.
@@ -146,8 +156,6 @@ type Store interface {
 	TryLease(ctx context.Context, name, holder string, now time.Time, ttl time.Duration) (bool, error)
 	// ReleaseLease gives up holder's lease, if it has it.
 	ReleaseLease(ctx context.Context, name, holder string) error
-	// EventsWatermark is the highest event sequence number stored.
-	EventsWatermark(ctx context.Context) (int64, error)
 	// Snapshots returns up to limit stored reports, newest first.
 	Snapshots(ctx context.Context, experiment string, limit int) ([]Snapshot, error)
 

@@ -110,6 +110,12 @@ func (c *committer) commitGroup(group []*writeRequest) {
 			time.Sleep(time.Duration(attempt*attempt) * 5 * time.Millisecond)
 		}
 		err = c.store.inTx(context.Background(), func(tx *sqlx.Tx) error {
+			if c.store.dialect == Postgres {
+				// See eventsBarrier: a sync waits for this transaction.
+				if _, err := tx.Exec(`SELECT pg_advisory_xact_lock_shared($1)`, eventsBarrier); err != nil {
+					return err
+				}
+			}
 			var all []experiments.StoredEvent
 			for i, r := range group {
 				all = append(all, r.events...)
@@ -190,7 +196,17 @@ func (s *Store) write(ctx context.Context, req *writeRequest) (experiments.Inges
 }
 
 func (s *Store) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
-	tx, err := s.db.BeginTxx(ctx, nil)
+	return runTx(ctx, s.db, fn)
+}
+
+// txBeginner is a pool, or one connection of it (which keeps its session's
+// temporary tables).
+type txBeginner interface {
+	BeginTxx(ctx context.Context, opts *sql.TxOptions) (*sqlx.Tx, error)
+}
+
+func runTx(ctx context.Context, db txBeginner, fn func(tx *sqlx.Tx) error) error {
+	tx, err := db.BeginTxx(ctx, nil)
 	if err != nil {
 		return err
 	}

@@ -33,13 +33,3 @@ func (s *Store) ReleaseLease(ctx context.Context, name, holder string) error {
 	}
 	return nil
 }
-
-// EventsWatermark is the highest event sequence number stored: a report
-// computed now covers the events up to it.
-func (s *Store) EventsWatermark(ctx context.Context) (int64, error) {
-	var seq int64
-	if err := s.db.GetContext(ctx, &seq, `SELECT COALESCE(MAX(seq), 0) FROM events`); err != nil {
-		return 0, experiments.Internal(err)
-	}
-	return seq, nil
-}

@@ -134,7 +134,7 @@ func (s *Store) UpdateQuestion(ctx context.Context, q *experiments.Question, aud
 // whether they did the binary metric. It reuses the report's per-unit
 // query, with the unit's first answer (whenever given) as the segment.
 func (s *Store) SayDoCounts(ctx context.Context, e *experiments.Experiment, q experiments.SayDoQuery) ([]experiments.AnswerCount, error) {
-	perUnit, args, err := s.perUnitQuery(e, experiments.StatsQuery{Metric: q.Metric,
+	perUnit, args, err := s.perUnitQuery(ctx, e, experiments.StatsQuery{Metric: q.Metric,
 		SegmentAttribute: experiments.AnswerSegmentPrefix + q.Question, AnswerAnyTime: true,
 		FilterAttribute: q.SegmentAttribute, FilterValue: q.SegmentValue})
 	if err != nil {

@@ -57,20 +57,80 @@ func validSegmentAttribute(a string) bool {
 
 // perUnitQuery is the SQL for each exposed unit's value (v), pre-exposure
 // value (pre) and ratio denominator (d), with its variant and segment, and
-// whether it was left out as immature or without a value. Outcomes are
-// aggregated per unit first, scanning the metric's source outcomes by time
-// from the experiment's first exposure (less the lookback) and finding each
-// unit's exposure by primary key; the metric's window and aggregation form
-// the value. Outcomes before a unit's exposure, within the lookback, are its
-// pre-exposure values.
-func (s *Store) perUnitQuery(e *experiments.Experiment, q experiments.StatsQuery) (string, []any, error) {
-	segment, args, err := s.segmentSQL(q.SegmentAttribute, q.AnswerAnyTime)
-	if err != nil {
-		return "", nil, err
-	}
+// whether it was left out as immature or without a value. The values come
+// from unit_values when q.Stored asks for them and they were computed for
+// this definition of the metric; otherwise from the events (unitValuesSQL).
+// Maturity, the cap, the segment and the filter are applied here, on read,
+// since they change with the report's time and settings.
+func (s *Store) perUnitQuery(ctx context.Context, e *experiments.Experiment, q experiments.StatsQuery) (string, []any, error) {
 	if q.FilterAttribute != "" && !validSegmentAttribute(q.FilterAttribute) {
 		return "", nil, experiments.Errorf(experiments.CodeInvalid, "attribute %q cannot be a segment", q.FilterAttribute)
 	}
+	segment, segmentArgs, err := s.segmentSQL(q.SegmentAttribute, q.AnswerAnyTime)
+	if err != nil {
+		return "", nil, err
+	}
+	values, valueArgs := s.unitValuesSQL(e, q, "", nil)
+	if q.Stored {
+		stored, err := s.storedValuesCurrent(ctx, e, q)
+		if err != nil {
+			return "", nil, err
+		}
+		if stored {
+			values = `SELECT unit_id, variant, exposed_at, v, pre, d FROM unit_values WHERE experiment = ? AND metric = ?`
+			valueArgs = []any{e.Key, q.Metric.Key}
+		}
+	}
+	m := q.Metric
+	// The segment and the filter read the unit's exposure.
+	from := `(` + values + `) r`
+	args := append(segmentArgs, valueArgs...)
+	if q.SegmentAttribute != "" || q.FilterAttribute != "" {
+		from += ` JOIN exposures x ON x.experiment = ? AND x.unit_id = r.unit_id`
+		args = append(args, e.Key)
+	}
+	filter := ``
+	if q.FilterAttribute != "" {
+		filter = ` WHERE ` + s.segmentExpr() + ` = ?`
+		args = append(args, s.segmentArg(q.FilterAttribute), q.FilterValue)
+	}
+	// A unit whose window has not closed by q.AsOf is immature: left out of
+	// the metric in every arm alike, and counted. A unit without a value
+	// (no outcome in the window, for an aggregation that needs one) is left
+	// out and counted too; v is then NULL, and so are pre and d.
+	mature := `1 = 1`
+	if w := m.Window; w != nil && w.To != nil && m.Kind != experiments.MetricRatio && q.AsOf > 0 {
+		mature = fmt.Sprintf(`r.exposed_at + %d <= %d`, w.To.Micros(), q.AsOf)
+	}
+	value := `COALESCE(r.v, 0.0)`
+	if !m.AggregationOrDefault().HasValueWithout() && m.Kind != experiments.MetricRatio {
+		value = `r.v`
+	}
+	ok := `(` + mature + `) AND ` + value + ` IS NOT NULL`
+	query := `SELECT r.unit_id AS unit_id, r.variant AS variant, ` + segment + ` AS segment,
+			CASE WHEN ` + ok + ` THEN ` + value + ` END AS v,
+			CASE WHEN ` + ok + ` THEN COALESCE(r.pre, 0.0) END AS pre,
+			CASE WHEN ` + ok + ` THEN COALESCE(r.d, 0.0) END AS d,
+			CASE WHEN ` + mature + ` THEN 0 ELSE 1 END AS immature,
+			CASE WHEN (` + mature + `) AND ` + value + ` IS NULL THEN 1 ELSE 0 END AS no_value
+		FROM ` + from + filter
+	if q.Cap != nil {
+		query = `SELECT unit_id, variant, segment, CASE WHEN v > ? THEN ? ELSE v END AS v, CASE WHEN pre > ? THEN ? ELSE pre END AS pre, d, immature, no_value
+			FROM (` + query + `) uncapped`
+		args = append([]any{*q.Cap, *q.Cap, *q.Cap, *q.Cap}, args...)
+	}
+	return query, args, nil
+}
+
+// unitValuesSQL is the SQL for the values of e's exposed units (those for
+// which units, a condition on x.unit_id, holds) computed from their events:
+// unit_id, variant, exposed_at (the first exposure), and v, pre and d, NULL
+// for a unit without outcomes. It is driven by the exposures: each unit's
+// outcomes of the metric are found in events_unit_outcomes, which covers
+// the columns read, so the cost follows e's units and not the table. The
+// metric's window and aggregation form v; outcomes before the exposure,
+// within the CUPED lookback, form pre.
+func (s *Store) unitValuesSQL(e *experiments.Experiment, q experiments.StatsQuery, units string, unitArgs []any) (string, []any) {
 	m := q.Metric
 	agg := m.AggregationOrDefault()
 	// post marks the outcomes the metric counts: from the first exposure on,
@@ -113,56 +173,30 @@ func (s *Store) perUnitQuery(e *experiments.Experiment, q experiments.StatsQuery
 		metricCond = `o.metric = ?`
 		metricArgs = []any{m.SourceKey()}
 	}
+	if units == "" {
+		units = `1 = 1`
+	}
 	lookback := max(q.Lookback.Microseconds(), 0)
-	// In the order of the placeholders in the text below.
-	innerArgs := append(append(append(selectArgs, e.Key), metricArgs...), e.Key, lookback, lookback)
 	rows := `SELECT o.unit_id AS unit_id, o.metric AS metric, o.value AS value,
 			CASE WHEN ` + post + ` THEN 1 ELSE 0 END AS post, CASE WHEN o.ts < x.ts THEN 1 ELSE 0 END AS pre` + rank + `
-		FROM events o
-		JOIN exposures x ON x.experiment = ? AND x.unit_id = o.unit_id
-		WHERE o.type = 'outcome' AND ` + metricCond + `
-			AND o.ts >= (SELECT MIN(f.ts) FROM exposures f WHERE f.experiment = ?) - ?
-			AND o.ts >= x.ts - ?
-			AND (o.experiment IS NULL OR o.experiment = x.experiment)`
+		FROM exposures x
+		JOIN events o ON o.type = 'outcome' AND ` + metricCond + ` AND o.unit_id = x.unit_id
+			AND o.ts >= x.ts - ? AND (o.experiment IS NULL OR o.experiment = x.experiment)
+		WHERE x.experiment = ? AND ` + units
 	outcomes := `SELECT r.unit_id AS unit_id, ` + v + ` AS v, ` + pre + ` AS pre, ` + d + ` AS d
 		FROM (` + rows + `) r
 		GROUP BY r.unit_id`
-
-	args = append(args, innerArgs...)
-	args = append(args, e.Key)
-	filter := ``
-	if q.FilterAttribute != "" {
-		filter = ` AND ` + s.segmentExpr() + ` = ?`
-		args = append(args, s.segmentArg(q.FilterAttribute), q.FilterValue)
-	}
-	// A unit whose window has not closed by q.AsOf is immature: left out of
-	// the metric in every arm alike, and counted. A unit without a value
-	// (no outcome in the window, for an aggregation that needs one) is left
-	// out and counted too; v is then NULL, and so are pre and d.
-	mature := `1 = 1`
-	if w := m.Window; w != nil && w.To != nil && m.Kind != experiments.MetricRatio && q.AsOf > 0 {
-		mature = fmt.Sprintf(`x.ts + %d <= %d`, w.To.Micros(), q.AsOf)
-	}
-	value := `COALESCE(u.v, 0.0)`
-	if !agg.HasValueWithout() && m.Kind != experiments.MetricRatio {
-		value = `u.v`
-	}
-	ok := `(` + mature + `) AND ` + value + ` IS NOT NULL`
-	query := `SELECT x.unit_id AS unit_id, x.variant AS variant, ` + segment + ` AS segment,
-			CASE WHEN ` + ok + ` THEN ` + value + ` END AS v,
-			CASE WHEN ` + ok + ` THEN COALESCE(u.pre, 0.0) END AS pre,
-			CASE WHEN ` + ok + ` THEN COALESCE(u.d, 0.0) END AS d,
-			CASE WHEN ` + mature + ` THEN 0 ELSE 1 END AS immature,
-			CASE WHEN (` + mature + `) AND ` + value + ` IS NULL THEN 1 ELSE 0 END AS no_value
+	query := `SELECT x.unit_id AS unit_id, x.variant AS variant, x.ts AS exposed_at, u.v AS v, u.pre AS pre, u.d AS d
 		FROM exposures x
 		LEFT JOIN (` + outcomes + `) u ON u.unit_id = x.unit_id
-		WHERE x.experiment = ?` + filter
-	if q.Cap != nil {
-		query = `SELECT unit_id, variant, segment, CASE WHEN v > ? THEN ? ELSE v END AS v, CASE WHEN pre > ? THEN ? ELSE pre END AS pre, d, immature, no_value
-			FROM (` + query + `) uncapped`
-		args = append([]any{*q.Cap, *q.Cap, *q.Cap, *q.Cap}, args...)
-	}
-	return query, args, nil
+		WHERE x.experiment = ? AND ` + units
+	// In the order of the placeholders in the text above.
+	args := append(append([]any{}, selectArgs...), metricArgs...)
+	args = append(args, lookback, e.Key)
+	args = append(args, unitArgs...)
+	args = append(args, e.Key)
+	args = append(args, unitArgs...)
+	return query, args
 }
 
 // aggregateSQL forms a unit's value from its rows r (post = 1 marks those
@@ -202,21 +236,28 @@ func aggregateSQL(agg experiments.Aggregation, peak string) string {
 // an experiment counts only in that experiment. Memory does not grow with
 // the number of events: Go receives one row per variant and segment.
 func (s *Store) MetricStats(ctx context.Context, e *experiments.Experiment, q experiments.StatsQuery) ([]experiments.ArmStats, error) {
-	perUnit, args, err := s.perUnitQuery(e, q)
+	query, args, err := s.metricStatsSQL(ctx, e, q)
 	if err != nil {
 		return nil, err
+	}
+	var out []experiments.ArmStats
+	if err := s.db.SelectContext(ctx, &out, s.rebind(query), args...); err != nil {
+		return nil, experiments.Internal(fmt.Errorf("aggregating %s/%s: %w", e.Key, q.Metric.Key, err))
+	}
+	return out, nil
+}
+
+func (s *Store) metricStatsSQL(ctx context.Context, e *experiments.Experiment, q experiments.StatsQuery) (string, []any, error) {
+	perUnit, args, err := s.perUnitQuery(ctx, e, q)
+	if err != nil {
+		return "", nil, err
 	}
 	query := `SELECT segment, variant, ` + statsColumns + `
 		FROM (` + perUnit + `) per_unit
 		WHERE segment <> '' OR ? = ''
 		GROUP BY segment, variant
 		ORDER BY segment, variant`
-	args = append(args, q.SegmentAttribute)
-	var out []experiments.ArmStats
-	if err := s.db.SelectContext(ctx, &out, s.rebind(query), args...); err != nil {
-		return nil, experiments.Internal(fmt.Errorf("aggregating %s/%s: %w", e.Key, q.Metric.Key, err))
-	}
-	return out, nil
+	return query, append(args, q.SegmentAttribute), nil
 }
 
 // statsColumns aggregate a per-unit query's rows (per_unit) into ArmStats.
@@ -233,8 +274,13 @@ func (s *Store) CrossStats(ctx context.Context, e *experiments.Experiment, q exp
 	if len(others) == 0 {
 		return nil, nil
 	}
-	q.SegmentAttribute, q.Lookback = "", 0
-	perUnit, args, err := s.perUnitQuery(e, q)
+	// The interaction check reads no pre-exposure values: without a
+	// lookback the events path does not compute them.
+	q.SegmentAttribute = ""
+	if !q.Stored {
+		q.Lookback = 0
+	}
+	perUnit, args, err := s.perUnitQuery(ctx, e, q)
 	if err != nil {
 		return nil, err
 	}
@@ -279,7 +325,7 @@ func (s *Store) SharedUnits(ctx context.Context, e *experiments.Experiment, othe
 // of rank ⌊h⌋ plus (h − ⌊h⌋) of the step to the next.
 func (s *Store) UnitValueQuantile(ctx context.Context, e *experiments.Experiment, q experiments.StatsQuery, p float64) (float64, error) {
 	q.Cap, q.SegmentAttribute = nil, ""
-	perUnit, args, err := s.perUnitQuery(e, q)
+	perUnit, args, err := s.perUnitQuery(ctx, e, q)
 	if err != nil {
 		return 0, err
 	}

@@ -77,7 +77,7 @@ func (s *Store) StudyRows(ctx context.Context, q experiments.StudyQuery, fn func
 		if !ok {
 			return experiments.Errorf(experiments.CodeInvalid, "experiment %q has no metric %q", q.Experiment.Key, v.Metric)
 		}
-		perUnit, args, err := s.perUnitQuery(q.Experiment, experiments.StatsQuery{Metric: m, AsOf: q.AsOf})
+		perUnit, args, err := s.perUnitQuery(ctx, q.Experiment, experiments.StatsQuery{Metric: m, AsOf: q.AsOf})
 		if err != nil {
 			return err
 		}

@@ -1,0 +1,35 @@
+package sqlstore
+
+import (
+	"context"
+
+	"github.com/revealed-ab/revealed/experiments"
+)
+
+// UnitValue is one unit's values as stored in unit_values, or as computed
+// from the events.
+type UnitValue struct {
+	UnitID    string   `db:"unit_id"`
+	Variant   string   `db:"variant"`
+	ExposedAt int64    `db:"exposed_at"`
+	V         *float64 `db:"v"`
+	Pre       *float64 `db:"pre"`
+	D         *float64 `db:"d"`
+}
+
+// ComputedUnitValues computes e's per-unit values of q's metric from the
+// events, in unit order.
+func (s *Store) ComputedUnitValues(ctx context.Context, e *experiments.Experiment, q experiments.StatsQuery) ([]UnitValue, error) {
+	query, args := s.unitValuesSQL(e, q, "", nil)
+	var out []UnitValue
+	err := s.db.SelectContext(ctx, &out, s.rebind(`SELECT * FROM (`+query+`) computed ORDER BY unit_id`), args...)
+	return out, err
+}
+
+// StoredUnitValues reads e's stored per-unit values of metric, in unit order.
+func (s *Store) StoredUnitValues(ctx context.Context, e *experiments.Experiment, metric string) ([]UnitValue, error) {
+	var out []UnitValue
+	err := s.db.SelectContext(ctx, &out, s.rebind(`SELECT unit_id, variant, exposed_at, v, pre, d FROM unit_values
+		WHERE experiment = ? AND metric = ? ORDER BY unit_id`), e.Key, metric)
+	return out, err
+}

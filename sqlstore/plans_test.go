@@ -1,0 +1,149 @@
+package sqlstore
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/revealed-ab/revealed/experiments"
+	"github.com/revealed-ab/revealed/experiments/assign"
+	"github.com/revealed-ab/revealed/internal/testdb"
+)
+
+// TestReportQueriesUseIndexes asks each engine for its plan of every query
+// a refresh and a report run, and fails if one of them reads the events
+// table other than through an index condition: a full scan of events is
+// what made a 10M-event report take minutes.
+func TestReportQueriesUseIndexes(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		s, err := Open(ctx, dsn, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		if err := s.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		conn, err := s.db.Connx(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		if _, err := conn.ExecContext(ctx, `CREATE TEMP TABLE IF NOT EXISTS dirty_units (unit_id TEXT PRIMARY KEY)`); err != nil {
+			t.Fatal(err)
+		}
+		if s.dialect == Postgres {
+			// Tiny tables are cheapest to scan; the test asks whether an
+			// index can serve each query, as it must on big ones.
+			if _, err := conn.ExecContext(ctx, `SET enable_seqscan = off`); err != nil {
+				t.Fatal(err)
+			}
+		}
+		e := &experiments.Experiment{Key: "exp", Variants: []assign.Variant{{Key: "a", Control: true}, {Key: "b"}}}
+		window := experiments.Span(time.Hour)
+		queries := map[string]experiments.StatsQuery{
+			"sum with lookback": {Metric: experiments.Metric{Key: "csat", Kind: experiments.MetricMean}, Lookback: time.Hour},
+			"binary":            {Metric: experiments.Metric{Key: "resolved", Kind: experiments.MetricBinary}},
+			"ratio":             {Metric: experiments.Metric{Key: "r", Kind: experiments.MetricRatio}, Numerator: "csat", Denominator: "resolved"},
+			"last in a window": {Metric: experiments.Metric{Key: "l", Kind: experiments.MetricMean, Source: "csat",
+				Aggregation: experiments.AggLast, Window: &experiments.Window{To: &window}}},
+		}
+		for name, q := range queries {
+			type query struct {
+				sql  string
+				args []any
+			}
+			var all = map[string]query{}
+			full, args := s.unitValuesSQL(e, q, "", nil)
+			all["values of every unit"] = query{full, args}
+			in := `x.unit_id IN (SELECT unit_id FROM dirty_units WHERE unit_id > ? AND unit_id <= ?)`
+			chunk, args := s.unitValuesSQL(e, q, in, []any{"a", "b"})
+			all["values of a chunk of units"] = query{chunk, args}
+			changed, args, err := changedUnitsSQL(e, q, 10, 20)
+			if err != nil {
+				t.Fatal(err)
+			}
+			all["units with new outcomes"] = query{changed, args}
+			all["units exposed since"] = query{movedExposuresSQL, []any{q.Metric.Key, e.Key}}
+			for _, stored := range []bool{false, true} {
+				for _, segment := range []string{"", "generation", "answer:q"} {
+					r := q
+					r.Stored, r.SegmentAttribute = stored, segment
+					stats, args, err := s.metricStatsSQL(ctx, e, r)
+					if err != nil {
+						t.Fatal(err)
+					}
+					all[fmt.Sprintf("stats (stored %v, segment %q)", stored, segment)] = query{stats, args}
+				}
+			}
+			for what, qq := range all {
+				if bad := s.eventsScans(t, conn, qq.sql, qq.args); bad != "" {
+					t.Errorf("%s, %s: reads events without an index condition: %s\n%s", name, what, bad, qq.sql)
+				}
+			}
+		}
+	})
+}
+
+// eventsScans returns the plan lines that read events without an index
+// condition, or "".
+func (s *Store) eventsScans(t *testing.T, conn *sqlx.Conn, query string, args []any) string {
+	t.Helper()
+	ctx := context.Background()
+	if s.dialect != Postgres {
+		rows, err := conn.QueryxContext(ctx, `EXPLAIN QUERY PLAN `+s.rebind(query), args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var bad []string
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			// "SEARCH o USING COVERING INDEX events_unit_outcomes (metric=? AND unit_id=? ...)"
+			// reads a range; "SCAN o" reads the table, or a whole index.
+			if strings.HasPrefix(detail, "SCAN o") || strings.HasPrefix(detail, "SCAN events") {
+				bad = append(bad, detail)
+			}
+		}
+		return strings.Join(bad, "; ")
+	}
+	var out string
+	if err := conn.GetContext(ctx, &out, `EXPLAIN (FORMAT JSON) `+s.rebind(query), args...); err != nil {
+		t.Fatal(err)
+	}
+	var plans []struct{ Plan map[string]any }
+	if err := json.Unmarshal([]byte(out), &plans); err != nil {
+		t.Fatal(err)
+	}
+	var bad []string
+	var walk func(node map[string]any)
+	walk = func(node map[string]any) {
+		if node["Relation Name"] == "events" {
+			_, indexed := node["Index Cond"]
+			_, rechecked := node["Recheck Cond"]
+			if !indexed && !rechecked {
+				bad = append(bad, fmt.Sprintf("%v on events", node["Node Type"]))
+			}
+		}
+		children, _ := node["Plans"].([]any)
+		for _, c := range children {
+			if m, ok := c.(map[string]any); ok {
+				walk(m)
+			}
+		}
+	}
+	for _, p := range plans {
+		walk(p.Plan)
+	}
+	return strings.Join(bad, "; ")
+}

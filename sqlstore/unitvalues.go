@@ -1,0 +1,247 @@
+package sqlstore
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/revealed-ab/revealed/experiments"
+)
+
+// unitValuesVersion changes when the formula of the stored values changes,
+// so that values stored by an older binary are recomputed, not read.
+const unitValuesVersion = 1
+
+// syncChunk is how many units one write transaction recomputes. On SQLite
+// the transaction holds the write lock, so ingestion waits at most for one
+// chunk (about 0.1 s for 5,000 units of ten outcomes each).
+const syncChunk = 5000
+
+// eventsBarrier is the Postgres advisory lock that orders event writes
+// against a sync: every write transaction holds it shared, and a sync takes
+// it exclusively for the moment it reads the highest sequence number, so no
+// transaction holding a lower number can still commit after it.
+const eventsBarrier = 8243010
+
+// fingerprint digests what a unit's stored value depends on, besides its
+// events and exposure: the metric's kind, source, window and aggregation,
+// the ratio's parts, and the CUPED lookback.
+func fingerprint(q experiments.StatsQuery) string {
+	m := q.Metric
+	b, _ := json.Marshal(struct {
+		Version                int
+		Kind, Source, Agg      string
+		Peak                   string
+		Window                 *experiments.Window
+		Numerator, Denominator string
+		Lookback               int64
+	}{unitValuesVersion, string(m.Kind), m.SourceKey(), string(m.AggregationOrDefault()), m.Peak, m.Window,
+		q.Numerator, q.Denominator, max(q.Lookback.Microseconds(), 0)})
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:12])
+}
+
+// storedValuesCurrent reports whether unit_values holds e's values of q's
+// metric computed for this definition of it.
+func (s *Store) storedValuesCurrent(ctx context.Context, e *experiments.Experiment, q experiments.StatsQuery) (bool, error) {
+	var fp string
+	err := s.db.GetContext(ctx, &fp, s.rebind(`SELECT fingerprint FROM unit_value_state WHERE experiment = ? AND metric = ?`), e.Key, q.Metric.Key)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, experiments.Internal(err)
+	}
+	return fp == fingerprint(q), nil
+}
+
+// SyncUnitValues recomputes, for each query's metric, the stored values of
+// the units whose outcomes arrived since the last sync (by event sequence
+// number) or whose exposure is new or moved earlier; all of them when the
+// metric's definition changed. A unit is always recomputed whole, from its
+// own events, so late, duplicate and out-of-order events need no care. The
+// work is done in chunks of units, each in its own transaction; a sync cut
+// short (a crash, a cancelled context) leaves the state as it was, and the
+// next one does the work again.
+func (s *Store) SyncUnitValues(ctx context.Context, e *experiments.Experiment, qs []experiments.StatsQuery) (int64, error) {
+	conn, err := s.db.Connx(ctx)
+	if err != nil {
+		return 0, experiments.Internal(err)
+	}
+	defer conn.Close()
+	through, err := s.eventsThrough(ctx, conn)
+	if err != nil {
+		return 0, experiments.Internal(err)
+	}
+	// The units to recompute, on this connection only.
+	if _, err := conn.ExecContext(ctx, `CREATE TEMP TABLE IF NOT EXISTS dirty_units (unit_id TEXT PRIMARY KEY)`); err != nil {
+		return 0, experiments.Internal(err)
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), `DROP TABLE IF EXISTS dirty_units`)
+	keys := make([]string, 0, len(qs))
+	for _, q := range qs {
+		keys = append(keys, q.Metric.Key)
+		if err := s.syncMetric(ctx, conn, e, q, through); err != nil {
+			return 0, experiments.Internal(fmt.Errorf("syncing the values of %s/%s: %w", e.Key, q.Metric.Key, err))
+		}
+	}
+	// Values of metrics the experiment no longer has.
+	err = runTx(ctx, conn, func(tx *sqlx.Tx) error {
+		for _, table := range []string{"unit_values", "unit_value_state"} {
+			q, args, err := sqlx.In(`DELETE FROM `+table+` WHERE experiment = ? AND metric NOT IN (?)`, e.Key, append(keys, ""))
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, s.rebind(q), args...); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, experiments.Internal(err)
+	}
+	return through, nil
+}
+
+// eventsThrough is the highest event sequence number below which every
+// event write has committed.
+func (s *Store) eventsThrough(ctx context.Context, conn *sqlx.Conn) (int64, error) {
+	var seq int64
+	if s.dialect != Postgres {
+		// One writer: whatever is visible is all that was written.
+		err := conn.GetContext(ctx, &seq, `SELECT COALESCE(MAX(seq), 0) FROM events`)
+		return seq, err
+	}
+	err := runTx(ctx, conn, func(tx *sqlx.Tx) error {
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, eventsBarrier); err != nil {
+			return err
+		}
+		return tx.GetContext(ctx, &seq, `SELECT COALESCE(MAX(seq), 0) FROM events`)
+	})
+	return seq, err
+}
+
+func (s *Store) syncMetric(ctx context.Context, conn *sqlx.Conn, e *experiments.Experiment, q experiments.StatsQuery, through int64) error {
+	fp := fingerprint(q)
+	var state struct {
+		Fingerprint string `db:"fingerprint"`
+		EventsSeq   int64  `db:"events_seq"`
+	}
+	err := conn.GetContext(ctx, &state, s.rebind(`SELECT fingerprint, events_seq FROM unit_value_state WHERE experiment = ? AND metric = ?`), e.Key, q.Metric.Key)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	if _, err := conn.ExecContext(ctx, `DELETE FROM dirty_units`); err != nil {
+		return err
+	}
+	if state.Fingerprint != fp {
+		// A new definition: forget the old values and compute every unit.
+		err := runTx(ctx, conn, func(tx *sqlx.Tx) error {
+			for _, table := range []string{"unit_value_state", "unit_values"} {
+				if _, err := tx.ExecContext(ctx, s.rebind(`DELETE FROM `+table+` WHERE experiment = ? AND metric = ?`), e.Key, q.Metric.Key); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if _, err := conn.ExecContext(ctx, s.rebind(`INSERT INTO dirty_units SELECT unit_id FROM exposures WHERE experiment = ?`), e.Key); err != nil {
+			return err
+		}
+	} else {
+		// Units with outcomes written since the last sync...
+		changed, args, err := changedUnitsSQL(e, q, state.EventsSeq, through)
+		if err != nil {
+			return err
+		}
+		if _, err := conn.ExecContext(ctx, s.rebind(`INSERT INTO dirty_units `+changed), args...); err != nil {
+			return err
+		}
+		// ... and units exposed since, or whose first exposure moved.
+		if _, err := conn.ExecContext(ctx, s.rebind(`INSERT INTO dirty_units `+movedExposuresSQL+` ON CONFLICT (unit_id) DO NOTHING`), q.Metric.Key, e.Key); err != nil {
+			return err
+		}
+	}
+	if err := s.recomputeDirty(ctx, conn, e, q); err != nil {
+		return err
+	}
+	return runTx(ctx, conn, func(tx *sqlx.Tx) error {
+		_, err := tx.ExecContext(ctx, s.rebind(`INSERT INTO unit_value_state (experiment, metric, fingerprint, events_seq, updated_at)
+			VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (experiment, metric) DO UPDATE SET fingerprint = excluded.fingerprint,
+				events_seq = excluded.events_seq, updated_at = excluded.updated_at`),
+			e.Key, q.Metric.Key, fp, through, time.Now().UnixMicro())
+		return err
+	})
+}
+
+// changedUnitsSQL selects e's units with outcomes of q's metric whose
+// sequence numbers are in (after, through], by the events' primary key.
+func changedUnitsSQL(e *experiments.Experiment, q experiments.StatsQuery, after, through int64) (string, []any, error) {
+	sources := []any{q.Metric.SourceKey()}
+	if q.Metric.Kind == experiments.MetricRatio {
+		sources = []any{q.Numerator, q.Denominator}
+	}
+	return sqlx.In(`SELECT DISTINCT o.unit_id FROM events o
+		JOIN exposures x ON x.experiment = ? AND x.unit_id = o.unit_id
+		WHERE o.seq > ? AND o.seq <= ? AND o.type = 'outcome' AND o.metric IN (?)`, e.Key, after, through, sources)
+}
+
+// movedExposuresSQL selects e's units (bound second) whose stored values of
+// the metric (bound first) are missing or were computed for another first
+// exposure: exposed since the last sync, or exposed earlier than known.
+const movedExposuresSQL = `SELECT x.unit_id FROM exposures x
+	LEFT JOIN unit_values uv ON uv.experiment = x.experiment AND uv.metric = ? AND uv.unit_id = x.unit_id
+	WHERE x.experiment = ? AND (uv.unit_id IS NULL OR uv.exposed_at <> x.ts OR uv.variant <> x.variant)`
+
+// recomputeDirty replaces the stored values of the units in dirty_units,
+// syncChunk units (in unit order) per transaction.
+func (s *Store) recomputeDirty(ctx context.Context, conn *sqlx.Conn, e *experiments.Experiment, q experiments.StatsQuery) error {
+	var lo *string
+	for {
+		var hi sql.NullString
+		after, afterArgs := `1 = 1`, []any(nil)
+		if lo != nil {
+			after, afterArgs = `unit_id > ?`, []any{*lo}
+		}
+		err := conn.GetContext(ctx, &hi, s.rebind(`SELECT unit_id FROM dirty_units WHERE `+after+` ORDER BY unit_id LIMIT 1 OFFSET ?`),
+			append(afterArgs, syncChunk-1)...)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		upTo := ``
+		chunkArgs := afterArgs
+		if hi.Valid {
+			upTo = ` AND unit_id <= ?`
+			chunkArgs = append(append([]any{}, afterArgs...), hi.String)
+		}
+		in := func(column string) string {
+			return column + ` IN (SELECT unit_id FROM dirty_units WHERE ` + after + upTo + `)`
+		}
+		values, args := s.unitValuesSQL(e, q, in(`x.unit_id`), chunkArgs)
+		err = runTx(ctx, conn, func(tx *sqlx.Tx) error {
+			if _, err := tx.ExecContext(ctx, s.rebind(`DELETE FROM unit_values WHERE experiment = ? AND metric = ? AND `+in(`unit_id`)),
+				append([]any{e.Key, q.Metric.Key}, chunkArgs...)...); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, s.rebind(`INSERT INTO unit_values (experiment, metric, unit_id, variant, exposed_at, v, pre, d)
+				SELECT ?, ?, unit_id, variant, exposed_at, v, pre, d FROM (`+values+`) computed`),
+				append([]any{e.Key, q.Metric.Key}, args...)...)
+			return err
+		})
+		if err != nil || !hi.Valid {
+			return err
+		}
+		lo = &hi.String
+	}
+}
