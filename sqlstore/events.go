@@ -294,16 +294,29 @@ func (s *Store) insertEventRows(tx *sqlx.Tx, chunk []experiments.StoredEvent) (i
 }
 
 // upsertExposures keeps each unit's earliest exposure per experiment.
+// upsertExposures keeps each unit's first exposure per experiment. A row
+// written or moved earlier is stamped with the highest event sequence number
+// its transaction sees: a sync that has read the events up to W recomputes
+// the units stamped W or later. (On Postgres every sequence number up to W
+// was committed before the sync read it, see eventsBarrier, so a later
+// transaction sees at least W.)
 func (s *Store) upsertExposures(tx *sqlx.Tx, events []experiments.StoredEvent) error {
+	if !slices.ContainsFunc(events, func(e experiments.StoredEvent) bool { return e.Type == experiments.EventExposure }) {
+		return nil
+	}
+	var stamp int64
+	if err := tx.Get(&stamp, `SELECT COALESCE(MAX(seq), 0) FROM events`); err != nil {
+		return fmt.Errorf("stamping exposures: %w", err)
+	}
 	return s.upsertEarliest(tx, events, earliestTable{
 		eventType: experiments.EventExposure,
 		key:       func(e *experiments.StoredEvent) string { return e.Experiment },
-		insert:    `INSERT INTO exposures (experiment, unit_id, variant, ts, attributes) VALUES `,
+		insert:    `INSERT INTO exposures (experiment, unit_id, variant, ts, attributes, changed_seq) VALUES `,
 		row: func(e *experiments.StoredEvent) []any {
-			return []any{e.Experiment, e.UnitID, e.Variant, e.TS, e.Attributes}
+			return []any{e.Experiment, e.UnitID, e.Variant, e.TS, e.Attributes, stamp}
 		},
 		onConflict: ` ON CONFLICT (experiment, unit_id) DO UPDATE SET variant = excluded.variant, ts = excluded.ts,
-			attributes = excluded.attributes WHERE excluded.ts < exposures.ts`,
+			attributes = excluded.attributes, changed_seq = excluded.changed_seq WHERE excluded.ts < exposures.ts`,
 		what: "exposures",
 	})
 }

@@ -20,7 +20,7 @@ type UnitValue struct {
 // ComputedUnitValues computes e's per-unit values of q's metric from the
 // events, in unit order.
 func (s *Store) ComputedUnitValues(ctx context.Context, e *experiments.Experiment, q experiments.StatsQuery) ([]UnitValue, error) {
-	query, args := s.unitValuesSQL(e, q, "", nil)
+	query, args := s.unitValuesSQL(e, q, false, "", nil)
 	var out []UnitValue
 	err := s.db.SelectContext(ctx, &out, s.rebind(`SELECT * FROM (`+query+`) computed ORDER BY unit_id`), args...)
 	return out, err

@@ -70,7 +70,7 @@ func (s *Store) perUnitQuery(ctx context.Context, e *experiments.Experiment, q e
 	if err != nil {
 		return "", nil, err
 	}
-	values, valueArgs := s.unitValuesSQL(e, q, "", nil)
+	values, valueArgs := s.unitValuesSQL(e, q, false, "", nil)
 	if q.Stored {
 		stored, err := s.storedValuesCurrent(ctx, e, q)
 		if err != nil {
@@ -123,14 +123,15 @@ func (s *Store) perUnitQuery(ctx context.Context, e *experiments.Experiment, q e
 }
 
 // unitValuesSQL is the SQL for the values of e's exposed units (those for
-// which units, a condition on x.unit_id, holds) computed from their events:
-// unit_id, variant, exposed_at (the first exposure), and v, pre and d, NULL
-// for a unit without outcomes. It is driven by the exposures: each unit's
-// outcomes of the metric are found in events_unit_outcomes, which covers
-// the columns read, so the cost follows e's units and not the table. The
-// metric's window and aggregation form v; outcomes before the exposure,
-// within the CUPED lookback, form pre.
-func (s *Store) unitValuesSQL(e *experiments.Experiment, q experiments.StatsQuery, units string, unitArgs []any) (string, []any) {
+// which units, a condition on x.unit_id, holds): unit_id, variant,
+// exposed_at (the first exposure), and v, pre and d, NULL for a unit
+// without outcomes. The metric's window and aggregation form v; outcomes
+// before the exposure, within the CUPED lookback, form pre. The outcomes
+// are read from events, scanning the metric's outcomes by time from the
+// experiment's first exposure (less the lookback) with each unit's exposure
+// found by primary key; or, byUnit, from unit_outcomes, driven by the
+// units, so that the cost follows the units asked for.
+func (s *Store) unitValuesSQL(e *experiments.Experiment, q experiments.StatsQuery, byUnit bool, units string, unitArgs []any) (string, []any) {
 	m := q.Metric
 	agg := m.AggregationOrDefault()
 	// post marks the outcomes the metric counts: from the first exposure on,
@@ -177,12 +178,28 @@ func (s *Store) unitValuesSQL(e *experiments.Experiment, q experiments.StatsQuer
 		units = `1 = 1`
 	}
 	lookback := max(q.Lookback.Microseconds(), 0)
-	rows := `SELECT o.unit_id AS unit_id, o.metric AS metric, o.value AS value,
-			CASE WHEN ` + post + ` THEN 1 ELSE 0 END AS post, CASE WHEN o.ts < x.ts THEN 1 ELSE 0 END AS pre` + rank + `
+	columns := `SELECT o.unit_id AS unit_id, o.metric AS metric, o.value AS value,
+			CASE WHEN ` + post + ` THEN 1 ELSE 0 END AS post, CASE WHEN o.ts < x.ts THEN 1 ELSE 0 END AS pre` + rank
+	// In the order of the placeholders in the text below.
+	args := append([]any{}, selectArgs...)
+	var rows string
+	if byUnit {
+		rows = columns + `
 		FROM exposures x
-		JOIN events o ON o.type = 'outcome' AND ` + metricCond + ` AND o.unit_id = x.unit_id
+		JOIN unit_outcomes o ON ` + metricCond + ` AND o.unit_id = x.unit_id
 			AND o.ts >= x.ts - ? AND (o.experiment IS NULL OR o.experiment = x.experiment)
 		WHERE x.experiment = ? AND ` + units
+		args = append(append(args, metricArgs...), lookback, e.Key)
+	} else {
+		rows = columns + `
+		FROM events o
+		JOIN exposures x ON x.experiment = ? AND x.unit_id = o.unit_id
+		WHERE o.type = 'outcome' AND ` + metricCond + `
+			AND o.ts >= (SELECT MIN(f.ts) FROM exposures f WHERE f.experiment = ?) - ?
+			AND o.ts >= x.ts - ? AND (o.experiment IS NULL OR o.experiment = x.experiment) AND ` + units
+		args = append(append(append(args, e.Key), metricArgs...), e.Key, lookback, lookback)
+	}
+	args = append(args, unitArgs...)
 	outcomes := `SELECT r.unit_id AS unit_id, ` + v + ` AS v, ` + pre + ` AS pre, ` + d + ` AS d
 		FROM (` + rows + `) r
 		GROUP BY r.unit_id`
@@ -190,10 +207,6 @@ func (s *Store) unitValuesSQL(e *experiments.Experiment, q experiments.StatsQuer
 		FROM exposures x
 		LEFT JOIN (` + outcomes + `) u ON u.unit_id = x.unit_id
 		WHERE x.experiment = ? AND ` + units
-	// In the order of the placeholders in the text above.
-	args := append(append([]any{}, selectArgs...), metricArgs...)
-	args = append(args, lookback, e.Key)
-	args = append(args, unitArgs...)
 	args = append(args, e.Key)
 	args = append(args, unitArgs...)
 	return query, args

@@ -24,11 +24,19 @@ const unitValuesVersion = 1
 // chunk (about 0.1 s for 5,000 units of ten outcomes each).
 const syncChunk = 5000
 
+// copyChunk is how many event sequence numbers one transaction copies into
+// unit_outcomes: on SQLite it holds the write lock for about 0.5–1 s, and
+// smaller copies cost more in all, each rewriting pages across the table.
+const copyChunk = 250000
+
 // eventsBarrier is the Postgres advisory lock that orders event writes
 // against a sync: every write transaction holds it shared, and a sync takes
 // it exclusively for the moment it reads the highest sequence number, so no
 // transaction holding a lower number can still commit after it.
 const eventsBarrier = 8243010
+
+// outcomesCopyLock serialises copies into unit_outcomes on Postgres.
+const outcomesCopyLock = 8243011
 
 // fingerprint digests what a unit's stored value depends on, besides its
 // events and exposure: the metric's kind, source, window and aggregation,
@@ -80,6 +88,11 @@ func (s *Store) SyncUnitValues(ctx context.Context, e *experiments.Experiment, q
 	if err != nil {
 		return 0, experiments.Internal(err)
 	}
+	start := time.Now()
+	if err := s.copyOutcomes(ctx, conn, through); err != nil {
+		return 0, experiments.Internal(fmt.Errorf("copying outcomes by unit: %w", err))
+	}
+	s.log.Debug("outcomes copied by unit", "through", through, "took", time.Since(start))
 	// The units to recompute, on this connection only.
 	if _, err := conn.ExecContext(ctx, `CREATE TEMP TABLE IF NOT EXISTS dirty_units (unit_id TEXT PRIMARY KEY)`); err != nil {
 		return 0, experiments.Internal(err)
@@ -129,6 +142,51 @@ func (s *Store) eventsThrough(ctx context.Context, conn *sqlx.Conn) (int64, erro
 	return seq, err
 }
 
+// copyOutcomes copies the outcomes with sequence numbers up to through into
+// unit_outcomes, sorted, so each copy appends to the table's pages in key
+// order. It is shared by every experiment: on Postgres a lock keeps two
+// replicas from copying the same numbers, and each re-reads how far the
+// copy has got once it holds it.
+func (s *Store) copyOutcomes(ctx context.Context, conn *sqlx.Conn, through int64) error {
+	for {
+		done := false
+		err := runTx(ctx, conn, func(tx *sqlx.Tx) error {
+			if s.dialect == Postgres {
+				if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, outcomesCopyLock); err != nil {
+					return err
+				}
+			}
+			var copied int64
+			if err := tx.GetContext(ctx, &copied, `SELECT seq FROM unit_outcomes_through`); err != nil {
+				return err
+			}
+			if copied >= through {
+				done = true
+				return nil
+			}
+			upTo := min(copied+copyChunk, through)
+			if _, err := tx.ExecContext(ctx, s.rebind(`INSERT INTO unit_outcomes (metric, unit_id, ts, id, value, experiment) `+copyOutcomesSQL), copied, upTo); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, s.rebind(`UPDATE unit_outcomes_through SET seq = ?`), upTo)
+			return err
+		})
+		if err != nil || done {
+			return err
+		}
+	}
+}
+
+// copyOutcomesSQL selects the outcomes with sequence numbers in (?, ?], by
+// the events' primary key, in unit_outcomes' order. The range is read first
+// and then sorted: read in key order through another index, the range
+// would cost a scan of that whole index.
+const copyOutcomesSQL = `WITH fresh AS MATERIALIZED (
+		SELECT metric, unit_id, ts, id, value, experiment FROM events
+		WHERE seq > ? AND seq <= ? AND type = 'outcome')
+	SELECT metric, unit_id, ts, id, value, experiment FROM fresh
+	ORDER BY metric, unit_id, ts, id`
+
 func (s *Store) syncMetric(ctx context.Context, conn *sqlx.Conn, e *experiments.Experiment, q experiments.StatsQuery, through int64) error {
 	fp := fingerprint(q)
 	var state struct {
@@ -168,13 +226,20 @@ func (s *Store) syncMetric(ctx context.Context, conn *sqlx.Conn, e *experiments.
 			return err
 		}
 		// ... and units exposed since, or whose first exposure moved.
-		if _, err := conn.ExecContext(ctx, s.rebind(`INSERT INTO dirty_units `+movedExposuresSQL+` ON CONFLICT (unit_id) DO NOTHING`), q.Metric.Key, e.Key); err != nil {
+		if _, err := conn.ExecContext(ctx, s.rebind(`INSERT INTO dirty_units `+movedExposuresSQL+` ON CONFLICT (unit_id) DO NOTHING`), e.Key, state.EventsSeq); err != nil {
 			return err
 		}
+	}
+	start := time.Now()
+	var units int64
+	if err := conn.GetContext(ctx, &units, `SELECT COUNT(*) FROM dirty_units`); err != nil {
+		return err
 	}
 	if err := s.recomputeDirty(ctx, conn, e, q); err != nil {
 		return err
 	}
+	s.log.Debug("unit values recomputed", "experiment", e.Key, "metric", q.Metric.Key, "units", units,
+		"all", state.Fingerprint != fp, "took", time.Since(start))
 	return runTx(ctx, conn, func(tx *sqlx.Tx) error {
 		_, err := tx.ExecContext(ctx, s.rebind(`INSERT INTO unit_value_state (experiment, metric, fingerprint, events_seq, updated_at)
 			VALUES (?, ?, ?, ?, ?)
@@ -197,12 +262,10 @@ func changedUnitsSQL(e *experiments.Experiment, q experiments.StatsQuery, after,
 		WHERE o.seq > ? AND o.seq <= ? AND o.type = 'outcome' AND o.metric IN (?)`, e.Key, after, through, sources)
 }
 
-// movedExposuresSQL selects e's units (bound second) whose stored values of
-// the metric (bound first) are missing or were computed for another first
-// exposure: exposed since the last sync, or exposed earlier than known.
-const movedExposuresSQL = `SELECT x.unit_id FROM exposures x
-	LEFT JOIN unit_values uv ON uv.experiment = x.experiment AND uv.metric = ? AND uv.unit_id = x.unit_id
-	WHERE x.experiment = ? AND (uv.unit_id IS NULL OR uv.exposed_at <> x.ts OR uv.variant <> x.variant)`
+// movedExposuresSQL selects e's units (bound first) whose first exposure
+// was written or moved by a transaction that saw events up to the last
+// sync's sequence number (bound second) or later: see upsertExposures.
+const movedExposuresSQL = `SELECT unit_id FROM exposures WHERE experiment = ? AND changed_seq >= ?`
 
 // recomputeDirty replaces the stored values of the units in dirty_units,
 // syncChunk units (in unit order) per transaction.
@@ -228,7 +291,7 @@ func (s *Store) recomputeDirty(ctx context.Context, conn *sqlx.Conn, e *experime
 		in := func(column string) string {
 			return column + ` IN (SELECT unit_id FROM dirty_units WHERE ` + after + upTo + `)`
 		}
-		values, args := s.unitValuesSQL(e, q, in(`x.unit_id`), chunkArgs)
+		values, args := s.unitValuesSQL(e, q, true, in(`x.unit_id`), chunkArgs)
 		err = runTx(ctx, conn, func(tx *sqlx.Tx) error {
 			if _, err := tx.ExecContext(ctx, s.rebind(`DELETE FROM unit_values WHERE experiment = ? AND metric = ? AND `+in(`unit_id`)),
 				append([]any{e.Key, q.Metric.Key}, chunkArgs...)...); err != nil {

@@ -55,16 +55,11 @@ type eventSource struct {
 }
 
 func (g *eventSource) event() experiments.StoredEvent {
+	if g.rng.IntN(10) < 2 {
+		return g.exposure()
+	}
 	unit := fmt.Sprintf("u%02d", g.rng.IntN(14))
 	ts := int64(g.rng.IntN(120))
-	if g.rng.IntN(10) < 2 {
-		variant := "bot"
-		if unit[len(unit)-1]%2 == 1 {
-			variant = "human"
-		}
-		g.next++
-		return exposure(fmt.Sprintf("x%d", g.next), unit, "exp", variant, ts)
-	}
 	var id string
 	if len(g.ids) > 0 && g.rng.IntN(10) == 0 {
 		id = g.ids[g.rng.IntN(len(g.ids))]
@@ -76,6 +71,18 @@ func (g *eventSource) event() experiments.StoredEvent {
 	metric := []string{"csat", "csat", "resolved", "minutes"}[g.rng.IntN(4)]
 	target := []string{"", "", "exp", "other"}[g.rng.IntN(4)]
 	return outcome(id, unit, target, metric, float64(g.rng.IntN(6)), ts)
+}
+
+// exposure exposes a unit of a population larger than the one with
+// outcomes, so that exposures keep arriving for units not seen before.
+func (g *eventSource) exposure() experiments.StoredEvent {
+	unit := fmt.Sprintf("u%02d", g.rng.IntN(40))
+	variant := "bot"
+	if unit[len(unit)-1]%2 == 1 {
+		variant = "human"
+	}
+	g.next++
+	return exposure(fmt.Sprintf("x%d", g.next), unit, "exp", variant, int64(g.rng.IntN(120)))
 }
 
 func (g *eventSource) batch() []experiments.StoredEvent {
@@ -180,12 +187,7 @@ func TestUnitValuesEqualRecomputation(t *testing.T) {
 						t.Fatal(err)
 					}
 				case r < 13: // exposures from /assign: no event row
-					var xs []experiments.StoredEvent
-					for _, ev := range g.batch() {
-						if ev.Type == experiments.EventExposure {
-							xs = append(xs, ev)
-						}
-					}
+					xs := []experiments.StoredEvent{g.exposure(), g.exposure()}
 					if err := s.RecordExposures(ctx, xs); err != nil {
 						t.Fatal(err)
 					}

@@ -27,9 +27,34 @@ CREATE TABLE unit_value_state (
     PRIMARY KEY (experiment, metric)
 );
 
--- A unit's outcomes of a metric, found by the unit and covering every
--- column the per-unit values read, so recomputing a unit touches only its
--- own index entries. It replaces the (metric, ts) index, which made every
--- report read all of a metric's outcomes in the table.
+-- A unit's first exposure carries the highest event sequence number its
+-- writing transaction saw, so a refresh finds the units exposed (or whose
+-- exposure moved earlier) since the last one by this index.
+ALTER TABLE exposures ADD COLUMN changed_seq BIGINT NOT NULL DEFAULT 0;
+CREATE INDEX exposures_changed ON exposures (experiment, changed_seq);
+
+-- The outcomes again, ordered by unit, so a refresh recomputes a unit from
+-- its own rows. Ingestion only appends to events: indexing events by unit
+-- scattered every insert across the B-tree and cut ingestion to a third.
+-- A refresh copies the outcomes written since the last copy, sorted, up to
+-- the sequence number in unit_outcomes_through.
+CREATE TABLE unit_outcomes (
+    metric     TEXT NOT NULL,
+    unit_id    TEXT NOT NULL,
+    ts         BIGINT NOT NULL,
+    id         TEXT NOT NULL,
+    value      DOUBLE PRECISION NOT NULL,
+    experiment TEXT,
+    PRIMARY KEY (metric, unit_id, ts, id) INCLUDE (value, experiment)
+);
+CREATE TABLE unit_outcomes_through (
+    one INTEGER PRIMARY KEY CHECK (one = 1),
+    seq BIGINT NOT NULL
+);
+INSERT INTO unit_outcomes_through (one, seq) VALUES (1, 0);
+
+-- Reads computed from the events (a holdout's report, a study, say/do
+-- tables) scan a metric's outcomes by time; the index now holds every
+-- column they read, so no outcome costs a fetch of its row.
 DROP INDEX events_metric_ts;
-CREATE INDEX events_unit_outcomes ON events (metric, unit_id, ts) INCLUDE (value, experiment) WHERE type = 'outcome';
+CREATE INDEX events_metric_ts ON events (metric, ts) INCLUDE (unit_id, value, experiment) WHERE type = 'outcome';
