@@ -156,11 +156,16 @@ func (s *Service) RefreshDue(ctx context.Context, every time.Duration) (int, err
 }
 
 // RunRefresher refreshes the reports that are due every tick until ctx
-// ends: the scheduler of `revealed serve`.
+// ends: the scheduler of `revealed serve`. Each tick first orders the new
+// outcomes by unit, so that the cost of that step is spread over time and a
+// refresh on demand finds little left to do.
 func (s *Service) RunRefresher(ctx context.Context, every, tick time.Duration) {
 	t := time.NewTicker(tick)
 	defer t.Stop()
 	for {
+		if err := s.store.CopyOutcomes(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("copying outcomes by unit", "err", err)
+		}
 		if n, err := s.RefreshDue(ctx, every); err != nil && ctx.Err() == nil {
 			s.log.Warn("refreshing reports", "err", err)
 		} else if n > 0 {

@@ -121,6 +121,10 @@ type Store interface {
 	// the units that changed since the last sync, and returns the highest
 	// event sequence number they include.
 	SyncUnitValues(ctx context.Context, e *Experiment, qs []StatsQuery) (int64, error)
+	// CopyOutcomes does ahead of time the first step of SyncUnitValues,
+	// which is shared by every experiment: it orders the outcomes written
+	// since the last call by unit.
+	CopyOutcomes(ctx context.Context) error
 	// CrossStats aggregates q's metric over e's units that are also exposed
 	// to each of others, by other experiment (Other), its arm (Segment) and
 	// e's arm (Variant), for the interaction checks.

@@ -142,6 +142,24 @@ func (s *Store) eventsThrough(ctx context.Context, conn *sqlx.Conn) (int64, erro
 	return seq, err
 }
 
+// CopyOutcomes copies the outcomes written so far into unit_outcomes. The
+// refresher calls it every tick, so that a refresh finds little to copy.
+func (s *Store) CopyOutcomes(ctx context.Context) error {
+	conn, err := s.db.Connx(ctx)
+	if err != nil {
+		return experiments.Internal(err)
+	}
+	defer conn.Close()
+	through, err := s.eventsThrough(ctx, conn)
+	if err != nil {
+		return experiments.Internal(err)
+	}
+	if err := s.copyOutcomes(ctx, conn, through); err != nil {
+		return experiments.Internal(fmt.Errorf("copying outcomes by unit: %w", err))
+	}
+	return nil
+}
+
 // copyOutcomes copies the outcomes with sequence numbers up to through into
 // unit_outcomes, sorted, so each copy appends to the table's pages in key
 // order. It is shared by every experiment: on Postgres a lock keeps two

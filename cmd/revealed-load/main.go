@@ -79,6 +79,9 @@ type config struct {
 	// fill, when set, sends this many events (batches only) and then
 	// measures a refresh of the report and reads of it (fill.go).
 	fill int
+	// floorDB, with fill, is the server's SQLite file: the floor query runs
+	// on it in the same run, for the ratio of a refresh to it.
+	floorDB string
 }
 
 func parseConfig(args []string, stderr io.Writer) (config, error) {
@@ -99,6 +102,7 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs.BoolVar(&c.verify, "verify", false, "afterwards, check the report's units per variant against the units this run exposed (needs an experiment with no units before)")
 	fs.Uint64Var(&c.seed, "seed", uint64(time.Now().UnixNano()), "random seed")
 	fs.IntVar(&c.fill, "fill", 0, "send this many events in batches (exposures and outcomes, as --mix 0), then time refreshes of the report and reads of it against /healthz (needs an admin key)")
+	fs.StringVar(&c.floorDB, "floor-db", "", "with --fill: the server's SQLite file, on which to time the best single query for the metric's aggregate (the floor a refresh is compared with)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}

@@ -14,6 +14,8 @@ import (
 
 	"gonum.org/v1/gonum/stat/distuv"
 
+	"github.com/revealed-ab/revealed/demo"
+	"github.com/revealed-ab/revealed/experiments"
 	"github.com/revealed-ab/revealed/internal/testbin"
 	"github.com/revealed-ab/revealed/internal/testdb"
 	"github.com/revealed-ab/revealed/sqlstore"
@@ -301,5 +303,49 @@ func TestServeRefusesPendingMigrations(t *testing.T) {
 	}
 	if code := run(ctx, []string{"migrate", "--db", path}, &out, &errOut); code != 0 || !strings.Contains(out.String(), "(was 1)") {
 		t.Fatalf("migrate: exit %d, %q %q", code, out.String(), errOut.String())
+	}
+}
+
+func TestRefreshCommand(t *testing.T) {
+	path := testdb.SQLite(t)
+	ctx := context.Background()
+	store, err := sqlstore.Open(ctx, path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	svc, err := experiments.NewService(ctx, store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := demo.Load(ctx, svc, demo.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	before, err := store.Snapshots(ctx, "human-vs-bot", 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store.Close()
+
+	var out, errOut strings.Builder
+	if code := run(ctx, []string{"refresh", "--db", path, "human-vs-bot"}, &out, &errOut); code != 0 || !strings.Contains(out.String(), "human-vs-bot: report stored at") {
+		t.Fatalf("refresh: exit %d, stdout %q, stderr %q", code, out.String(), errOut.String())
+	}
+	store, err = sqlstore.Open(ctx, path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	after, err := store.Snapshots(ctx, "human-vs-bot", 100)
+	if err != nil || len(after) != len(before)+1 {
+		t.Errorf("snapshots before %d, after %d (%v): want one more", len(before), len(after), err)
+	}
+	if code := run(ctx, []string{"refresh", "--db", path, "no-such-experiment"}, &out, &errOut); code != 1 || !strings.Contains(errOut.String(), "no-such-experiment") {
+		t.Errorf("refresh of an unknown experiment: exit %d, stderr %q", code, errOut.String())
+	}
+	if code := run(ctx, []string{"refresh", "--db", path}, &out, &errOut); code != 2 {
+		t.Errorf("refresh without a key: exit %d, want 2", code)
 	}
 }

@@ -3,6 +3,7 @@
 //
 //	revealed serve [--addr A] [--db PATH|URL] [--demo]
 //	revealed migrate [--db PATH|URL]
+//	revealed refresh [--db PATH|URL] KEY...
 //	revealed analyze [flags] FILE.csv
 //	revealed drivers --outcome COLUMN [--stated stated.csv] [flags] ratings.csv
 //	revealed scoreboard [--format text|json|csv] [--alpha A] [--margin M] results.csv
@@ -46,6 +47,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = serve(ctx, args[1:], stderr)
 	case "migrate":
 		err = migrateCmd(ctx, args[1:], stdout, stderr)
+	case "refresh":
+		err = refreshCmd(ctx, args[1:], stdout, stderr)
 	case "analyze":
 		return cli.Run(ctx, args[1:], os.Stdin, stdout, stderr)
 	case "drivers":
@@ -80,6 +83,7 @@ func usage(w io.Writer) {
 Usage:
   revealed serve [--addr 127.0.0.1:8080] [--db revealed.db|postgres://…] [--demo]
   revealed migrate [--db …]
+  revealed refresh [--db …] KEY...
   revealed analyze [--format text|json|csv] [--control KEY] [--alpha A] [--correction holm|bh|none]
                    [--sequential NSTAR] [--weights k=w,...] [--claims claims.json] FILE.csv
   revealed drivers --outcome COLUMN [--stated stated.csv] [--drivers a,b,...] [--format text|json|csv]

@@ -188,3 +188,37 @@ func migrateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fmt.Fprintf(stdout, "schema at version %d (was %d)\n", latest, before)
 	return nil
 }
+
+// refreshCmd recomputes and stores the reports of the experiments named,
+// as the scheduler of `revealed serve` does, and prints what it stored.
+func refreshCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("refresh", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfg := bindSettings(fs, "db")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		return fmt.Errorf("%w: name the experiments to refresh: revealed refresh [--db …] KEY...", errUsage)
+	}
+	log, _ := newLogger(stderr, "warn", "text")
+	store, err := openMigrated(ctx, cfg.get("db"), log)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	svc, err := experiments.NewService(ctx, store, experiments.WithLogger(log))
+	if err != nil {
+		return err
+	}
+	for _, key := range fs.Args() {
+		start := time.Now()
+		view, err := svc.Refresh(ctx, key)
+		if err != nil {
+			return fmt.Errorf("refreshing %s: %w", key, err)
+		}
+		fmt.Fprintf(stdout, "%s: report stored at %s over events through %d, in %v\n", key,
+			view.Report.ComputedAt.Format(time.RFC3339), *view.Report.EventsThrough, time.Since(start).Round(time.Millisecond))
+	}
+	return nil
+}
