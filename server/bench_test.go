@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -89,6 +90,43 @@ func BenchmarkAssignHTTP(b *testing.B) {
 					post(b, client, e.url+"/api/v1/assign", e.sdkKey, body, http.StatusOK)
 				}
 			})
+		})
+	}
+}
+
+// BenchmarkListPages50 reads the experiment list, as a page and through the
+// API, with 50 running experiments whose reports are stored. Reads take the
+// stored snapshots and never touch events, so the figure holds whatever
+// number of events the experiments have (TestGetsDoNotWrite and the refresh
+// tests check that reads compute nothing).
+func BenchmarkListPages50(b *testing.B) {
+	e := newEnv(b)
+	for i := range 50 {
+		key := fmt.Sprintf("experiment-%02d", i)
+		e.mustCreate(b, strings.Replace(validExperiment, `"key":"human-vs-bot"`, `"key":"`+key+`"`, 1))
+		e.mustStart(b, key)
+		var events []string
+		for u := range 200 {
+			unit := fmt.Sprintf("%s-u%d", key, u)
+			events = append(events,
+				fmt.Sprintf(`{"type":"exposure","unit_id":%q,"experiment":%q,"variant":%q}`, unit, key, []string{"bot", "human"}[u%2]),
+				fmt.Sprintf(`{"type":"outcome","unit_id":%q,"metric":"csat","value":%d}`, unit, u%5),
+				fmt.Sprintf(`{"type":"outcome","unit_id":%q,"metric":"resolved","value":%d}`, unit, u%2))
+		}
+		if r := e.do(b, "POST", "/api/v1/events", e.sdkKey, []byte(`{"events":[`+strings.Join(events, ",")+`]}`)); r.status != http.StatusAccepted {
+			b.Fatalf("events: %d %s", r.status, r.body)
+		}
+		if r := e.do(b, "POST", "/api/v1/experiments/"+key+"/refresh", e.adminKey, nil); r.status != http.StatusOK {
+			b.Fatalf("refresh: %d %s", r.status, r.body)
+		}
+	}
+	for _, path := range []string{"/experiments", "/api/v1/experiments"} {
+		b.Run(strings.ReplaceAll(strings.TrimPrefix(path, "/"), "/", "_"), func(b *testing.B) {
+			for b.Loop() {
+				if r := e.do(b, "GET", path, e.adminKey, nil); r.status != http.StatusOK {
+					b.Fatalf("%s: %d", path, r.status)
+				}
+			}
 		})
 	}
 }

@@ -45,6 +45,9 @@ func TestReportQueriesUseIndexes(t *testing.T) {
 		if _, err := s.Ingest(ctx, events); err != nil {
 			t.Fatal(err)
 		}
+		if err := s.CopyOutcomes(ctx); err != nil {
+			t.Fatal(err)
+		}
 		if _, err := s.db.ExecContext(ctx, `ANALYZE`); err != nil {
 			t.Fatal(err)
 		}

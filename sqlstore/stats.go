@@ -130,7 +130,8 @@ func (s *Store) perUnitQuery(ctx context.Context, e *experiments.Experiment, q e
 // are read from events, scanning the metric's outcomes by time from the
 // experiment's first exposure (less the lookback) with each unit's exposure
 // found by primary key; or, byUnit, from unit_outcomes, driven by the
-// units, so that the cost follows the units asked for.
+// units (a seek per unit and bucket), so that the cost follows the units
+// asked for.
 func (s *Store) unitValuesSQL(e *experiments.Experiment, q experiments.StatsQuery, byUnit bool, units string, unitArgs []any) (string, []any) {
 	m := q.Metric
 	agg := m.AggregationOrDefault()
@@ -186,7 +187,7 @@ func (s *Store) unitValuesSQL(e *experiments.Experiment, q experiments.StatsQuer
 	if byUnit {
 		rows = columns + `
 		FROM exposures x
-		JOIN unit_outcomes o ON ` + metricCond + ` AND o.unit_id = x.unit_id
+		JOIN unit_outcomes o ON o.bucket IN (SELECT bucket FROM unit_outcome_buckets) AND ` + metricCond + ` AND o.unit_id = x.unit_id
 			AND o.ts >= x.ts - ? AND (o.experiment IS NULL OR o.experiment = x.experiment)
 		WHERE x.experiment = ? AND ` + units
 		args = append(append(args, metricArgs...), lookback, e.Key)

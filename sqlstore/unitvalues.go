@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -84,15 +85,10 @@ func (s *Store) SyncUnitValues(ctx context.Context, e *experiments.Experiment, q
 		return 0, experiments.Internal(err)
 	}
 	defer conn.Close()
-	through, err := s.eventsThrough(ctx, conn)
+	through, err := s.copyOutcomesThrough(ctx, conn)
 	if err != nil {
-		return 0, experiments.Internal(err)
+		return 0, err
 	}
-	start := time.Now()
-	if err := s.copyOutcomes(ctx, conn, through); err != nil {
-		return 0, experiments.Internal(fmt.Errorf("copying outcomes by unit: %w", err))
-	}
-	s.log.Debug("outcomes copied by unit", "through", through, "took", time.Since(start))
 	// The units to recompute, on this connection only.
 	if _, err := conn.ExecContext(ctx, `CREATE TEMP TABLE IF NOT EXISTS dirty_units (unit_id TEXT PRIMARY KEY)`); err != nil {
 		return 0, experiments.Internal(err)
@@ -150,19 +146,27 @@ func (s *Store) CopyOutcomes(ctx context.Context) error {
 		return experiments.Internal(err)
 	}
 	defer conn.Close()
+	_, err = s.copyOutcomesThrough(ctx, conn)
+	return err
+}
+
+// copyOutcomesThrough copies the outcomes up to the highest sequence number
+// below which every event write has committed, and returns that number.
+func (s *Store) copyOutcomesThrough(ctx context.Context, conn *sqlx.Conn) (int64, error) {
 	through, err := s.eventsThrough(ctx, conn)
 	if err != nil {
-		return experiments.Internal(err)
+		return 0, experiments.Internal(err)
 	}
+	start := time.Now()
 	if err := s.copyOutcomes(ctx, conn, through); err != nil {
-		return experiments.Internal(fmt.Errorf("copying outcomes by unit: %w", err))
+		return 0, experiments.Internal(fmt.Errorf("copying outcomes by unit: %w", err))
 	}
-	return nil
+	s.log.Debug("outcomes copied by unit", "through", through, "took", time.Since(start))
+	return through, nil
 }
 
 // copyOutcomes copies the outcomes with sequence numbers up to through into
-// unit_outcomes, sorted, so each copy appends to the table's pages in key
-// order. It is shared by every experiment: on Postgres a lock keeps two
+// unit_outcomes, sorted, in chunks of copyChunk sequence numbers. It is shared by every experiment: on Postgres a lock keeps two
 // replicas from copying the same numbers, and each re-reads how far the
 // copy has got once it holds it.
 func (s *Store) copyOutcomes(ctx context.Context, conn *sqlx.Conn, through int64) error {
@@ -183,7 +187,12 @@ func (s *Store) copyOutcomes(ctx context.Context, conn *sqlx.Conn, through int64
 				return nil
 			}
 			upTo := min(copied+copyChunk, through)
-			if _, err := tx.ExecContext(ctx, s.rebind(`INSERT INTO unit_outcomes (metric, unit_id, ts, id, value, experiment) `+copyOutcomesSQL), copied, upTo); err != nil {
+			for b := (copied + 1) >> bucketBits; b <= upTo>>bucketBits; b++ {
+				if _, err := tx.ExecContext(ctx, s.rebind(`INSERT INTO unit_outcome_buckets (bucket) VALUES (?) ON CONFLICT (bucket) DO NOTHING`), b); err != nil {
+					return err
+				}
+			}
+			if _, err := tx.ExecContext(ctx, s.rebind(`INSERT INTO unit_outcomes (bucket, metric, unit_id, ts, id, value, experiment) `+copyOutcomesSQL), copied, upTo); err != nil {
 				return err
 			}
 			_, err := tx.ExecContext(ctx, s.rebind(`UPDATE unit_outcomes_through SET seq = ?`), upTo)
@@ -195,15 +204,20 @@ func (s *Store) copyOutcomes(ctx context.Context, conn *sqlx.Conn, through int64
 	}
 }
 
+// bucketBits sets the size of unit_outcomes' buckets: 2^20 sequence numbers,
+// about 40 MB of outcomes, which the page cache holds while a copy sorts
+// rows into the newest one.
+const bucketBits = 20
+
 // copyOutcomesSQL selects the outcomes with sequence numbers in (?, ?], by
 // the events' primary key, in unit_outcomes' order. The range is read first
 // and then sorted: read in key order through another index, the range
 // would cost a scan of that whole index.
-const copyOutcomesSQL = `WITH fresh AS MATERIALIZED (
-		SELECT metric, unit_id, ts, id, value, experiment FROM events
+var copyOutcomesSQL = fmt.Sprintf(`WITH fresh AS MATERIALIZED (
+		SELECT seq / %d AS bucket, metric, unit_id, ts, id, value, experiment FROM events
 		WHERE seq > ? AND seq <= ? AND type = 'outcome')
-	SELECT metric, unit_id, ts, id, value, experiment FROM fresh
-	ORDER BY metric, unit_id, ts, id`
+	SELECT bucket, metric, unit_id, ts, id, value, experiment FROM fresh
+	ORDER BY bucket, metric, unit_id, ts, id`, 1<<bucketBits)
 
 func (s *Store) syncMetric(ctx context.Context, conn *sqlx.Conn, e *experiments.Experiment, q experiments.StatsQuery, through int64) error {
 	fp := fingerprint(q)
@@ -218,22 +232,14 @@ func (s *Store) syncMetric(ctx context.Context, conn *sqlx.Conn, e *experiments.
 	if _, err := conn.ExecContext(ctx, `DELETE FROM dirty_units`); err != nil {
 		return err
 	}
+	start := time.Now()
 	if state.Fingerprint != fp {
-		// A new definition: forget the old values and compute every unit.
-		err := runTx(ctx, conn, func(tx *sqlx.Tx) error {
-			for _, table := range []string{"unit_value_state", "unit_values"} {
-				if _, err := tx.ExecContext(ctx, s.rebind(`DELETE FROM `+table+` WHERE experiment = ? AND metric = ?`), e.Key, q.Metric.Key); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
+		// A new definition: compute every unit afresh.
+		n, err := s.rebuildValues(ctx, conn, e, q)
 		if err != nil {
 			return err
 		}
-		if _, err := conn.ExecContext(ctx, s.rebind(`INSERT INTO dirty_units SELECT unit_id FROM exposures WHERE experiment = ?`), e.Key); err != nil {
-			return err
-		}
+		s.log.Debug("unit values computed", "experiment", e.Key, "metric", q.Metric.Key, "units", n, "took", time.Since(start))
 	} else {
 		// Units with outcomes written since the last sync...
 		changed, args, err := changedUnitsSQL(e, q, state.EventsSeq, through)
@@ -247,17 +253,15 @@ func (s *Store) syncMetric(ctx context.Context, conn *sqlx.Conn, e *experiments.
 		if _, err := conn.ExecContext(ctx, s.rebind(`INSERT INTO dirty_units `+movedExposuresSQL+` ON CONFLICT (unit_id) DO NOTHING`), e.Key, state.EventsSeq); err != nil {
 			return err
 		}
+		var units int64
+		if err := conn.GetContext(ctx, &units, `SELECT COUNT(*) FROM dirty_units`); err != nil {
+			return err
+		}
+		if err := s.recomputeDirty(ctx, conn, e, q); err != nil {
+			return err
+		}
+		s.log.Debug("unit values recomputed", "experiment", e.Key, "metric", q.Metric.Key, "units", units, "took", time.Since(start))
 	}
-	start := time.Now()
-	var units int64
-	if err := conn.GetContext(ctx, &units, `SELECT COUNT(*) FROM dirty_units`); err != nil {
-		return err
-	}
-	if err := s.recomputeDirty(ctx, conn, e, q); err != nil {
-		return err
-	}
-	s.log.Debug("unit values recomputed", "experiment", e.Key, "metric", q.Metric.Key, "units", units,
-		"all", state.Fingerprint != fp, "took", time.Since(start))
 	return runTx(ctx, conn, func(tx *sqlx.Tx) error {
 		_, err := tx.ExecContext(ctx, s.rebind(`INSERT INTO unit_value_state (experiment, metric, fingerprint, events_seq, updated_at)
 			VALUES (?, ?, ?, ?, ?)
@@ -266,6 +270,84 @@ func (s *Store) syncMetric(ctx context.Context, conn *sqlx.Conn, e *experiments.
 			e.Key, q.Metric.Key, fp, through, time.Now().UnixMicro())
 		return err
 	})
+}
+
+// rebuildValues replaces every stored value of q's metric for e. The values
+// are computed in one pass over the metric's outcomes by time (the events
+// path, on another connection, reading one snapshot) and written syncChunk
+// units per transaction on conn, so on SQLite ingestion waits at most for
+// one chunk. Until the new state is stored, a crash leaves the metric
+// without state, and the next sync starts again.
+func (s *Store) rebuildValues(ctx context.Context, conn *sqlx.Conn, e *experiments.Experiment, q experiments.StatsQuery) (int, error) {
+	err := runTx(ctx, conn, func(tx *sqlx.Tx) error {
+		for _, table := range []string{"unit_value_state", "unit_values"} {
+			if _, err := tx.ExecContext(ctx, s.rebind(`DELETE FROM `+table+` WHERE experiment = ? AND metric = ?`), e.Key, q.Metric.Key); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	query, args := s.unitValuesSQL(e, q, false, "", nil)
+	rows, err := s.db.QueryxContext(ctx, s.rebind(query), args...)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	const columns = 8
+	var batch []any
+	n := 0
+	write := func() error {
+		err := runTx(ctx, conn, func(tx *sqlx.Tx) error {
+			for start := 0; start < len(batch); start += rowsPerStatement * columns {
+				part := batch[start:min(start+rowsPerStatement*columns, len(batch))]
+				if _, err := tx.ExecContext(ctx, s.rebind(unitValuesInsertSQL(len(part)/columns)), part...); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		batch = batch[:0]
+		return err
+	}
+	for rows.Next() {
+		var v struct {
+			UnitID    string   `db:"unit_id"`
+			Variant   string   `db:"variant"`
+			ExposedAt int64    `db:"exposed_at"`
+			V         *float64 `db:"v"`
+			Pre       *float64 `db:"pre"`
+			D         *float64 `db:"d"`
+		}
+		if err := rows.StructScan(&v); err != nil {
+			return n, err
+		}
+		batch = append(batch, e.Key, q.Metric.Key, v.UnitID, v.Variant, v.ExposedAt, v.V, v.Pre, v.D)
+		if n++; n%syncChunk == 0 {
+			if err := write(); err != nil {
+				return n, err
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return n, err
+	}
+	return n, write()
+}
+
+// unitValuesInsertSQL is a multi-row INSERT of n rows of unit_values.
+func unitValuesInsertSQL(n int) string {
+	var b strings.Builder
+	b.WriteString(`INSERT INTO unit_values (experiment, metric, unit_id, variant, exposed_at, v, pre, d) VALUES `)
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(`(?,?,?,?,?,?,?,?)`)
+	}
+	return b.String()
 }
 
 // changedUnitsSQL selects e's units with outcomes of q's metric whose

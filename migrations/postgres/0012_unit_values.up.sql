@@ -33,19 +33,25 @@ CREATE TABLE unit_value_state (
 ALTER TABLE exposures ADD COLUMN changed_seq BIGINT NOT NULL DEFAULT 0;
 CREATE INDEX exposures_changed ON exposures (experiment, changed_seq);
 
--- The outcomes again, ordered by unit, so a refresh recomputes a unit from
--- its own rows. Ingestion only appends to events: indexing events by unit
--- scattered every insert across the B-tree and cut ingestion to a third.
--- A refresh copies the outcomes written since the last copy, sorted, up to
--- the sequence number in unit_outcomes_through.
+-- The outcomes again, ordered by unit within buckets of 2^20 event
+-- sequence numbers, so a refresh recomputes a unit from its own rows with
+-- one seek per bucket. Ingestion only appends to events: indexing events by
+-- unit scattered every insert across the B-tree and cut ingestion to a
+-- third. The scheduler copies the outcomes written since the last copy,
+-- sorted, up to the sequence number in unit_outcomes_through; since a copy
+-- lands in the newest bucket, it writes few pages however big the table.
 CREATE TABLE unit_outcomes (
+    bucket     BIGINT NOT NULL,
     metric     TEXT NOT NULL,
     unit_id    TEXT NOT NULL,
     ts         BIGINT NOT NULL,
     id         TEXT NOT NULL,
     value      DOUBLE PRECISION NOT NULL,
     experiment TEXT,
-    PRIMARY KEY (metric, unit_id, ts, id) INCLUDE (value, experiment)
+    PRIMARY KEY (bucket, metric, unit_id, ts, id) INCLUDE (value, experiment)
+);
+CREATE TABLE unit_outcome_buckets (
+    bucket BIGINT PRIMARY KEY
 );
 CREATE TABLE unit_outcomes_through (
     one INTEGER PRIMARY KEY CHECK (one = 1),
