@@ -84,15 +84,18 @@ func TestLoadAgainstServer(t *testing.T) {
 // refreshes of the report and reads of it beside /healthz.
 func TestFill(t *testing.T) {
 	const key = "load-admin-key-0123456789abcdef0123456789abcdef"
-	p := testbin.Start(t, []string{"REVEALED_ADMIN_KEY=" + key}, "--db", filepath.Join(t.TempDir(), "fill.db"))
+	db := filepath.Join(t.TempDir(), "fill.db")
+	p := testbin.Start(t, []string{"REVEALED_ADMIN_KEY=" + key}, "--db", db)
 	var out, log bytes.Buffer
 	args := []string{"--url", p.URL, "--key", key, "--setup", "--experiment", "fill-test", "--fill", "3000",
-		"--concurrency", "2", "--batch", "500", "--units", "500", "--seed", "1"}
+		"--concurrency", "2", "--batch", "500", "--units", "500", "--seed", "1", "--floor-db", db}
 	if err := run(context.Background(), args, &out, &log); err != nil {
 		t.Fatalf("run: %v\n%s%s", err, log.String(), out.String())
 	}
 	t.Logf("%s", out.String())
-	for _, want := range []string{"events ", "refresh of fill-test (computes from every event): [", "read of the report (the stored snapshot), 50 reads: median ",
+	for _, want := range []string{"events ", "refresh of fill-test (the first one copies and computes every unit; the next find nothing changed): [",
+		"refresh after new outcomes for 2 units (0.5% of --units): ", "floor (events, covering index by (metric, ts)): ",
+		"floor (unit_outcomes, clustered by (metric, unit)): ", "read of the report (the stored snapshot), 50 reads: median ",
 		"read of /healthz, 50 reads: median ", "report read / healthz: "} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q", want)
