@@ -181,36 +181,53 @@ func (s *Store) unitValuesSQL(e *experiments.Experiment, q experiments.StatsQuer
 	lookback := max(q.Lookback.Microseconds(), 0)
 	columns := `SELECT o.unit_id AS unit_id, o.metric AS metric, o.value AS value,
 			CASE WHEN ` + post + ` THEN 1 ELSE 0 END AS post, CASE WHEN o.ts < x.ts THEN 1 ELSE 0 END AS pre` + rank
-	// In the order of the placeholders in the text below.
-	args := append([]any{}, selectArgs...)
-	var rows string
+	outcomes := func(rows string) string {
+		return `SELECT r.unit_id AS unit_id, ` + v + ` AS v, ` + pre + ` AS pre, ` + d + ` AS d
+		FROM (` + rows + `) r
+		GROUP BY r.unit_id`
+	}
+	const unitColumns = `SELECT x.unit_id AS unit_id, x.variant AS variant, x.ts AS exposed_at, u.v AS v, u.pre AS pre, u.d AS d`
+	// The placeholders' arguments, in the order of the text.
+	var args []any
 	if byUnit {
-		rows = columns + `
-		FROM exposures x
-		JOIN unit_outcomes o ON o.bucket IN (SELECT bucket FROM unit_outcome_buckets) AND ` + metricCond + ` AND o.unit_id = x.unit_id
-			AND o.ts >= x.ts - ? AND (o.experiment IS NULL OR o.experiment = x.experiment)
-		WHERE x.experiment = ? AND ` + units
-		args = append(append(args, metricArgs...), lookback, e.Key)
-	} else {
-		rows = columns + `
+		// The units asked for are read first, so that each engine then
+		// looks their outcomes up unit by unit, whatever it estimates.
+		rows := columns + `
+		FROM asked x
+		JOIN unit_outcomes o ON ` + s.bucketCond() + ` AND ` + metricCond + ` AND o.unit_id = x.unit_id
+			AND o.ts >= x.ts - ? AND (o.experiment IS NULL OR o.experiment = x.experiment)`
+		query := `WITH asked AS MATERIALIZED (
+			SELECT x.unit_id, x.variant, x.ts, x.experiment FROM exposures x WHERE x.experiment = ? AND ` + units + `)
+		` + unitColumns + `
+		FROM asked x
+		LEFT JOIN (` + outcomes(rows) + `) u ON u.unit_id = x.unit_id`
+		args = append(append(append([]any{e.Key}, unitArgs...), selectArgs...), metricArgs...)
+		return query, append(args, lookback)
+	}
+	rows := columns + `
 		FROM events o
 		JOIN exposures x ON x.experiment = ? AND x.unit_id = o.unit_id
 		WHERE o.type = 'outcome' AND ` + metricCond + `
 			AND o.ts >= (SELECT MIN(f.ts) FROM exposures f WHERE f.experiment = ?) - ?
 			AND o.ts >= x.ts - ? AND (o.experiment IS NULL OR o.experiment = x.experiment) AND ` + units
-		args = append(append(append(args, e.Key), metricArgs...), e.Key, lookback, lookback)
-	}
-	args = append(args, unitArgs...)
-	outcomes := `SELECT r.unit_id AS unit_id, ` + v + ` AS v, ` + pre + ` AS pre, ` + d + ` AS d
-		FROM (` + rows + `) r
-		GROUP BY r.unit_id`
-	query := `SELECT x.unit_id AS unit_id, x.variant AS variant, x.ts AS exposed_at, u.v AS v, u.pre AS pre, u.d AS d
+	query := unitColumns + `
 		FROM exposures x
-		LEFT JOIN (` + outcomes + `) u ON u.unit_id = x.unit_id
+		LEFT JOIN (` + outcomes(rows) + `) u ON u.unit_id = x.unit_id
 		WHERE x.experiment = ? AND ` + units
-	args = append(args, e.Key)
+	args = append(append(append([]any{}, selectArgs...), e.Key), metricArgs...)
+	args = append(append(append(args, e.Key, lookback, lookback), unitArgs...), e.Key)
 	args = append(args, unitArgs...)
 	return query, args
+}
+
+// bucketCond puts every bucket of unit_outcomes into the index condition of
+// a unit's lookup: SQLite iterates an IN list; Postgres needs an array to
+// make the bucket part of the index condition rather than a filter.
+func (s *Store) bucketCond() string {
+	if s.dialect == Postgres {
+		return `o.bucket = ANY(ARRAY(SELECT bucket FROM unit_outcome_buckets))`
+	}
+	return `o.bucket IN (SELECT bucket FROM unit_outcome_buckets)`
 }
 
 // aggregateSQL forms a unit's value from its rows r (post = 1 marks those

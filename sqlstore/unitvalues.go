@@ -170,6 +170,7 @@ func (s *Store) copyOutcomesThrough(ctx context.Context, conn *sqlx.Conn) (int64
 // replicas from copying the same numbers, and each re-reads how far the
 // copy has got once it holds it.
 func (s *Store) copyOutcomes(ctx context.Context, conn *sqlx.Conn, through int64) error {
+	var rows int64
 	for {
 		done := false
 		err := runTx(ctx, conn, func(tx *sqlx.Tx) error {
@@ -192,17 +193,36 @@ func (s *Store) copyOutcomes(ctx context.Context, conn *sqlx.Conn, through int64
 					return err
 				}
 			}
-			if _, err := tx.ExecContext(ctx, s.rebind(`INSERT INTO unit_outcomes (bucket, metric, unit_id, ts, id, value, experiment) `+copyOutcomesSQL), copied, upTo); err != nil {
+			r, err := tx.ExecContext(ctx, s.rebind(`INSERT INTO unit_outcomes (bucket, metric, unit_id, ts, id, value, experiment) `+copyOutcomesSQL), copied, upTo)
+			if err != nil {
 				return err
 			}
-			_, err := tx.ExecContext(ctx, s.rebind(`UPDATE unit_outcomes_through SET seq = ?`), upTo)
+			n, _ := r.RowsAffected()
+			rows += n
+			_, err = tx.ExecContext(ctx, s.rebind(`UPDATE unit_outcomes_through SET seq = ?`), upTo)
 			return err
 		})
-		if err != nil || done {
+		if err != nil {
+			return err
+		}
+		if done {
+			break
+		}
+	}
+	if s.dialect == Postgres && rows >= analyzeAfterRows {
+		// Autovacuum analyses a table only once a share of it changed, and
+		// with stale figures the planner walks all of unit_outcomes for each
+		// unit it looks up; the copy just changed a known amount.
+		if _, err := conn.ExecContext(ctx, `ANALYZE unit_outcomes`); err != nil {
 			return err
 		}
 	}
+	return nil
 }
+
+// analyzeAfterRows is how many rows a copy adds before the store has
+// Postgres analyse unit_outcomes (a sample: about 0.1 s).
+const analyzeAfterRows = 100000
 
 // bucketBits sets the size of unit_outcomes' buckets: 2^20 sequence numbers,
 // about 40 MB of outcomes, which the page cache holds while a copy sorts
@@ -256,6 +276,13 @@ func (s *Store) syncMetric(ctx context.Context, conn *sqlx.Conn, e *experiments.
 		var units int64
 		if err := conn.GetContext(ctx, &units, `SELECT COUNT(*) FROM dirty_units`); err != nil {
 			return err
+		}
+		if s.dialect == Postgres {
+			// Temporary tables are never analysed by autovacuum; without
+			// figures the planner takes the set for one row.
+			if _, err := conn.ExecContext(ctx, `ANALYZE dirty_units`); err != nil {
+				return err
+			}
 		}
 		if err := s.recomputeDirty(ctx, conn, e, q); err != nil {
 			return err
