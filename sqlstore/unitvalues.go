@@ -26,8 +26,8 @@ const unitValuesVersion = 1
 const syncChunk = 5000
 
 // copyChunk is how many event sequence numbers one transaction copies into
-// unit_outcomes: on SQLite it holds the write lock for about 0.5–1 s, and
-// smaller copies cost more in all, each rewriting pages across the table.
+// unit_outcomes, which bounds how long it holds SQLite's write lock while
+// ingestion waits (the 10M-event fill saw p99 2.3 s, max 5.1 s, per batch).
 const copyChunk = 250000
 
 // eventsBarrier is the Postgres advisory lock that orders event writes
