@@ -101,7 +101,20 @@ func (s *Store) SyncUnitValues(ctx context.Context, e *experiments.Experiment, q
 			return 0, experiments.Internal(fmt.Errorf("syncing the values of %s/%s: %w", e.Key, q.Metric.Key, err))
 		}
 	}
-	// Values of metrics the experiment no longer has.
+	// Values of metrics the experiment no longer has. A refresh that finds
+	// nothing to do writes nothing: on SQLite every write transaction costs
+	// an fsync.
+	stale, args, err := sqlx.In(`SELECT COUNT(*) FROM unit_value_state WHERE experiment = ? AND metric NOT IN (?)`, e.Key, append(keys, ""))
+	if err != nil {
+		return 0, experiments.Internal(err)
+	}
+	var n int
+	if err := conn.GetContext(ctx, &n, s.rebind(stale), args...); err != nil {
+		return 0, experiments.Internal(err)
+	}
+	if n == 0 {
+		return through, nil
+	}
 	err = runTx(ctx, conn, func(tx *sqlx.Tx) error {
 		for _, table := range []string{"unit_values", "unit_value_state"} {
 			q, args, err := sqlx.In(`DELETE FROM `+table+` WHERE experiment = ? AND metric NOT IN (?)`, e.Key, append(keys, ""))
@@ -170,6 +183,10 @@ func (s *Store) copyOutcomesThrough(ctx context.Context, conn *sqlx.Conn) (int64
 // replicas from copying the same numbers, and each re-reads how far the
 // copy has got once it holds it.
 func (s *Store) copyOutcomes(ctx context.Context, conn *sqlx.Conn, through int64) error {
+	var copied int64
+	if err := conn.GetContext(ctx, &copied, `SELECT seq FROM unit_outcomes_through`); err != nil || copied >= through {
+		return err
+	}
 	var rows int64
 	for {
 		done := false
@@ -277,6 +294,9 @@ func (s *Store) syncMetric(ctx context.Context, conn *sqlx.Conn, e *experiments.
 		if err := conn.GetContext(ctx, &units, `SELECT COUNT(*) FROM dirty_units`); err != nil {
 			return err
 		}
+		if units == 0 && through == state.EventsSeq {
+			return nil
+		}
 		if s.dialect == Postgres {
 			// Temporary tables are never analysed by autovacuum; without
 			// figures the planner takes the set for one row.
@@ -284,8 +304,10 @@ func (s *Store) syncMetric(ctx context.Context, conn *sqlx.Conn, e *experiments.
 				return err
 			}
 		}
-		if err := s.recomputeDirty(ctx, conn, e, q); err != nil {
-			return err
+		if units > 0 {
+			if err := s.recomputeDirty(ctx, conn, e, q); err != nil {
+				return err
+			}
 		}
 		s.log.Debug("unit values recomputed", "experiment", e.Key, "metric", q.Metric.Key, "units", units, "took", time.Since(start))
 	}
