@@ -8,14 +8,7 @@ import (
 
 // UnitValue is one unit's values as stored in unit_values, or as computed
 // from the events.
-type UnitValue struct {
-	UnitID    string   `db:"unit_id"`
-	Variant   string   `db:"variant"`
-	ExposedAt int64    `db:"exposed_at"`
-	V         *float64 `db:"v"`
-	Pre       *float64 `db:"pre"`
-	D         *float64 `db:"d"`
-}
+type UnitValue = unitValue
 
 // ComputedUnitValues computes e's per-unit values of q's metric from the
 // events, in unit order.

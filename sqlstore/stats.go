@@ -163,8 +163,8 @@ func (s *Store) unitValuesSQL(e *experiments.Experiment, q experiments.StatsQuer
 		d = `SUM(CASE WHEN r.post = 1 AND r.metric = ? THEN r.value ELSE 0.0 END)`
 		pre = `0.0`
 		metricCond = `o.metric IN (?, ?)`
-		selectArgs = []any{q.Numerator, q.Denominator}
-		metricArgs = []any{q.Numerator, q.Denominator}
+		selectArgs = sourceMetrics(q)
+		metricArgs = sourceMetrics(q)
 	default:
 		v = aggregateSQL(agg, m.Peak)
 		pre = `SUM(CASE WHEN r.pre = 1 THEN r.value ELSE 0.0 END)`
@@ -173,7 +173,7 @@ func (s *Store) unitValuesSQL(e *experiments.Experiment, q experiments.StatsQuer
 		}
 		d = `0.0`
 		metricCond = `o.metric = ?`
-		metricArgs = []any{m.SourceKey()}
+		metricArgs = sourceMetrics(q)
 	}
 	if units == "" {
 		units = `1 = 1`
@@ -218,6 +218,15 @@ func (s *Store) unitValuesSQL(e *experiments.Experiment, q experiments.StatsQuer
 	args = append(append(append(args, e.Key, lookback, lookback), unitArgs...), e.Key)
 	args = append(args, unitArgs...)
 	return query, args
+}
+
+// sourceMetrics are the event metrics q's metric reads: a ratio's
+// numerator and denominator, or the metric's source.
+func sourceMetrics(q experiments.StatsQuery) []any {
+	if q.Metric.Kind == experiments.MetricRatio {
+		return []any{q.Numerator, q.Denominator}
+	}
+	return []any{q.Metric.SourceKey()}
 }
 
 // bucketCond puts every bucket of unit_outcomes into the index condition of

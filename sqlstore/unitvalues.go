@@ -321,6 +321,16 @@ func (s *Store) syncMetric(ctx context.Context, conn *sqlx.Conn, e *experiments.
 	})
 }
 
+// unitValue is a row of unit_values without its key's experiment and metric.
+type unitValue struct {
+	UnitID    string   `db:"unit_id"`
+	Variant   string   `db:"variant"`
+	ExposedAt int64    `db:"exposed_at"`
+	V         *float64 `db:"v"`
+	Pre       *float64 `db:"pre"`
+	D         *float64 `db:"d"`
+}
+
 // rebuildValues replaces every stored value of q's metric for e. The values
 // are computed in one pass over the metric's outcomes by time (the events
 // path, on another connection, reading one snapshot) and written syncChunk
@@ -362,14 +372,7 @@ func (s *Store) rebuildValues(ctx context.Context, conn *sqlx.Conn, e *experimen
 		return err
 	}
 	for rows.Next() {
-		var v struct {
-			UnitID    string   `db:"unit_id"`
-			Variant   string   `db:"variant"`
-			ExposedAt int64    `db:"exposed_at"`
-			V         *float64 `db:"v"`
-			Pre       *float64 `db:"pre"`
-			D         *float64 `db:"d"`
-		}
+		var v unitValue
 		if err := rows.StructScan(&v); err != nil {
 			return n, err
 		}
@@ -402,13 +405,9 @@ func unitValuesInsertSQL(n int) string {
 // changedUnitsSQL selects e's units with outcomes of q's metric whose
 // sequence numbers are in (after, through], by the events' primary key.
 func changedUnitsSQL(e *experiments.Experiment, q experiments.StatsQuery, after, through int64) (string, []any, error) {
-	sources := []any{q.Metric.SourceKey()}
-	if q.Metric.Kind == experiments.MetricRatio {
-		sources = []any{q.Numerator, q.Denominator}
-	}
 	return sqlx.In(`SELECT DISTINCT o.unit_id FROM events o
 		JOIN exposures x ON x.experiment = ? AND x.unit_id = o.unit_id
-		WHERE o.seq > ? AND o.seq <= ? AND o.type = 'outcome' AND o.metric IN (?)`, e.Key, after, through, sources)
+		WHERE o.seq > ? AND o.seq <= ? AND o.type = 'outcome' AND o.metric IN (?)`, e.Key, after, through, sourceMetrics(q))
 }
 
 // movedExposuresSQL selects e's units (bound first) whose first exposure

@@ -15,14 +15,16 @@ import (
 // must do. The first reads the outcomes through the events' covering index
 // by (metric, ts); the second through unit_outcomes, clustered by unit.
 var floorQueries = []struct{ name, sql string }{
-	{"events, covering index by (metric, ts)", `SELECT x.variant, COUNT(*), SUM(COALESCE(u.v, 0)), SUM(COALESCE(u.v, 0) * COALESCE(u.v, 0))
-		FROM exposures x LEFT JOIN (SELECT unit_id, SUM(value) AS v FROM events
-			WHERE type = 'outcome' AND metric = ? GROUP BY unit_id) u ON u.unit_id = x.unit_id
-		WHERE x.experiment = ? GROUP BY x.variant`},
-	{"unit_outcomes, clustered by (metric, unit)", `SELECT x.variant, COUNT(*), SUM(COALESCE(u.v, 0)), SUM(COALESCE(u.v, 0) * COALESCE(u.v, 0))
-		FROM exposures x LEFT JOIN (SELECT unit_id, SUM(value) AS v FROM unit_outcomes
-			WHERE metric = ? GROUP BY unit_id) u ON u.unit_id = x.unit_id
-		WHERE x.experiment = ? GROUP BY x.variant`},
+	{"events, covering index by (metric, ts)", floorSQL(`events WHERE type = 'outcome' AND metric = ?`)},
+	{"unit_outcomes, clustered by (metric, unit)", floorSQL(`unit_outcomes WHERE metric = ?`)},
+}
+
+// floorSQL sums each unit's outcomes read from outcomes, then the sums per
+// variant over the experiment's exposed units.
+func floorSQL(outcomes string) string {
+	return `SELECT x.variant, COUNT(*), SUM(COALESCE(u.v, 0)), SUM(COALESCE(u.v, 0) * COALESCE(u.v, 0))
+		FROM exposures x LEFT JOIN (SELECT unit_id, SUM(value) AS v FROM ` + outcomes + ` GROUP BY unit_id) u ON u.unit_id = x.unit_id
+		WHERE x.experiment = ? GROUP BY x.variant`
 }
 
 // measureFloor times each floor query twice on the server's SQLite file,

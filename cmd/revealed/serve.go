@@ -51,15 +51,11 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return fmt.Errorf("%w: --refresh-every must be a duration of at least 1s, e.g. 1h or 15m, not %q", errUsage, cfg.get("refresh-every"))
 	}
 
-	store, err := openMigrated(ctx, cfg.get("db"), log)
+	store, svc, err := openService(ctx, cfg.get("db"), log)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	svc, err := experiments.NewService(ctx, store, experiments.WithLogger(log))
-	if err != nil {
-		return err
-	}
 	adminKey, err := ensureAdminKey(ctx, svc, *withDemo)
 	if err != nil {
 		return err
@@ -121,6 +117,20 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 // openMigrated opens the store, migrating a fresh database. A database with
 // pending migrations is left alone: upgrading a schema that holds data is a
 // decision for the operator, after a backup.
+// openService opens the store at dsn (see openMigrated) and the service on it.
+func openService(ctx context.Context, dsn string, log *slog.Logger) (*sqlstore.Store, *experiments.Service, error) {
+	store, err := openMigrated(ctx, dsn, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	svc, err := experiments.NewService(ctx, store, experiments.WithLogger(log))
+	if err != nil {
+		store.Close()
+		return nil, nil, err
+	}
+	return store, svc, nil
+}
+
 func openMigrated(ctx context.Context, dsn string, log *slog.Logger) (*sqlstore.Store, error) {
 	store, err := sqlstore.Open(ctx, dsn, log)
 	if err != nil {
@@ -202,15 +212,11 @@ func refreshCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return fmt.Errorf("%w: name the experiments to refresh: revealed refresh [--db …] KEY...", errUsage)
 	}
 	log, _ := newLogger(stderr, "warn", "text")
-	store, err := openMigrated(ctx, cfg.get("db"), log)
+	store, svc, err := openService(ctx, cfg.get("db"), log)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	svc, err := experiments.NewService(ctx, store, experiments.WithLogger(log))
-	if err != nil {
-		return err
-	}
 	for _, key := range fs.Args() {
 		start := time.Now()
 		view, err := svc.Refresh(ctx, key)
