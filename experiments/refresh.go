@@ -61,14 +61,17 @@ func (s *Service) refreshLocked(ctx context.Context, key string) (*ReportView, e
 	if err != nil {
 		return nil, err
 	}
+	start := time.Now()
 	through, err := s.syncUnitValues(ctx, e)
 	if err != nil {
 		return nil, err
 	}
+	synced := time.Now()
 	r, err := s.analyse(ctx, e, claims, latest, true)
 	if err != nil {
 		return nil, err
 	}
+	s.log.Debug("report computed", "experiment", key, "sync", synced.Sub(start), "analysis", time.Since(synced))
 	now := s.nowUTC()
 	r.ComputedAt, r.EventsThrough = &now, &through
 	body, err := json.Marshal(r)

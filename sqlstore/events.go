@@ -293,7 +293,6 @@ func (s *Store) insertEventRows(tx *sqlx.Tx, chunk []experiments.StoredEvent) (i
 	return int(n), err
 }
 
-// upsertExposures keeps each unit's earliest exposure per experiment.
 // upsertExposures keeps each unit's first exposure per experiment. A row
 // written or moved earlier is stamped with the highest event sequence number
 // its transaction sees: a sync that has read the events up to W recomputes

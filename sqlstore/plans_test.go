@@ -48,15 +48,34 @@ func TestReportQueriesUseIndexes(t *testing.T) {
 		if err := s.CopyOutcomes(ctx); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.db.ExecContext(ctx, `ANALYZE`); err != nil {
-			t.Fatal(err)
-		}
 		conn, err := s.db.Connx(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer conn.Close()
 		if _, err := conn.ExecContext(ctx, `CREATE TEMP TABLE IF NOT EXISTS dirty_units (unit_id TEXT PRIMARY KEY)`); err != nil {
+			t.Fatal(err)
+		}
+		e := &experiments.Experiment{Key: "exp", Variants: []assign.Variant{{Key: "a", Control: true}, {Key: "b"}}}
+		if s.dialect != Postgres {
+			// Without statistics, as a SQLite database has unless someone
+			// runs ANALYZE, the units with new outcomes are found by
+			// sequence number, not by reading the metric's outcomes.
+			changed, args, err := s.changedUnitsSQL(e, experiments.StatsQuery{Metric: experiments.Metric{Key: "csat"}}, 10, 20)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if plan := strings.Join(s.sqlitePlan(t, conn, changed, args), "; "); !strings.Contains(plan, "SEARCH o USING INTEGER PRIMARY KEY") {
+				t.Errorf("units with new outcomes are not found by sequence number: %s", plan)
+			}
+			// And a chunk of units is computed unit by unit.
+			in := `x.unit_id IN (SELECT unit_id FROM dirty_units)`
+			chunk, args := s.unitValuesSQL(e, experiments.StatsQuery{Metric: experiments.Metric{Key: "csat", Kind: experiments.MetricMean}}, true, in, nil)
+			if plan := strings.Join(s.sqlitePlan(t, conn, chunk, args), "; "); !strings.Contains(plan, "SEARCH o USING PRIMARY KEY (bucket=? AND metric=? AND unit_id=?") {
+				t.Errorf("a chunk of units is not computed unit by unit: %s", plan)
+			}
+		}
+		if _, err := conn.ExecContext(ctx, `ANALYZE`); err != nil {
 			t.Fatal(err)
 		}
 		if s.dialect == Postgres {
@@ -66,7 +85,6 @@ func TestReportQueriesUseIndexes(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		e := &experiments.Experiment{Key: "exp", Variants: []assign.Variant{{Key: "a", Control: true}, {Key: "b"}}}
 		window := experiments.Span(time.Hour)
 		queries := map[string]experiments.StatsQuery{
 			"sum with lookback": {Metric: experiments.Metric{Key: "csat", Kind: experiments.MetricMean}, Lookback: time.Hour},
@@ -87,12 +105,12 @@ func TestReportQueriesUseIndexes(t *testing.T) {
 			chunk, args := s.unitValuesSQL(e, q, true, in, []any{"a", "b"})
 			all["values of a chunk of units, by unit"] = query{chunk, args}
 			all["copy of outcomes"] = query{copyOutcomesSQL, []any{10, 20}}
-			changed, args, err := changedUnitsSQL(e, q, 10, 20)
+			changed, args, err := s.changedUnitsSQL(e, q, 10, 20)
 			if err != nil {
 				t.Fatal(err)
 			}
 			all["units with new outcomes"] = query{changed, args}
-			all["units exposed since"] = query{movedExposuresSQL, []any{e.Key, 10}}
+			all["units exposed since"] = query{movedExposuresSQL, []any{q.Metric.Key, e.Key, 10}}
 			for _, stored := range []bool{false, true} {
 				for _, segment := range []string{"", "generation", "answer:q"} {
 					r := q
@@ -119,18 +137,8 @@ func (s *Store) eventsScans(t *testing.T, conn *sqlx.Conn, query string, args []
 	t.Helper()
 	ctx := context.Background()
 	if s.dialect != Postgres {
-		rows, err := conn.QueryxContext(ctx, `EXPLAIN QUERY PLAN `+s.rebind(query), args...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rows.Close()
 		var bad []string
-		for rows.Next() {
-			var id, parent, unused int
-			var detail string
-			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-				t.Fatal(err)
-			}
+		for _, detail := range s.sqlitePlan(t, conn, query, args) {
 			// "SEARCH o USING COVERING INDEX events_unit_outcomes (metric=? AND unit_id=? ...)"
 			// reads a range; "SCAN o" reads the table, or a whole index.
 			if strings.HasPrefix(detail, "SCAN o") || strings.HasPrefix(detail, "SCAN events") || strings.HasPrefix(detail, "SCAN unit_outcomes") {
@@ -168,4 +176,27 @@ func (s *Store) eventsScans(t *testing.T, conn *sqlx.Conn, query string, args []
 		walk(p.Plan)
 	}
 	return strings.Join(bad, "; ")
+}
+
+// sqlitePlan is SQLite's plan of query, one line per step.
+func (s *Store) sqlitePlan(t *testing.T, conn *sqlx.Conn, query string, args []any) []string {
+	t.Helper()
+	rows, err := conn.QueryxContext(context.Background(), `EXPLAIN QUERY PLAN `+s.rebind(query), args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return plan
 }

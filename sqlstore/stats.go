@@ -60,16 +60,7 @@ func validSegmentAttribute(a string) bool {
 // whether it was left out as immature or without a value. The values come
 // from unit_values when q.Stored asks for them and they were computed for
 // this definition of the metric; otherwise from the events (unitValuesSQL).
-// Maturity, the cap, the segment and the filter are applied here, on read,
-// since they change with the report's time and settings.
 func (s *Store) perUnitQuery(ctx context.Context, e *experiments.Experiment, q experiments.StatsQuery) (string, []any, error) {
-	if q.FilterAttribute != "" && !validSegmentAttribute(q.FilterAttribute) {
-		return "", nil, experiments.Errorf(experiments.CodeInvalid, "attribute %q cannot be a segment", q.FilterAttribute)
-	}
-	segment, segmentArgs, err := s.segmentSQL(q.SegmentAttribute, q.AnswerAnyTime)
-	if err != nil {
-		return "", nil, err
-	}
 	values, valueArgs := s.unitValuesSQL(e, q, false, "", nil)
 	if q.Stored {
 		stored, err := s.storedValuesCurrent(ctx, e, q)
@@ -77,9 +68,25 @@ func (s *Store) perUnitQuery(ctx context.Context, e *experiments.Experiment, q e
 			return "", nil, err
 		}
 		if stored {
-			values = `SELECT unit_id, variant, exposed_at, v, pre, d FROM unit_values WHERE experiment = ? AND metric = ?`
-			valueArgs = []any{e.Key, q.Metric.Key}
+			values, valueArgs = storedValuesSQL, []any{e.Key, q.Metric.Key}
 		}
+	}
+	return s.perUnitOver(e, q, values, valueArgs)
+}
+
+// storedValuesSQL reads an experiment's stored values of a metric.
+const storedValuesSQL = `SELECT unit_id, variant, exposed_at, v, pre, d FROM unit_values WHERE experiment = ? AND metric = ?`
+
+// perUnitOver is perUnitQuery over the per-unit values the query values
+// selects. Maturity, the cap, the segment and the filter are applied here,
+// on read, since they change with the report's time and settings.
+func (s *Store) perUnitOver(e *experiments.Experiment, q experiments.StatsQuery, values string, valueArgs []any) (string, []any, error) {
+	if q.FilterAttribute != "" && !validSegmentAttribute(q.FilterAttribute) {
+		return "", nil, experiments.Errorf(experiments.CodeInvalid, "attribute %q cannot be a segment", q.FilterAttribute)
+	}
+	segment, segmentArgs, err := s.segmentSQL(q.SegmentAttribute, q.AnswerAnyTime)
+	if err != nil {
+		return "", nil, err
 	}
 	m := q.Metric
 	// The segment and the filter read the unit's exposure.
@@ -99,11 +106,11 @@ func (s *Store) perUnitQuery(ctx context.Context, e *experiments.Experiment, q e
 	// (no outcome in the window, for an aggregation that needs one) is left
 	// out and counted too; v is then NULL, and so are pre and d.
 	mature := `1 = 1`
-	if w := m.Window; w != nil && w.To != nil && m.Kind != experiments.MetricRatio && q.AsOf > 0 {
-		mature = fmt.Sprintf(`r.exposed_at + %d <= %d`, w.To.Micros(), q.AsOf)
+	if cutoff, ok := matureCutoff(q); ok {
+		mature = fmt.Sprintf(`r.exposed_at <= %d`, cutoff)
 	}
 	value := `COALESCE(r.v, 0.0)`
-	if !m.AggregationOrDefault().HasValueWithout() && m.Kind != experiments.MetricRatio {
+	if !valueWithout(m) {
 		value = `r.v`
 	}
 	ok := `(` + mature + `) AND ` + value + ` IS NOT NULL`
@@ -120,6 +127,22 @@ func (s *Store) perUnitQuery(ctx context.Context, e *experiments.Experiment, q e
 		args = append([]any{*q.Cap, *q.Cap, *q.Cap, *q.Cap}, args...)
 	}
 	return query, args, nil
+}
+
+// matureCutoff is the latest first exposure whose window has closed by
+// q.AsOf, when the metric's window has an end and the report a time.
+func matureCutoff(q experiments.StatsQuery) (int64, bool) {
+	m := q.Metric
+	if w := m.Window; w != nil && w.To != nil && m.Kind != experiments.MetricRatio && q.AsOf > 0 {
+		return q.AsOf - w.To.Micros(), true
+	}
+	return 0, false
+}
+
+// valueWithout reports whether a unit without outcomes has a value (0) of
+// m, rather than being left out.
+func valueWithout(m experiments.Metric) bool {
+	return m.AggregationOrDefault().HasValueWithout() || m.Kind == experiments.MetricRatio
 }
 
 // unitValuesSQL is the SQL for the values of e's exposed units (those for
@@ -194,7 +217,7 @@ func (s *Store) unitValuesSQL(e *experiments.Experiment, q experiments.StatsQuer
 		// looks their outcomes up unit by unit, whatever it estimates.
 		rows := columns + `
 		FROM asked x
-		JOIN unit_outcomes o ON ` + s.bucketCond() + ` AND ` + metricCond + ` AND o.unit_id = x.unit_id
+		` + s.outcomesByUnitJoin() + ` AND ` + metricCond + ` AND o.unit_id = x.unit_id
 			AND o.ts >= x.ts - ? AND (o.experiment IS NULL OR o.experiment = x.experiment)`
 		query := `WITH asked AS MATERIALIZED (
 			SELECT x.unit_id, x.variant, x.ts, x.experiment FROM exposures x WHERE x.experiment = ? AND ` + units + `)
@@ -229,14 +252,17 @@ func sourceMetrics(q experiments.StatsQuery) []any {
 	return []any{q.Metric.SourceKey()}
 }
 
-// bucketCond puts every bucket of unit_outcomes into the index condition of
-// a unit's lookup: SQLite iterates an IN list; Postgres needs an array to
-// make the bucket part of the index condition rather than a filter.
-func (s *Store) bucketCond() string {
+// outcomesByUnitJoin joins unit_outcomes o to the units x, looking each
+// unit up in every bucket. SQLite is told the order: left to choose, and
+// without statistics, it read the metric's whole range in each bucket and
+// probed the units (1.4 s for 66 units at 10M events, against 11 ms).
+// Postgres needs an array to make the bucket part of the index condition
+// rather than a filter.
+func (s *Store) outcomesByUnitJoin() string {
 	if s.dialect == Postgres {
-		return `o.bucket = ANY(ARRAY(SELECT bucket FROM unit_outcome_buckets))`
+		return `JOIN unit_outcomes o ON o.bucket = ANY(ARRAY(SELECT bucket FROM unit_outcome_buckets))`
 	}
-	return `o.bucket IN (SELECT bucket FROM unit_outcome_buckets)`
+	return `CROSS JOIN unit_outcome_buckets b CROSS JOIN unit_outcomes o ON o.bucket = b.bucket`
 }
 
 // aggregateSQL forms a unit's value from its rows r (post = 1 marks those
@@ -288,6 +314,15 @@ func (s *Store) MetricStats(ctx context.Context, e *experiments.Experiment, q ex
 }
 
 func (s *Store) metricStatsSQL(ctx context.Context, e *experiments.Experiment, q experiments.StatsQuery) (string, []any, error) {
+	if q.Stored && q.Cap == nil && q.SegmentAttribute == "" && q.FilterAttribute == "" {
+		stored, err := s.storedValuesCurrent(ctx, e, q)
+		if err != nil {
+			return "", nil, err
+		}
+		if stored {
+			return s.storedSumsSQL(e, q)
+		}
+	}
 	perUnit, args, err := s.perUnitQuery(ctx, e, q)
 	if err != nil {
 		return "", nil, err
@@ -298,6 +333,51 @@ func (s *Store) metricStatsSQL(ctx context.Context, e *experiments.Experiment, q
 		GROUP BY segment, variant
 		ORDER BY segment, variant`
 	return query, append(args, q.SegmentAttribute), nil
+}
+
+// storedSumsSQL aggregates the whole experiment from unit_value_sums: the
+// hours wholly mature by q.AsOf from their sums, those wholly immature as
+// counts, and the one hour the cutoff falls in unit by unit, from
+// unit_values. It reads a few rows per arm and hour, whatever the units.
+func (s *Store) storedSumsSQL(e *experiments.Experiment, q experiments.StatsQuery) (string, []any, error) {
+	units, without := `units`, `null_units`
+	if valueWithout(q.Metric) {
+		units, without = `units + null_units`, `0`
+	}
+	key := []any{e.Key, q.Metric.Key}
+	mature := `SELECT '' AS segment, variant, CAST(SUM(` + units + `) AS BIGINT) AS units, CAST(0 AS BIGINT) AS immature,
+			CAST(SUM(` + without + `) AS BIGINT) AS without_value, SUM(sum) AS sum, SUM(sum_sq) AS sum_sq,
+			SUM(pre_sum) AS pre_sum, SUM(pre_sum_sq) AS pre_sum_sq, SUM(pre_cross) AS pre_cross,
+			SUM(den_sum) AS den_sum, SUM(den_sum_sq) AS den_sum_sq, SUM(den_cross) AS den_cross
+		FROM unit_value_sums WHERE experiment = ? AND metric = ?`
+	cutoff, ok := matureCutoff(q)
+	if !ok {
+		return mature + ` GROUP BY variant ORDER BY variant`, key, nil
+	}
+	// The hour holding cutoff+1 is the first not wholly mature.
+	hour := (cutoff + 1) / hourMicros
+	if (cutoff+1)%hourMicros < 0 {
+		hour--
+	}
+	immature := `SELECT '' AS segment, variant, CAST(0 AS BIGINT), CAST(SUM(units + null_units) AS BIGINT), CAST(0 AS BIGINT),
+			0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0
+		FROM unit_value_sums WHERE experiment = ? AND metric = ? AND exposed_hour > ? GROUP BY variant`
+	within, withinArgs, err := s.perUnitOver(e, q, storedValuesSQL+` AND exposed_at >= ? AND exposed_at < ?`,
+		[]any{e.Key, q.Metric.Key, hour * hourMicros, (hour + 1) * hourMicros})
+	if err != nil {
+		return "", nil, err
+	}
+	query := `SELECT segment, variant, CAST(SUM(units) AS BIGINT) AS units, CAST(SUM(immature) AS BIGINT) AS immature,
+			CAST(SUM(without_value) AS BIGINT) AS without_value, SUM(sum) AS sum, SUM(sum_sq) AS sum_sq,
+			SUM(pre_sum) AS pre_sum, SUM(pre_sum_sq) AS pre_sum_sq, SUM(pre_cross) AS pre_cross,
+			SUM(den_sum) AS den_sum, SUM(den_sum_sq) AS den_sum_sq, SUM(den_cross) AS den_cross
+		FROM (` + mature + ` AND exposed_hour < ? GROUP BY variant
+			UNION ALL ` + immature + `
+			UNION ALL SELECT segment, variant, ` + statsColumns + ` FROM (` + within + `) per_unit GROUP BY segment, variant) parts
+		GROUP BY segment, variant
+		ORDER BY segment, variant`
+	args := []any{e.Key, q.Metric.Key, hour, e.Key, q.Metric.Key, hour}
+	return query, append(args, withinArgs...), nil
 }
 
 // statsColumns aggregate a per-unit query's rows (per_unit) into ArmStats.

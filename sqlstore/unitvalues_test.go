@@ -110,21 +110,27 @@ func checkUnitValues(t *testing.T, s *sqlstore.Store, e *experiments.Experiment,
 		if !reflect.DeepEqual(stored, computed) {
 			t.Fatalf("%s: %s: stored values differ from a recomputation:\nstored   %s\ncomputed %s", step, q.Metric.Key, show(stored), show(computed))
 		}
-		for _, segment := range []string{"", "generation"} {
-			direct := q
-			direct.SegmentAttribute, direct.AsOf = segment, 60
-			fromStore := direct
-			fromStore.Stored = true
-			a, err := s.MetricStats(ctx, e, direct)
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, err := s.MetricStats(ctx, e, fromStore)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !statsClose(a, b) {
-				t.Fatalf("%s: %s by %q: stats from the events %+v, from the stored values %+v", step, q.Metric.Key, segment, a, b)
+		// At 60 µs the maturity cutoff falls inside the hour of every
+		// exposure; at 10 µs every hour is immature, and two hours on every
+		// hour is mature, so the whole-experiment aggregate reads only
+		// unit_value_sums.
+		for _, asOf := range []int64{60, 10, 7_200_000_000} {
+			for _, segment := range []string{"", "generation"} {
+				direct := q
+				direct.SegmentAttribute, direct.AsOf = segment, asOf
+				fromStore := direct
+				fromStore.Stored = true
+				a, err := s.MetricStats(ctx, e, direct)
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, err := s.MetricStats(ctx, e, fromStore)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !statsClose(a, b) {
+					t.Fatalf("%s: %s by %q at %d: stats from the events %+v, from the stored values %+v", step, q.Metric.Key, segment, asOf, a, b)
+				}
 			}
 		}
 	}

@@ -1,0 +1,1 @@
+DROP INDEX exposures_variant;
