@@ -6,9 +6,16 @@ import (
 	"github.com/revealed-ab/revealed/experiments"
 )
 
-// UnitValue is one unit's values as stored in unit_values, or as computed
-// from the events.
-type UnitValue = unitValue
+// UnitValue is one unit's values as stored in unit_values (without the
+// key's experiment and metric), or as computed from the events.
+type UnitValue struct {
+	UnitID    string   `db:"unit_id"`
+	Variant   string   `db:"variant"`
+	ExposedAt int64    `db:"exposed_at"`
+	V         *float64 `db:"v"`
+	Pre       *float64 `db:"pre"`
+	D         *float64 `db:"d"`
+}
 
 // ComputedUnitValues computes e's per-unit values of q's metric from the
 // events, in unit order.

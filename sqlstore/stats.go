@@ -335,6 +335,18 @@ func (s *Store) metricStatsSQL(ctx context.Context, e *experiments.Experiment, q
 	return query, append(args, q.SegmentAttribute), nil
 }
 
+// unitsExposedWithinSQL reads the stored values of the units whose stored
+// exposure is in [lo, hi), found through the exposures by time: those whose
+// exposure is unchanged since the last sync are exposed within [lo, hi)
+// still, and the exposures moved since are stamped with the sync's sequence
+// number or a later one (see movedExposuresSQL). Bound: metric, experiment,
+// lo, hi, experiment, metric, lo, hi.
+const unitsExposedWithinSQL = `SELECT u.unit_id, u.variant, u.exposed_at, u.v, u.pre, u.d
+	FROM exposures x JOIN unit_values u ON u.experiment = x.experiment AND u.metric = ? AND u.unit_id = x.unit_id
+	WHERE x.experiment = ? AND (x.ts >= ? AND x.ts < ?
+		OR x.changed_seq >= (SELECT events_seq FROM unit_value_state WHERE experiment = ? AND metric = ?))
+		AND u.exposed_at >= ? AND u.exposed_at < ?`
+
 // storedSumsSQL aggregates the whole experiment from unit_value_sums: the
 // hours wholly mature by q.AsOf from their sums, those wholly immature as
 // counts, and the one hour the cutoff falls in unit by unit, from
@@ -362,8 +374,8 @@ func (s *Store) storedSumsSQL(e *experiments.Experiment, q experiments.StatsQuer
 	immature := `SELECT '' AS segment, variant, CAST(0 AS BIGINT), CAST(SUM(units + null_units) AS BIGINT), CAST(0 AS BIGINT),
 			0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0
 		FROM unit_value_sums WHERE experiment = ? AND metric = ? AND exposed_hour > ? GROUP BY variant`
-	within, withinArgs, err := s.perUnitOver(e, q, storedValuesSQL+` AND exposed_at >= ? AND exposed_at < ?`,
-		[]any{e.Key, q.Metric.Key, hour * hourMicros, (hour + 1) * hourMicros})
+	lo, hi := hour*hourMicros, (hour+1)*hourMicros
+	within, withinArgs, err := s.perUnitOver(e, q, unitsExposedWithinSQL, []any{q.Metric.Key, e.Key, lo, hi, e.Key, q.Metric.Key, lo, hi})
 	if err != nil {
 		return "", nil, err
 	}
@@ -477,6 +489,13 @@ func (s *Store) ExposedUnits(ctx context.Context, e *experiments.Experiment, seg
 	args = append(args, e.Key)
 	q := `SELECT ` + segment + ` AS segment, x.variant AS variant, COUNT(*) AS units
 		FROM exposures x WHERE x.experiment = ? GROUP BY 1, 2 ORDER BY 1, 2`
+	if segmentAttribute == "" {
+		// In the order of exposures_variant, which alone answers it: grouped
+		// by the constant segment too, SQLite sorted every unit (0.45 s
+		// against 0.1 s at 950k units).
+		q = `SELECT '' AS segment, x.variant AS variant, COUNT(*) AS units
+			FROM exposures x WHERE x.experiment = ? GROUP BY x.variant ORDER BY x.variant`
+	}
 	var out []experiments.ArmStats
 	if err := s.db.SelectContext(ctx, &out, s.rebind(q), args...); err != nil {
 		return nil, experiments.Internal(err)

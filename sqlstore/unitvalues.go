@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -24,10 +23,6 @@ const unitValuesVersion = 1
 // the transaction holds the write lock, so ingestion waits at most for one
 // chunk (about 0.1 s for 5,000 units of ten outcomes each).
 const syncChunk = 5000
-
-// rebuildAtUnits is the fewest changed units for which a sync recomputes
-// every unit in one pass, when they are at least half of the units.
-const rebuildAtUnits = 10000
 
 // copyChunk is how many event sequence numbers one transaction copies into
 // unit_outcomes, which bounds how long it holds SQLite's write lock while
@@ -274,9 +269,13 @@ func (s *Store) syncMetric(ctx context.Context, conn *sqlx.Conn, e *experiments.
 		return err
 	}
 	start := time.Now()
-	rebuild := state.Fingerprint != fp // a new definition: compute every unit afresh
 	var units int64
-	if !rebuild {
+	if state.Fingerprint != fp {
+		// A new definition: every unit is computed afresh.
+		if units, err = s.resetValues(ctx, conn, e, q); err != nil {
+			return err
+		}
+	} else {
 		// Units with outcomes written since the last sync...
 		changed, args, err := s.changedUnitsSQL(e, q, state.EventsSeq, through)
 		if err != nil {
@@ -295,24 +294,8 @@ func (s *Store) syncMetric(ctx context.Context, conn *sqlx.Conn, e *experiments.
 		if units == 0 && through == state.EventsSeq {
 			return nil
 		}
-		// Most units changed (the first sync after a bulk load): one pass
-		// over the events by time costs half as much as looking each unit
-		// up.
-		var stored int64
-		if err := conn.GetContext(ctx, &stored, s.rebind(`SELECT COALESCE(SUM(units + null_units), 0) FROM unit_value_sums WHERE experiment = ? AND metric = ?`),
-			e.Key, q.Metric.Key); err != nil {
-			return err
-		}
-		rebuild = units >= rebuildAtUnits && units*2 >= stored
 	}
-	switch {
-	case rebuild:
-		n, err := s.rebuildValues(ctx, conn, e, q)
-		if err != nil {
-			return err
-		}
-		s.log.Debug("unit values computed", "experiment", e.Key, "metric", q.Metric.Key, "units", n, "took", time.Since(start))
-	case units > 0:
+	if units > 0 {
 		if s.dialect == Postgres {
 			// Temporary tables are never analysed by autovacuum; without
 			// figures the planner takes the set for one row.
@@ -323,7 +306,7 @@ func (s *Store) syncMetric(ctx context.Context, conn *sqlx.Conn, e *experiments.
 		if err := s.recomputeDirty(ctx, conn, e, q); err != nil {
 			return err
 		}
-		s.log.Debug("unit values recomputed", "experiment", e.Key, "metric", q.Metric.Key, "units", units, "took", time.Since(start))
+		s.log.Debug("unit values computed", "experiment", e.Key, "metric", q.Metric.Key, "units", units, "took", time.Since(start))
 	}
 	return runTx(ctx, conn, func(tx *sqlx.Tx) error {
 		_, err := tx.ExecContext(ctx, s.rebind(`INSERT INTO unit_value_state (experiment, metric, fingerprint, events_seq, updated_at)
@@ -335,23 +318,14 @@ func (s *Store) syncMetric(ctx context.Context, conn *sqlx.Conn, e *experiments.
 	})
 }
 
-// unitValue is a row of unit_values without its key's experiment and metric.
-type unitValue struct {
-	UnitID    string   `db:"unit_id"`
-	Variant   string   `db:"variant"`
-	ExposedAt int64    `db:"exposed_at"`
-	V         *float64 `db:"v"`
-	Pre       *float64 `db:"pre"`
-	D         *float64 `db:"d"`
-}
-
-// rebuildValues replaces every stored value of q's metric for e. The values
-// are computed in one pass over the metric's outcomes by time (the events
-// path, on another connection, reading one snapshot) and written syncChunk
-// units per transaction on conn, so on SQLite ingestion waits at most for
-// one chunk. Until the new state is stored, a crash leaves the metric
-// without state, and the next sync starts again.
-func (s *Store) rebuildValues(ctx context.Context, conn *sqlx.Conn, e *experiments.Experiment, q experiments.StatsQuery) (int, error) {
+// resetValues drops every stored value of q's metric for e and marks every
+// exposed unit to be computed, as the units changed since a sync are:
+// unit by unit from unit_outcomes. At 10M events that took a quarter of
+// the time of one pass over the events by time, which joins every outcome
+// to its unit's exposure and sorts them all by unit. Until the new state
+// is stored, a crash leaves the metric without state, and the next sync
+// starts again.
+func (s *Store) resetValues(ctx context.Context, conn *sqlx.Conn, e *experiments.Experiment, q experiments.StatsQuery) (int64, error) {
 	err := runTx(ctx, conn, func(tx *sqlx.Tx) error {
 		for _, table := range []string{"unit_value_state", "unit_values", "unit_value_sums"} {
 			if _, err := tx.ExecContext(ctx, s.rebind(`DELETE FROM `+table+` WHERE experiment = ? AND metric = ?`), e.Key, q.Metric.Key); err != nil {
@@ -363,49 +337,11 @@ func (s *Store) rebuildValues(ctx context.Context, conn *sqlx.Conn, e *experimen
 	if err != nil {
 		return 0, err
 	}
-	query, args := s.unitValuesSQL(e, q, false, "", nil)
-	rows, err := s.db.QueryxContext(ctx, s.rebind(query), args...)
+	r, err := conn.ExecContext(ctx, s.rebind(`INSERT INTO dirty_units SELECT unit_id FROM exposures WHERE experiment = ?`), e.Key)
 	if err != nil {
 		return 0, err
 	}
-	defer rows.Close()
-	const columns = 8
-	var batch []any
-	n := 0
-	write := func() error {
-		err := runTx(ctx, conn, func(tx *sqlx.Tx) error {
-			for start := 0; start < len(batch); start += rowsPerStatement * columns {
-				part := batch[start:min(start+rowsPerStatement*columns, len(batch))]
-				if _, err := tx.ExecContext(ctx, s.rebind(unitValuesInsertSQL(len(part)/columns)), part...); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		batch = batch[:0]
-		return err
-	}
-	for rows.Next() {
-		var v unitValue
-		if err := rows.StructScan(&v); err != nil {
-			return n, err
-		}
-		batch = append(batch, e.Key, q.Metric.Key, v.UnitID, v.Variant, v.ExposedAt, v.V, v.Pre, v.D)
-		if n++; n%syncChunk == 0 {
-			if err := write(); err != nil {
-				return n, err
-			}
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return n, err
-	}
-	if err := write(); err != nil {
-		return n, err
-	}
-	return n, runTx(ctx, conn, func(tx *sqlx.Tx) error {
-		return s.addSums(ctx, tx, e, q, "", `1 = 1`, nil)
-	})
+	return r.RowsAffected()
 }
 
 // exposedHourSQL is the hour of a unit_values row's first exposure, rounded
@@ -443,19 +379,6 @@ func (s *Store) addSums(ctx context.Context, tx *sqlx.Tx, e *experiments.Experim
 	}
 	_, err := tx.ExecContext(ctx, s.rebind(`DELETE FROM unit_value_sums WHERE experiment = ? AND metric = ? AND units = 0 AND null_units = 0`), e.Key, q.Metric.Key)
 	return err
-}
-
-// unitValuesInsertSQL is a multi-row INSERT of n rows of unit_values.
-func unitValuesInsertSQL(n int) string {
-	var b strings.Builder
-	b.WriteString(`INSERT INTO unit_values (experiment, metric, unit_id, variant, exposed_at, v, pre, d) VALUES `)
-	for i := range n {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(`(?,?,?,?,?,?,?,?)`)
-	}
-	return b.String()
 }
 
 // changedUnitsSQL selects e's units with outcomes of q's metric whose

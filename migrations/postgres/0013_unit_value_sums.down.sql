@@ -1,1 +1,2 @@
 DROP INDEX exposures_variant;
+DROP TABLE unit_value_sums;

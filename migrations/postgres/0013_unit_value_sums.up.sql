@@ -3,7 +3,7 @@
 -- per arm instead of every unit. units and the sums cover the units with a
 -- value (v not NULL); null_units counts the others. The hour lets maturity
 -- be applied on read: whole hours from these rows, and the one hour the
--- report's cutoff falls in from unit_values, by unit_values_exposed.
+-- report's cutoff falls in from unit_values, found through the exposures.
 CREATE TABLE unit_value_sums (
     experiment   TEXT NOT NULL,
     metric       TEXT NOT NULL,
@@ -21,7 +21,6 @@ CREATE TABLE unit_value_sums (
     den_cross    DOUBLE PRECISION NOT NULL,
     PRIMARY KEY (experiment, metric, variant, exposed_hour)
 );
-CREATE INDEX unit_values_exposed ON unit_values (experiment, metric, exposed_at);
 
 -- A report counts the units exposed to each variant (the sample-ratio
 -- check) from this index alone, without reading the exposures' rows.
