@@ -107,7 +107,11 @@ func sendOutcomes(c *client, cfg config, n int) error {
 		b, events = append(b[:0], `{"events":[`...), 0
 		return err
 	}
+	unit := 0
 	for i := range 2 * n {
+		if i%2 == 0 {
+			unit = rng.IntN(cfg.units)
+		}
 		if events > 0 {
 			b = append(b, ',')
 		}
@@ -118,7 +122,7 @@ func sendOutcomes(c *client, cfg config, n int) error {
 		b = append(b, `","type":"outcome","metric":`...)
 		b = strconv.AppendQuote(b, cfg.metric)
 		b = append(b, `,"value":1,"unit_id":"u`...)
-		b = strconv.AppendInt(b, int64(rng.IntN(cfg.units)), 10)
+		b = strconv.AppendInt(b, int64(unit), 10)
 		b = append(b, `"}`...)
 		if events++; events == cfg.batch {
 			if err := flush(); err != nil {
