@@ -173,8 +173,9 @@ func show(vs []sqlstore.UnitValue) string {
 }
 
 // TestUnitValuesEqualRecomputation drives random sequences of writes and
-// syncs and checks, after each sync, that the incrementally kept values are
-// exactly those a recomputation from every event gives.
+// syncs, some of them cut short, and checks, after each whole sync, that the
+// incrementally kept values are exactly those a recomputation from every
+// event gives, and their sums what a GROUP BY over them gives.
 func TestUnitValuesEqualRecomputation(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
@@ -201,6 +202,14 @@ func TestUnitValuesEqualRecomputation(t *testing.T) {
 					w := qs[4].Metric.Window
 					to := experiments.Span(time.Duration(10+g.rng.IntN(40)) * time.Microsecond)
 					qs[4].Metric.Window = &experiments.Window{From: w.From, To: &to}
+					fallthrough
+				case r < 15: // a sync cut short, between or inside its transactions
+					cut, cancel := context.WithTimeout(ctx, time.Duration(g.rng.IntN(3000))*time.Microsecond)
+					_, err := s.SyncUnitValues(cut, e, qs)
+					cancel()
+					if err != nil && cut.Err() == nil {
+						t.Fatal(err)
+					}
 					fallthrough
 				default:
 					if _, err := s.SyncUnitValues(ctx, e, qs); err != nil {
