@@ -82,19 +82,40 @@ func BenchmarkMetricStatsWindows(b *testing.B) {
 	flush()
 	day := experiments.Span(24 * time.Hour)
 	asOf := start + int64(100*24*time.Hour/time.Microsecond)
-	for _, m := range []experiments.Metric{
+	metrics := []experiments.Metric{
 		{Key: "csat", Kind: experiments.MetricMean},
 		{Key: "csat_24h", Kind: experiments.MetricMean, Source: "csat", Window: &experiments.Window{To: &day}},
 		{Key: "csat_mean_24h", Kind: experiments.MetricMean, Source: "csat", Window: &experiments.Window{To: &day}, Aggregation: experiments.AggMean},
 		{Key: "csat_last", Kind: experiments.MetricMean, Source: "csat", Aggregation: experiments.AggLast},
 		{Key: "csat_peak_end_24h", Kind: experiments.MetricMean, Source: "csat", Window: &experiments.Window{To: &day}, Aggregation: experiments.AggPeakEnd},
-	} {
-		b.Run(m.Key, func(b *testing.B) {
+	}
+	var qs []experiments.StatsQuery
+	for _, m := range metrics {
+		qs = append(qs, experiments.StatsQuery{Metric: m, AsOf: asOf})
+	}
+	stats := func(q experiments.StatsQuery) func(b *testing.B) {
+		return func(b *testing.B) {
 			for range b.N {
-				if _, err := s.MetricStats(ctx, e, experiments.StatsQuery{Metric: m, AsOf: asOf}); err != nil {
+				if _, err := s.MetricStats(ctx, e, q); err != nil {
 					b.Fatal(err)
 				}
 			}
-		})
+		}
 	}
+	for _, q := range qs {
+		b.Run(q.Metric.Key, stats(q))
+	}
+	// The same read from the values a refresh keeps: whole hours from their
+	// sums, and, with the cutoff 8 hours into the exposures, that hour unit
+	// by unit.
+	if _, err := s.SyncUnitValues(ctx, e, qs); err != nil {
+		b.Fatal(err)
+	}
+	for _, q := range qs {
+		q.Stored = true
+		b.Run(q.Metric.Key+"/stored", stats(q))
+	}
+	within := qs[1]
+	within.Stored, within.AsOf = true, start+int64(32*time.Hour/time.Microsecond)
+	b.Run(within.Metric.Key+"/stored/cutoff-within", stats(within))
 }
