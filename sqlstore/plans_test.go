@@ -57,6 +57,23 @@ func TestReportQueriesUseIndexes(t *testing.T) {
 			t.Fatal(err)
 		}
 		e := &experiments.Experiment{Key: "exp", Variants: []assign.Variant{{Key: "a", Control: true}, {Key: "b"}}}
+		window := experiments.Span(time.Hour)
+		queries := map[string]experiments.StatsQuery{
+			"sum with lookback": {Metric: experiments.Metric{Key: "csat", Kind: experiments.MetricMean}, Lookback: time.Hour},
+			"binary":            {Metric: experiments.Metric{Key: "resolved", Kind: experiments.MetricBinary}},
+			"ratio":             {Metric: experiments.Metric{Key: "r", Kind: experiments.MetricRatio}, Numerator: "csat", Denominator: "resolved"},
+			"last in a window": {Metric: experiments.Metric{Key: "l", Kind: experiments.MetricMean, Source: "csat",
+				Aggregation: experiments.AggLast, Window: &experiments.Window{To: &window}}},
+		}
+		// Stored values for every query, so that the stored reads are
+		// planned as a refresh runs them.
+		var qs []experiments.StatsQuery
+		for _, q := range queries {
+			qs = append(qs, q)
+		}
+		if _, err := s.SyncUnitValues(ctx, e, qs); err != nil {
+			t.Fatal(err)
+		}
 		if s.dialect != Postgres {
 			// Without statistics, as a SQLite database has unless someone
 			// runs ANALYZE, the units with new outcomes are found by
@@ -74,6 +91,18 @@ func TestReportQueriesUseIndexes(t *testing.T) {
 			if plan := strings.Join(s.sqlitePlan(t, conn, chunk, args), "; "); !strings.Contains(plan, "SEARCH o USING PRIMARY KEY (bucket=? AND metric=? AND unit_id=?") {
 				t.Errorf("a chunk of units is not computed unit by unit: %s", plan)
 			}
+			// And the units of the hour a report's maturity cutoff falls in
+			// are found by their exposure's time, or as moved since the sync,
+			// not by reading every exposure.
+			windowed := queries["last in a window"]
+			windowed.Stored, windowed.AsOf = true, int64(time.Hour/time.Microsecond)+500
+			stats, args, err := s.metricStatsSQL(ctx, e, windowed)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if plan := strings.Join(s.sqlitePlan(t, conn, stats, args), "; "); !strings.Contains(plan, "MULTI-INDEX OR") {
+				t.Errorf("the hour of the cutoff is not read through the exposures' indexes: %s", plan)
+			}
 		}
 		if _, err := conn.ExecContext(ctx, `ANALYZE`); err != nil {
 			t.Fatal(err)
@@ -84,14 +113,6 @@ func TestReportQueriesUseIndexes(t *testing.T) {
 			if _, err := conn.ExecContext(ctx, `SET enable_seqscan = off`); err != nil {
 				t.Fatal(err)
 			}
-		}
-		window := experiments.Span(time.Hour)
-		queries := map[string]experiments.StatsQuery{
-			"sum with lookback": {Metric: experiments.Metric{Key: "csat", Kind: experiments.MetricMean}, Lookback: time.Hour},
-			"binary":            {Metric: experiments.Metric{Key: "resolved", Kind: experiments.MetricBinary}},
-			"ratio":             {Metric: experiments.Metric{Key: "r", Kind: experiments.MetricRatio}, Numerator: "csat", Denominator: "resolved"},
-			"last in a window": {Metric: experiments.Metric{Key: "l", Kind: experiments.MetricMean, Source: "csat",
-				Aggregation: experiments.AggLast, Window: &experiments.Window{To: &window}}},
 		}
 		for name, q := range queries {
 			type query struct {
@@ -114,7 +135,9 @@ func TestReportQueriesUseIndexes(t *testing.T) {
 			for _, stored := range []bool{false, true} {
 				for _, segment := range []string{"", "generation", "answer:q"} {
 					r := q
-					r.Stored, r.SegmentAttribute = stored, segment
+					// The maturity cutoff of the windowed metric falls inside
+					// the hour of the exposures.
+					r.Stored, r.SegmentAttribute, r.AsOf = stored, segment, int64(time.Hour/time.Microsecond)+500
 					stats, args, err := s.metricStatsSQL(ctx, e, r)
 					if err != nil {
 						t.Fatal(err)
