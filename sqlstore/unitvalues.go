@@ -232,8 +232,12 @@ func (s *Store) copyOutcomes(ctx context.Context, conn *sqlx.Conn, through int64
 	if s.dialect == Postgres && rows >= analyzeAfterRows {
 		// Autovacuum analyses a table only once a share of it changed, and
 		// with stale figures the planner walks all of unit_outcomes for each
-		// unit it looks up; the copy just changed a known amount.
-		if _, err := conn.ExecContext(ctx, `ANALYZE unit_outcomes`); err != nil {
+		// unit it looks up; the copy just changed a known amount. Vacuuming
+		// marks the new pages all-visible, so lookups by unit read the index
+		// alone: without it, 5,000 units at 10M events fetched 25,000 heap
+		// rows (1.1 s against 0.8 s). On an insert-only table it costs about
+		// the pages just written (1.3 s after 7M rows).
+		if _, err := conn.ExecContext(ctx, `VACUUM (ANALYZE) unit_outcomes`); err != nil {
 			return err
 		}
 	}
@@ -241,7 +245,7 @@ func (s *Store) copyOutcomes(ctx context.Context, conn *sqlx.Conn, through int64
 }
 
 // analyzeAfterRows is how many rows a copy adds before the store has
-// Postgres analyse unit_outcomes (a sample: about 0.1 s).
+// Postgres vacuum and analyse unit_outcomes.
 const analyzeAfterRows = 100000
 
 // bucketBits sets the size of unit_outcomes' buckets: 2^20 sequence numbers,
@@ -373,7 +377,10 @@ func (s *Store) resetValues(ctx context.Context, conn *sqlx.Conn, e *experiments
 	}
 	if s.dialect == Postgres {
 		s.log.Debug("unit values computed in one pass", "experiment", e.Key, "metric", q.Metric.Key, "units", computed)
-		return 0, nil
+		// Figures for the planner, which otherwise reads the new rows as
+		// none until autovacuum comes (if it is on).
+		_, err := conn.ExecContext(ctx, `ANALYZE unit_values`)
+		return 0, err
 	}
 	r, err := conn.ExecContext(ctx, s.rebind(`INSERT INTO dirty_units SELECT unit_id FROM exposures WHERE experiment = ?`), e.Key)
 	if err != nil {
