@@ -357,20 +357,14 @@ func (s *Store) storedSumsSQL(e *experiments.Experiment, q experiments.StatsQuer
 		units, without = `units + null_units`, `0`
 	}
 	key := []any{e.Key, q.Metric.Key}
-	mature := `SELECT '' AS segment, variant, CAST(SUM(` + units + `) AS BIGINT) AS units, CAST(0 AS BIGINT) AS immature,
-			CAST(SUM(` + without + `) AS BIGINT) AS without_value, SUM(sum) AS sum, SUM(sum_sq) AS sum_sq,
-			SUM(pre_sum) AS pre_sum, SUM(pre_sum_sq) AS pre_sum_sq, SUM(pre_cross) AS pre_cross,
-			SUM(den_sum) AS den_sum, SUM(den_sum_sq) AS den_sum_sq, SUM(den_cross) AS den_cross
+	mature := `SELECT '' AS segment, variant, ` + summedColumns(units, `0`, without) + `
 		FROM unit_value_sums WHERE experiment = ? AND metric = ?`
 	cutoff, ok := matureCutoff(q)
 	if !ok {
 		return mature + ` GROUP BY variant ORDER BY variant`, key, nil
 	}
 	// The hour holding cutoff+1 is the first not wholly mature.
-	hour := (cutoff + 1) / hourMicros
-	if (cutoff+1)%hourMicros < 0 {
-		hour--
-	}
+	hour := exposedHour(cutoff + 1)
 	immature := `SELECT '' AS segment, variant, CAST(0 AS BIGINT), CAST(SUM(units + null_units) AS BIGINT), CAST(0 AS BIGINT),
 			0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0
 		FROM unit_value_sums WHERE experiment = ? AND metric = ? AND exposed_hour > ? GROUP BY variant`
@@ -379,10 +373,7 @@ func (s *Store) storedSumsSQL(e *experiments.Experiment, q experiments.StatsQuer
 	if err != nil {
 		return "", nil, err
 	}
-	query := `SELECT segment, variant, CAST(SUM(units) AS BIGINT) AS units, CAST(SUM(immature) AS BIGINT) AS immature,
-			CAST(SUM(without_value) AS BIGINT) AS without_value, SUM(sum) AS sum, SUM(sum_sq) AS sum_sq,
-			SUM(pre_sum) AS pre_sum, SUM(pre_sum_sq) AS pre_sum_sq, SUM(pre_cross) AS pre_cross,
-			SUM(den_sum) AS den_sum, SUM(den_sum_sq) AS den_sum_sq, SUM(den_cross) AS den_cross
+	query := `SELECT segment, variant, ` + summedColumns(`units`, `SUM(immature)`, `without_value`) + `
 		FROM (` + mature + ` AND exposed_hour < ? GROUP BY variant
 			UNION ALL ` + immature + `
 			UNION ALL SELECT segment, variant, ` + statsColumns + ` FROM (` + within + `) per_unit GROUP BY segment, variant) parts
@@ -390,6 +381,16 @@ func (s *Store) storedSumsSQL(e *experiments.Experiment, q experiments.StatsQuer
 		ORDER BY segment, variant`
 	args := []any{e.Key, q.Metric.Key, hour, e.Key, q.Metric.Key, hour}
 	return query, append(args, withinArgs...), nil
+}
+
+// summedColumns sums the columns of unit_value_sums, or of rows shaped
+// like ArmStats, into ArmStats: units and without_value sum the given
+// expressions, immature is the given expression.
+func summedColumns(units, immature, without string) string {
+	return `CAST(SUM(` + units + `) AS BIGINT) AS units, CAST(` + immature + ` AS BIGINT) AS immature,
+			CAST(SUM(` + without + `) AS BIGINT) AS without_value, SUM(sum) AS sum, SUM(sum_sq) AS sum_sq,
+			SUM(pre_sum) AS pre_sum, SUM(pre_sum_sq) AS pre_sum_sq, SUM(pre_cross) AS pre_cross,
+			SUM(den_sum) AS den_sum, SUM(den_sum_sq) AS den_sum_sq, SUM(den_cross) AS den_cross`
 }
 
 // statsColumns aggregate a per-unit query's rows (per_unit) into ArmStats.

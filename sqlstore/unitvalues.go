@@ -24,6 +24,10 @@ const unitValuesVersion = 1
 // chunk (about 0.1 s for 5,000 units of ten outcomes each).
 const syncChunk = 5000
 
+// unitValueTables hold a metric's stored values, their sums and their state,
+// by (experiment, metric).
+var unitValueTables = []string{"unit_value_state", "unit_values", "unit_value_sums"}
+
 // onePassUnits is the fewest changed units, half the units or more, that
 // Postgres computes in one pass over the events rather than unit by unit.
 const onePassUnits = 10000
@@ -119,7 +123,7 @@ func (s *Store) SyncUnitValues(ctx context.Context, e *experiments.Experiment, q
 		return through, nil
 	}
 	err = runTx(ctx, conn, func(tx *sqlx.Tx) error {
-		for _, table := range []string{"unit_values", "unit_value_sums", "unit_value_state"} {
+		for _, table := range unitValueTables {
 			q, args, err := sqlx.In(`DELETE FROM `+table+` WHERE experiment = ? AND metric NOT IN (?)`, e.Key, append(keys, ""))
 			if err != nil {
 				return err
@@ -353,7 +357,7 @@ func (s *Store) syncMetric(ctx context.Context, conn *sqlx.Conn, e *experiments.
 func (s *Store) resetValues(ctx context.Context, conn *sqlx.Conn, e *experiments.Experiment, q experiments.StatsQuery) (int64, error) {
 	var computed int64
 	err := runTx(ctx, conn, func(tx *sqlx.Tx) error {
-		for _, table := range []string{"unit_value_state", "unit_values", "unit_value_sums"} {
+		for _, table := range unitValueTables {
 			if _, err := tx.ExecContext(ctx, s.rebind(`DELETE FROM `+table+` WHERE experiment = ? AND metric = ?`), e.Key, q.Metric.Key); err != nil {
 				return err
 			}
@@ -389,12 +393,22 @@ func (s *Store) resetValues(ctx context.Context, conn *sqlx.Conn, e *experiments
 	return r.RowsAffected()
 }
 
-// exposedHourSQL is the hour of a unit_values row's first exposure, rounded
-// down (both engines divide integers towards zero).
-const exposedHourSQL = `(CASE WHEN exposed_at < 0 THEN (exposed_at - 3599999999) / 3600000000 ELSE exposed_at / 3600000000 END)`
-
 // hourMicros is the width of unit_value_sums' exposure hours.
 const hourMicros = 3_600_000_000
+
+// exposedHour is the hour of t (microseconds), rounded down.
+func exposedHour(t int64) int64 {
+	h := t / hourMicros
+	if t%hourMicros < 0 {
+		h--
+	}
+	return h
+}
+
+// exposedHourSQL is exposedHour of a unit_values row's first exposure, in
+// SQL (both engines divide integers towards zero, as Go does).
+var exposedHourSQL = fmt.Sprintf(`(CASE WHEN exposed_at < 0 THEN (exposed_at - %d) / %d ELSE exposed_at / %d END)`,
+	hourMicros-1, hourMicros, hourMicros)
 
 // addSums adds to unit_value_sums the sums of q's unit_values rows for e
 // where cond holds, or subtracts them when sign is "-", and drops the rows
