@@ -243,7 +243,7 @@ func (s *Service) HoldoutReport(ctx context.Context, key string) (*HoldoutReport
 	if err != nil {
 		return nil, err
 	}
-	r, err := s.analyse(ctx, h.experiment(), nil, nil, false)
+	r, err := s.analyse(ctx, h.experiment(), nil, nil, false, 0)
 	if err != nil {
 		return nil, err
 	}

@@ -67,7 +67,7 @@ func (s *Service) refreshLocked(ctx context.Context, key string) (*ReportView, e
 		return nil, err
 	}
 	synced := time.Now()
-	r, err := s.analyse(ctx, e, claims, latest, true)
+	r, err := s.analyse(ctx, e, claims, latest, true, through)
 	if err != nil {
 		return nil, err
 	}

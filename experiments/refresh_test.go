@@ -2,6 +2,9 @@ package experiments_test
 
 import (
 	"context"
+	"fmt"
+	"maps"
+	"slices"
 	"testing"
 	"time"
 
@@ -98,5 +101,95 @@ func TestRefreshDue(t *testing.T) {
 		if n := due(a); n != 1 {
 			t.Errorf("after the lease expired: %d refreshed, want 1", n)
 		}
+	})
+}
+
+// TestAutomaticSegmentsFollowNewExposures: a refresh reads only the
+// exposures stamped since the last one to choose the automatic segments
+// (attributes with 2 to MaxSegmentValues values), and chooses what a
+// replica that reads every exposure afresh chooses: after ingested
+// exposures, and after assignments, which add no event and so carry the
+// stamp the last sync read. On both dialects.
+func TestAutomaticSegmentsFollowNewExposures(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		now := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+		open := func() *experiments.Service {
+			store, err := sqlstore.Open(ctx, dsn, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { store.Close() })
+			if err := store.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			svc, err := experiments.NewService(ctx, store, experiments.WithClock(func() time.Time { return now }))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return svc
+		}
+		svc := open()
+		if _, err := svc.CreateExperiment(ctx, experiments.ExperimentInput{Key: "seg", Name: "seg", Unit: "customer_id",
+			Variants: []assign.Variant{{Key: "c", Weight: 1, Control: true}, {Key: "t", Weight: 1}},
+			Metrics:  []experiments.Metric{{Key: "m", Kind: experiments.MetricBinary, HigherIsBetter: true}}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.Start(ctx, "seg"); err != nil {
+			t.Fatal(err)
+		}
+		unit := 0
+		expose := func(attrs ...map[string]any) {
+			t.Helper()
+			var evs []experiments.Event
+			for _, a := range attrs {
+				unit++
+				ts := now.Add(-time.Hour)
+				evs = append(evs, experiments.Event{ID: fmt.Sprint("e", unit), Type: experiments.EventExposure, UnitID: fmt.Sprint("u", unit),
+					Experiment: "seg", Variant: []string{"c", "t"}[unit%2], TS: &ts, Attributes: a})
+			}
+			if _, err := svc.Ingest(ctx, evs); err != nil {
+				t.Fatal(err)
+			}
+		}
+		segments := func(svc *experiments.Service) string {
+			t.Helper()
+			v, err := svc.Refresh(ctx, "seg")
+			if err != nil {
+				t.Fatal(err)
+			}
+			seen := map[string]bool{}
+			for _, s := range v.Report.Segments {
+				seen[s.Attribute] = true
+			}
+			return fmt.Sprint(slices.Sorted(maps.Keys(seen)))
+		}
+		check := func(when, want string) {
+			t.Helper()
+			if got := segments(svc); got != want {
+				t.Errorf("%s: segments %s, want %s", when, got, want)
+			}
+			if got := segments(open()); got != want {
+				t.Errorf("%s: a replica reading every exposure chose %s, want %s", when, got, want)
+			}
+		}
+
+		expose(map[string]any{"plan": "free", "tier": 1.0}, map[string]any{"plan": "free", "tier": 2.0}, map[string]any{"plan": "free", "tier": 3.0})
+		check("three tiers, one plan", "[tier]")
+
+		var many []map[string]any
+		for i := range experiments.MaxSegmentValues {
+			many = append(many, map[string]any{"plan": "pro", "tier": float64(10 + i)})
+		}
+		expose(many...)
+		check("a second plan, and tiers past the limit", "[plan]")
+
+		for i := range 3 {
+			if _, err := svc.Assign(ctx, experiments.AssignRequest{Experiment: "seg", UnitID: fmt.Sprint("assigned", i),
+				Attributes: map[string]any{"region": []string{"eu", "us", "apac"}[i]}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		check("assignments with a new attribute", "[plan region]")
 	})
 }

@@ -75,8 +75,9 @@ func notComputed(e *Experiment) *analysis.Report {
 
 // analyse aggregates the experiment's statistics and runs the analysis;
 // latest is the last stored report, for the sequential running minima.
-// With stored, the per-unit values are read from those SyncUnitValues keeps.
-func (s *Service) analyse(ctx context.Context, e *Experiment, claims []*Claim, latest *analysis.Report, stored bool) (*analysis.Report, error) {
+// With stored, the per-unit values are read from those SyncUnitValues keeps,
+// and through is the event sequence number that sync reached.
+func (s *Service) analyse(ctx context.Context, e *Experiment, claims []*Claim, latest *analysis.Report, stored bool, through int64) (*analysis.Report, error) {
 	settings := e.Analysis.WithDefaults()
 	in := analysis.Input{
 		Experiment: e.Key,
@@ -109,7 +110,7 @@ func (s *Service) analyse(ctx context.Context, e *Experiment, claims []*Claim, l
 		return nil, err
 	}
 	in.Metrics = bySegment[""]
-	attributes, err := s.segmentAttributes(ctx, e, settings, claims)
+	attributes, err := s.segmentAttributes(ctx, e, settings, claims, through)
 	if err != nil {
 		return nil, err
 	}
@@ -305,13 +306,14 @@ func (s *Service) statsQuery(e *Experiment, m Metric, settings AnalysisSettings,
 
 // segmentAttributes are the configured segments, or else every exposure
 // attribute with 2 to MaxSegmentValues values; claims' segments always count.
-func (s *Service) segmentAttributes(ctx context.Context, e *Experiment, settings AnalysisSettings, claims []*Claim) ([]string, error) {
+// through is the event sequence number a sync has just reached, or 0.
+func (s *Service) segmentAttributes(ctx context.Context, e *Experiment, settings AnalysisSettings, claims []*Claim, through int64) ([]string, error) {
 	set := map[string]bool{}
 	for _, a := range settings.Segments {
 		set[a] = true
 	}
 	if len(settings.Segments) == 0 {
-		counts, err := s.store.AttributeCardinality(ctx, e)
+		counts, err := s.attributes.counts(ctx, s.store, e, through)
 		if err != nil {
 			return nil, err
 		}

@@ -14,6 +14,8 @@ type Service struct {
 	now     func() time.Time
 	log     *slog.Logger
 	exposed *exposureCache
+	// attributes are the exposure attributes' values seen so far.
+	attributes *attributeValues
 	// id names this replica in the leases it takes.
 	id string
 }
@@ -29,7 +31,8 @@ func WithLogger(l *slog.Logger) Option { return func(s *Service) { s.log = l } }
 
 // NewService loads the catalog from store.
 func NewService(ctx context.Context, store Store, opts ...Option) (*Service, error) {
-	s := &Service{store: store, catalog: NewCatalog(store), now: time.Now, log: slog.Default(), exposed: newExposureCache(1 << 20), id: newReplicaID()}
+	s := &Service{store: store, catalog: NewCatalog(store), now: time.Now, log: slog.Default(), exposed: newExposureCache(1 << 20),
+		attributes: newAttributeValues(), id: newReplicaID()}
 	for _, o := range opts {
 		o(s)
 	}

@@ -139,8 +139,10 @@ type Store interface {
 	// ExposedUnits counts the distinct exposed units per variant (and
 	// segment value of the attribute, when given) for the SRM check.
 	ExposedUnits(ctx context.Context, e *Experiment, segmentAttribute string) ([]ArmStats, error)
-	// AttributeCardinality counts the distinct values of each exposure attribute.
-	AttributeCardinality(ctx context.Context, e *Experiment) (map[string]int, error)
+	// AttributeValues lists the distinct values of each attribute of e's
+	// exposures written or moved at or after event sequence number since
+	// (changed_seq), at most limit values per attribute.
+	AttributeValues(ctx context.Context, e *Experiment, since int64, limit int) (map[string][]string, error)
 
 	// SaveClaim stores a claim version (a tombstone when deleted) of
 	// experiment e, which it was validated against, and counts the change in

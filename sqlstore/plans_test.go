@@ -103,6 +103,11 @@ func TestReportQueriesUseIndexes(t *testing.T) {
 			if plan := strings.Join(s.sqlitePlan(t, conn, stats, args), "; "); !strings.Contains(plan, "MULTI-INDEX OR") {
 				t.Errorf("the hour of the cutoff is not read through the exposures' indexes: %s", plan)
 			}
+			// And the automatic segments read only the exposures stamped
+			// since the last refresh.
+			if plan := strings.Join(s.sqlitePlan(t, conn, s.attributeValuesSQL(), []any{"exp", 5000, 21}), "; "); !strings.Contains(plan, "USING INDEX exposures_changed (experiment=? AND changed_seq>?)") {
+				t.Errorf("the exposures changed since a refresh are not read through exposures_changed: %s", plan)
+			}
 		}
 		if _, err := conn.ExecContext(ctx, `ANALYZE`); err != nil {
 			t.Fatal(err)

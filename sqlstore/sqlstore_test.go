@@ -295,9 +295,12 @@ func TestMetricStats(t *testing.T) {
 			{Segment: "gen_z", Variant: "bot", Units: 1}, {Segment: "gen_z", Variant: "human", Units: 1}}) {
 			t.Errorf("ExposedUnits by generation: %+v (%v)", units, err)
 		}
-		counts, err := s.AttributeCardinality(ctx, e)
-		if err != nil || counts["generation"] != 2 || counts["n"] != 1 || len(counts) != 2 {
-			t.Errorf("AttributeCardinality = %v (%v), want generation 2, n 1", counts, err)
+		values, err := s.AttributeValues(ctx, e, 0, 10)
+		if err != nil || fmt.Sprint(values) != "map[generation:[boomer gen_z] n:[1]]" {
+			t.Errorf("AttributeValues = %v (%v), want generation boomer and gen_z, n 1", values, err)
+		}
+		if values, err := s.AttributeValues(ctx, e, 0, 1); err != nil || fmt.Sprint(values) != "map[generation:[boomer] n:[1]]" {
+			t.Errorf("AttributeValues at most 1 each = %v (%v)", values, err)
 		}
 	})
 }

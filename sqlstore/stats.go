@@ -504,23 +504,33 @@ func (s *Store) ExposedUnits(ctx context.Context, e *experiments.Experiment, seg
 	return out, nil
 }
 
-func (s *Store) AttributeCardinality(ctx context.Context, e *experiments.Experiment) (map[string]int, error) {
-	q := `SELECT j.key AS attribute, COUNT(DISTINCT CAST(j.value AS TEXT)) AS n
-		FROM exposures x, json_each(x.attributes) j WHERE x.experiment = ? GROUP BY j.key`
-	if s.dialect == Postgres {
-		q = `SELECT kv.key AS attribute, COUNT(DISTINCT kv.value) AS n
-			FROM exposures x, jsonb_each_text(x.attributes::jsonb) kv WHERE x.experiment = ? GROUP BY kv.key`
-	}
+// AttributeValues reads the exposures stamped since or later through
+// exposures_changed, so that a refresh reads only what changed.
+func (s *Store) AttributeValues(ctx context.Context, e *experiments.Experiment, since int64, limit int) (map[string][]string, error) {
 	var rows []struct {
 		Attribute string `db:"attribute"`
-		N         int    `db:"n"`
+		Value     string `db:"value"`
 	}
-	if err := s.db.SelectContext(ctx, &rows, s.rebind(q), e.Key); err != nil {
+	if err := s.db.SelectContext(ctx, &rows, s.rebind(s.attributeValuesSQL()), e.Key, since, limit); err != nil {
 		return nil, experiments.Internal(err)
 	}
-	out := make(map[string]int, len(rows))
+	out := map[string][]string{}
 	for _, r := range rows {
-		out[r.Attribute] = r.N
+		out[r.Attribute] = append(out[r.Attribute], r.Value)
 	}
 	return out, nil
+}
+
+// attributeValuesSQL takes experiment, since and limit.
+func (s *Store) attributeValuesSQL() string {
+	pairs := `SELECT DISTINCT j.key AS attribute, CAST(j.value AS TEXT) AS value
+		FROM exposures x, json_each(x.attributes) j WHERE x.experiment = ? AND x.changed_seq >= ?`
+	if s.dialect == Postgres {
+		pairs = `SELECT DISTINCT kv.key AS attribute, kv.value AS value
+			FROM exposures x, jsonb_each_text(x.attributes::jsonb) kv WHERE x.experiment = ? AND x.changed_seq >= ?`
+	}
+	return `SELECT attribute, value FROM (
+		SELECT attribute, value, ROW_NUMBER() OVER (PARTITION BY attribute ORDER BY value) AS rn
+		FROM (` + pairs + `) d WHERE value IS NOT NULL) r
+		WHERE rn <= ?`
 }
