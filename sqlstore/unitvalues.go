@@ -260,10 +260,13 @@ const bucketBits = 20
 // copyOutcomesSQL selects the outcomes with sequence numbers in (?, ?], by
 // the events' primary key, in unit_outcomes' order. The range is read first
 // and then sorted: read in key order through another index, the range
-// would cost a scan of that whole index.
+// would cost a scan of that whole index. The type is kept out of the index
+// choice for the same reason: type = 'outcome' matched the partial index
+// events_metric_ts, which Postgres without statistics ANDed whole with the
+// range (7M entries read to copy 7,000 rows, 0.32 s).
 var copyOutcomesSQL = fmt.Sprintf(`WITH fresh AS MATERIALIZED (
 		SELECT seq / %d AS bucket, metric, unit_id, ts, id, value, experiment FROM events
-		WHERE seq > ? AND seq <= ? AND type = 'outcome')
+		WHERE seq > ? AND seq <= ? AND (type || '') = 'outcome')
 	SELECT bucket, metric, unit_id, ts, id, value, experiment FROM fresh
 	ORDER BY bucket, metric, unit_id, ts, id`, 1<<bucketBits)
 
@@ -488,6 +491,13 @@ func (s *Store) recomputeDirty(ctx context.Context, conn *sqlx.Conn, e *experime
 			chunkArgs = append(append([]any{}, afterArgs...), hi.String)
 		}
 		in := func(column string) string {
+			if s.dialect == Postgres {
+				// An array, so that the units are looked up by key whatever
+				// the planner estimates: with exposures never analysed (as
+				// with autovacuum off) it read all 950k of them to join 4,743
+				// (0.33 s of a 0.5% refresh at 10M events).
+				return column + ` = ANY(ARRAY(SELECT unit_id FROM dirty_units WHERE ` + after + upTo + `))`
+			}
 			return column + ` IN (SELECT unit_id FROM dirty_units WHERE ` + after + upTo + `)`
 		}
 		values, args := s.unitValuesSQL(e, q, true, in(`x.unit_id`), chunkArgs)
