@@ -15,7 +15,12 @@ func (s *Service) Ingest(ctx context.Context, events []Event) (IngestResult, err
 		return IngestResult{}, Invalid("invalid batch", []FieldError{{Field: "events", Detail: fmt.Sprintf("at most %d events per batch", MaxBatchEvents)}})
 	}
 	errs := s.validateBatch(events)
-	if len(errs) > 0 && s.refreshForUnknown(ctx, events) {
+	if len(errs) > 0 {
+		// Validated again whether or not this request reloads the catalog:
+		// a concurrent request may just have reloaded it.
+		if err := s.refreshForUnknown(ctx, events); err != nil {
+			return IngestResult{}, err
+		}
 		errs = s.validateBatch(events)
 	}
 	if len(errs) > 0 {
@@ -62,16 +67,16 @@ func (s *Service) validateBatch(events []Event) []FieldError {
 
 // refreshForUnknown reloads the catalog when the batch names an experiment,
 // metric or question this replica has not seen yet.
-func (s *Service) refreshForUnknown(ctx context.Context, events []Event) bool {
+func (s *Service) refreshForUnknown(ctx context.Context, events []Event) error {
 	for i := range events {
 		ev := &events[i]
 		if (ev.Experiment != "" && s.catalog.experiment(ev.Experiment) == nil) ||
 			(ev.Experiment == "" && ev.Metric != "" && !s.catalog.knownMetric(ev.Metric)) ||
 			(ev.Question != "" && s.catalog.question(ev.Question) == nil) {
-			return s.catalog.Refresh(ctx) == nil
+			return s.catalog.Refresh(ctx)
 		}
 	}
-	return false
+	return nil
 }
 
 func countIndexes(errs []FieldError) int {
