@@ -5,9 +5,12 @@ import (
 	"database/sql"
 	"fmt"
 	"io"
+	"net/url"
+	"strings"
 	"time"
 
-	_ "github.com/mattn/go-sqlite3" // the floor query reads the server's SQLite file
+	_ "github.com/jackc/pgx/v5/stdlib" // or its Postgres database
+	_ "github.com/mattn/go-sqlite3"    // the floor query reads the server's SQLite file
 )
 
 // floorQueries compute the metric's sum per variant over the experiment's
@@ -27,21 +30,36 @@ func floorSQL(outcomes string) string {
 		WHERE x.experiment = ? GROUP BY x.variant`
 }
 
-// measureFloor times each floor query twice on the server's SQLite file,
-// opened read-only, and prints the faster run.
+// measureFloor times each floor query twice on the server's database and
+// prints the faster run. A SQLite file is opened read-only. On Postgres the
+// three tables are analysed first, so that the floor is the best plan the
+// planner can find rather than the one it guesses without statistics.
 func measureFloor(ctx context.Context, cfg config, out io.Writer) error {
-	db, err := sql.Open("sqlite3", "file:"+cfg.floorDB+"?mode=ro&_busy_timeout=10000")
+	driver, dsn := "sqlite3", "file:"+cfg.floorDB+"?mode=ro&_busy_timeout=10000"
+	if isPostgresDSN(cfg.floorDB) {
+		driver, dsn = "pgx", cfg.floorDB
+	}
+	db, err := sql.Open(driver, dsn)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	if driver == "pgx" {
+		if _, err := db.ExecContext(ctx, `ANALYZE exposures, events, unit_outcomes`); err != nil {
+			return fmt.Errorf("analysing the floor's tables: %w", err)
+		}
+	}
 	for _, q := range floorQueries {
+		query := q.sql
+		if driver == "pgx" {
+			query = strings.Replace(strings.Replace(query, "?", "$1", 1), "?", "$2", 1)
+		}
 		best := time.Duration(0)
 		for range 2 {
 			start := time.Now()
-			rows, err := db.QueryContext(ctx, q.sql, cfg.metric, cfg.experiment)
+			rows, err := db.QueryContext(ctx, query, cfg.metric, cfg.experiment)
 			if err != nil {
-				return fmt.Errorf("floor query on %s: %w", cfg.floorDB, err)
+				return fmt.Errorf("floor query: %w", err)
 			}
 			for rows.Next() {
 			}
@@ -57,4 +75,18 @@ func measureFloor(ctx context.Context, cfg config, out io.Writer) error {
 		fmt.Fprintf(out, "floor (%s): %v\n", q.name, best)
 	}
 	return nil
+}
+
+func isPostgresDSN(s string) bool {
+	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
+}
+
+// floorHostAllowed keeps --floor-db, like --url, to this machine: on
+// Postgres the floor analyses tables.
+func floorHostAllowed(dsn string) bool {
+	if !isPostgresDSN(dsn) {
+		return true
+	}
+	u, err := url.Parse(dsn)
+	return err == nil && isLoopbackHost(u.Hostname())
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/revealed-ab/revealed/internal/testbin"
+	"github.com/revealed-ab/revealed/internal/testdb"
 )
 
 func TestCheckLoopbackURL(t *testing.T) {
@@ -81,29 +82,34 @@ func TestLoadAgainstServer(t *testing.T) {
 }
 
 // TestFill: --fill sends that many events in batches, then times
-// refreshes of the report and reads of it beside /healthz.
+// refreshes of the report and reads of it beside /healthz, and the floor
+// query on the server's database. On both dialects.
 func TestFill(t *testing.T) {
-	const key = "load-admin-key-0123456789abcdef0123456789abcdef"
-	db := filepath.Join(t.TempDir(), "fill.db")
-	p := testbin.Start(t, []string{"REVEALED_ADMIN_KEY=" + key}, "--db", db)
-	var out, log bytes.Buffer
-	args := []string{"--url", p.URL, "--key", key, "--setup", "--experiment", "fill-test", "--fill", "3000",
-		"--concurrency", "2", "--batch", "500", "--units", "500", "--seed", "1", "--floor-db", db}
-	if err := run(context.Background(), args, &out, &log); err != nil {
-		t.Fatalf("run: %v\n%s%s", err, log.String(), out.String())
-	}
-	t.Logf("%s", out.String())
-	for _, want := range []string{"events ", "refresh of fill-test (the first one copies and computes every unit; the next find nothing changed): [",
-		"refresh after new outcomes for 2 units (0.5% of --units): ", "floor (events, covering index by (metric, ts)): ",
-		"floor (unit_outcomes, clustered by (metric, unit)): ", "read of the report (the stored snapshot), 50 reads: median ",
-		"read of /healthz, 50 reads: median ", "report read / healthz: "} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("output lacks %q", want)
+	testdb.Each(t, func(t *testing.T, db string) {
+		const key = "load-admin-key-0123456789abcdef0123456789abcdef"
+		p := testbin.Start(t, []string{"REVEALED_ADMIN_KEY=" + key}, "--db", db)
+		var out, log bytes.Buffer
+		args := []string{"--url", p.URL, "--key", key, "--setup", "--experiment", "fill-test", "--fill", "3000",
+			"--concurrency", "2", "--batch", "500", "--units", "500", "--seed", "1", "--floor-db", db}
+		if err := run(context.Background(), args, &out, &log); err != nil {
+			t.Fatalf("run: %v\n%s%s", err, log.String(), out.String())
 		}
-	}
-	cfg, err := parseConfig([]string{"--url", p.URL, "--key", key, "--fill", "2500", "--batch", "1000"}, io.Discard)
+		t.Logf("%s", out.String())
+		for _, want := range []string{"events ", "refresh of fill-test (the first one copies and computes every unit; the next find nothing changed): [",
+			"refresh after new outcomes for 2 units (0.5% of --units): ", "floor (events, covering index by (metric, ts)): ",
+			"floor (unit_outcomes, clustered by (metric, unit)): ", "read of the report (the stored snapshot), 50 reads: median ",
+			"read of /healthz, 50 reads: median ", "report read / healthz: "} {
+			if !strings.Contains(out.String(), want) {
+				t.Errorf("output lacks %q", want)
+			}
+		}
+	})
+	cfg, err := parseConfig([]string{"--url", "http://127.0.0.1:1", "--key", "k", "--fill", "2500", "--batch", "1000"}, io.Discard)
 	if err != nil || cfg.mix != 0 || cfg.maxRequests != 3 {
 		t.Errorf("--fill 2500 --batch 1000: mix %v, %d requests, %v; want 0, 3", cfg.mix, cfg.maxRequests, err)
+	}
+	if _, err := parseConfig([]string{"--url", "http://127.0.0.1:1", "--key", "k", "--fill", "10", "--floor-db", "postgres://db.example.com/x"}, io.Discard); err == nil {
+		t.Error("--floor-db accepted a Postgres host off this machine")
 	}
 }
 

@@ -79,8 +79,8 @@ type config struct {
 	// fill, when set, sends this many events (batches only) and then
 	// measures a refresh of the report and reads of it (fill.go).
 	fill int
-	// floorDB, with fill, is the server's SQLite file: the floor query runs
-	// on it in the same run, for the ratio of a refresh to it.
+	// floorDB, with fill, is the server's SQLite file or Postgres URL: the
+	// floor query runs on it in the same run, for the ratio of a refresh to it.
 	floorDB string
 }
 
@@ -102,7 +102,7 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs.BoolVar(&c.verify, "verify", false, "afterwards, check the report's units per variant against the units this run exposed (needs an experiment with no units before)")
 	fs.Uint64Var(&c.seed, "seed", uint64(time.Now().UnixNano()), "random seed")
 	fs.IntVar(&c.fill, "fill", 0, "send this many events in batches (exposures and outcomes, as --mix 0), then time refreshes of the report and reads of it against /healthz (needs an admin key)")
-	fs.StringVar(&c.floorDB, "floor-db", "", "with --fill: the server's SQLite file, on which to time the best single query for the metric's aggregate (the floor a refresh is compared with)")
+	fs.StringVar(&c.floorDB, "floor-db", "", "with --fill: the server's SQLite file or postgres:// URL, on which to time the best single query for the metric's aggregate (the floor a refresh is compared with); on Postgres its tables are analysed first")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -136,6 +136,9 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	}
 	if c.fill < 0 || c.fill > maxRequestsCap {
 		errs = append(errs, fmt.Errorf("--fill must be in [0, %d]", maxRequestsCap))
+	}
+	if !floorHostAllowed(c.floorDB) {
+		errs = append(errs, errors.New("--floor-db: a Postgres host must be loopback (127.0.0.0/8, ::1 or localhost)"))
 	}
 	if c.fill > 0 { // batches until the events are in, however long that takes
 		c.mix, c.maxRequests, c.duration = 0, (c.fill+c.batch-1)/c.batch, maxDuration
