@@ -24,22 +24,7 @@ func TestRefreshDue(t *testing.T) {
 		ctx := context.Background()
 		now := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
 		clock := func() time.Time { return now }
-		open := func() *experiments.Service {
-			store, err := sqlstore.Open(ctx, dsn, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { store.Close() })
-			if err := store.Migrate(ctx); err != nil {
-				t.Fatal(err)
-			}
-			svc, err := experiments.NewService(ctx, store, experiments.WithClock(clock))
-			if err != nil {
-				t.Fatal(err)
-			}
-			return svc
-		}
-		a, b := open(), open() // two replicas
+		a, b := serviceOn(t, dsn, experiments.WithClock(clock)), serviceOn(t, dsn, experiments.WithClock(clock)) // two replicas
 		for _, key := range []string{"running", "draft"} {
 			if _, err := a.CreateExperiment(ctx, experiments.ExperimentInput{Key: key, Name: key, Unit: "customer_id",
 				Variants: []assign.Variant{{Key: "c", Weight: 1, Control: true}, {Key: "t", Weight: 1}},
@@ -115,19 +100,7 @@ func TestAutomaticSegmentsFollowNewExposures(t *testing.T) {
 		ctx := context.Background()
 		now := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
 		open := func() *experiments.Service {
-			store, err := sqlstore.Open(ctx, dsn, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { store.Close() })
-			if err := store.Migrate(ctx); err != nil {
-				t.Fatal(err)
-			}
-			svc, err := experiments.NewService(ctx, store, experiments.WithClock(func() time.Time { return now }))
-			if err != nil {
-				t.Fatal(err)
-			}
-			return svc
+			return serviceOn(t, dsn, experiments.WithClock(func() time.Time { return now }))
 		}
 		svc := open()
 		if _, err := svc.CreateExperiment(ctx, experiments.ExperimentInput{Key: "seg", Name: "seg", Unit: "customer_id",

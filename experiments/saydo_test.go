@@ -11,7 +11,7 @@ import (
 	"github.com/revealed-ab/revealed/sqlstore"
 )
 
-func serviceOn(t testing.TB, dsn string) *experiments.Service {
+func serviceOn(t testing.TB, dsn string, opts ...experiments.Option) *experiments.Service {
 	t.Helper()
 	ctx := context.Background()
 	store, err := sqlstore.Open(ctx, dsn, nil)
@@ -22,7 +22,7 @@ func serviceOn(t testing.TB, dsn string) *experiments.Service {
 	if err := store.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	svc, err := experiments.NewService(ctx, store)
+	svc, err := experiments.NewService(ctx, store, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
