@@ -11,6 +11,8 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib" // or its Postgres database
 	_ "github.com/mattn/go-sqlite3"    // the floor query reads the server's SQLite file
+
+	"github.com/revealed-ab/revealed/sqlstore"
 )
 
 // floorQueries compute the metric's sum per variant over the experiment's
@@ -77,9 +79,7 @@ func measureFloor(ctx context.Context, cfg config, out io.Writer) error {
 	return nil
 }
 
-func isPostgresDSN(s string) bool {
-	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
-}
+func isPostgresDSN(s string) bool { return sqlstore.DialectOf(s) == sqlstore.Postgres }
 
 // floorHostAllowed keeps --floor-db, like --url, to this machine: on
 // Postgres the floor analyses tables.
