@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/debug"
 	"strconv"
 	"time"
 
@@ -22,6 +23,13 @@ import (
 
 // drainTimeout bounds how long SIGTERM waits for requests in flight.
 const drainTimeout = 30 * time.Second
+
+// serveGCPercent is the garbage collector's target when GOGC is not set.
+// Decoding event batches allocates fast over a small live heap, so at Go's
+// default of 100 the collector ran many times a second: 400 took ingestion
+// from 178,000 to 206,000 events/s, while peak RSS, mostly SQLite's page
+// caches, stayed at 150-190 MB. GOMEMLIMIT still caps the heap if set.
+const serveGCPercent = 400
 
 func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
@@ -37,6 +45,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	log, err := newLogger(stderr, cfg.get("log-level"), cfg.get("log-format"))
 	if err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(serveGCPercent)
 	}
 	rateLimit, err := strconv.ParseFloat(cfg.get("rate-limit"), 64)
 	if err != nil || rateLimit < 0 || math.IsInf(rateLimit, 0) {
