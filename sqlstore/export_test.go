@@ -20,7 +20,7 @@ type UnitValue struct {
 // ComputedUnitValues computes e's per-unit values of q's metric from the
 // events, in unit order.
 func (s *Store) ComputedUnitValues(ctx context.Context, e *experiments.Experiment, q experiments.StatsQuery) ([]UnitValue, error) {
-	query, args := s.unitValuesSQL(e, q, false, "", nil)
+	query, args := s.unitValuesSQL(e, q, false, nil, "", nil)
 	var out []UnitValue
 	err := s.db.SelectContext(ctx, &out, s.rebind(`SELECT * FROM (`+query+`) computed ORDER BY unit_id`), args...)
 	return out, err
@@ -32,4 +32,12 @@ func (s *Store) StoredUnitValues(ctx context.Context, e *experiments.Experiment,
 	err := s.db.SelectContext(ctx, &out, s.rebind(`SELECT unit_id, variant, exposed_at, v, pre, d FROM unit_values
 		WHERE experiment = ? AND metric = ? ORDER BY unit_id`), e.Key, metric)
 	return out, err
+}
+
+// SetSyncChunk makes syncs recompute n units per transaction until the
+// returned function restores the size.
+func SetSyncChunk(n int) (restore func()) {
+	old := syncChunk
+	syncChunk = n
+	return func() { syncChunk = old }
 }

@@ -87,9 +87,15 @@ func TestReportQueriesUseIndexes(t *testing.T) {
 			}
 			// And a chunk of units is computed unit by unit.
 			in := `x.unit_id IN (SELECT unit_id FROM dirty_units)`
-			chunk, args := s.unitValuesSQL(e, experiments.StatsQuery{Metric: experiments.Metric{Key: "csat", Kind: experiments.MetricMean}}, true, in, nil)
+			chunk, args := s.unitValuesSQL(e, experiments.StatsQuery{Metric: experiments.Metric{Key: "csat", Kind: experiments.MetricMean}}, true, nil, in, nil)
 			if plan := strings.Join(s.sqlitePlan(t, conn, chunk, args), "; "); !strings.Contains(plan, "SEARCH o USING PRIMARY KEY (bucket=? AND metric=? AND unit_id=?") {
 				t.Errorf("a chunk of units is not computed unit by unit: %s", plan)
+			}
+			// Unless the chunk is a reset's, which reads its range of units.
+			span := &unitSpan{cond: `o.unit_id > ? AND o.unit_id <= ?`, args: []any{"u0100", "u0200"}}
+			chunk, args = s.unitValuesSQL(e, experiments.StatsQuery{Metric: experiments.Metric{Key: "csat", Kind: experiments.MetricMean}}, true, span, in, nil)
+			if plan := strings.Join(s.sqlitePlan(t, conn, chunk, args), "; "); !strings.Contains(plan, "SEARCH o USING PRIMARY KEY (bucket=? AND metric=? AND unit_id>? AND unit_id<?)") {
+				t.Errorf("a reset's chunk does not read its range of units: %s", plan)
 			}
 			// And the units of the hour a report's maturity cutoff falls in
 			// are found by their exposure's time, or as moved since the sync,
@@ -125,10 +131,10 @@ func TestReportQueriesUseIndexes(t *testing.T) {
 				args []any
 			}
 			var all = map[string]query{}
-			full, args := s.unitValuesSQL(e, q, false, "", nil)
+			full, args := s.unitValuesSQL(e, q, false, nil, "", nil)
 			all["values of every unit, from the events"] = query{full, args}
 			in := `x.unit_id IN (SELECT unit_id FROM dirty_units WHERE unit_id > ? AND unit_id <= ?)`
-			chunk, args := s.unitValuesSQL(e, q, true, in, []any{"a", "b"})
+			chunk, args := s.unitValuesSQL(e, q, true, nil, in, []any{"a", "b"})
 			all["values of a chunk of units, by unit"] = query{chunk, args}
 			all["copy of outcomes"] = query{copyOutcomesSQL, []any{10, 20}}
 			changed, args, err := s.changedUnitsSQL(e, q, 10, 20)

@@ -61,7 +61,7 @@ func validSegmentAttribute(a string) bool {
 // from unit_values when q.Stored asks for them and they were computed for
 // this definition of the metric; otherwise from the events (unitValuesSQL).
 func (s *Store) perUnitQuery(ctx context.Context, e *experiments.Experiment, q experiments.StatsQuery) (string, []any, error) {
-	values, valueArgs := s.unitValuesSQL(e, q, false, "", nil)
+	values, valueArgs := s.unitValuesSQL(e, q, false, nil, "", nil)
 	if q.Stored {
 		stored, err := s.storedValuesCurrent(ctx, e, q)
 		if err != nil {
@@ -155,7 +155,7 @@ func valueWithout(m experiments.Metric) bool {
 // found by primary key; or, byUnit, from unit_outcomes, driven by the
 // units (a seek per unit and bucket), so that the cost follows the units
 // asked for.
-func (s *Store) unitValuesSQL(e *experiments.Experiment, q experiments.StatsQuery, byUnit bool, units string, unitArgs []any) (string, []any) {
+func (s *Store) unitValuesSQL(e *experiments.Experiment, q experiments.StatsQuery, byUnit bool, span *unitSpan, units string, unitArgs []any) (string, []any) {
 	m := q.Metric
 	agg := m.AggregationOrDefault()
 	// post marks the outcomes the metric counts: from the first exposure on,
@@ -219,12 +219,20 @@ func (s *Store) unitValuesSQL(e *experiments.Experiment, q experiments.StatsQuer
 		FROM asked x
 		` + s.outcomesByUnitJoin() + ` AND ` + metricCond + ` AND o.unit_id = x.unit_id
 			AND o.ts >= x.ts - ? AND (o.experiment IS NULL OR o.experiment = x.experiment)`
+		var spanArgs []any
+		if span != nil {
+			rows = columns + `
+		FROM unit_outcome_buckets b CROSS JOIN unit_outcomes o ON o.bucket = b.bucket AND ` + metricCond + ` AND ` + span.cond + `
+		JOIN asked x ON x.unit_id = o.unit_id
+			AND o.ts >= x.ts - ? AND (o.experiment IS NULL OR o.experiment = x.experiment)`
+			spanArgs = span.args
+		}
 		query := `WITH asked AS MATERIALIZED (
 			SELECT x.unit_id, x.variant, x.ts, x.experiment FROM exposures x WHERE x.experiment = ? AND ` + units + `)
 		` + unitColumns + `
 		FROM asked x
 		LEFT JOIN (` + outcomes(rows) + `) u ON u.unit_id = x.unit_id`
-		args = append(append(append([]any{e.Key}, unitArgs...), selectArgs...), metricArgs...)
+		args = append(append(append(append([]any{e.Key}, unitArgs...), selectArgs...), metricArgs...), spanArgs...)
 		return query, append(args, lookback)
 	}
 	rows := columns + `
@@ -258,6 +266,16 @@ func sourceMetrics(q experiments.StatsQuery) []any {
 // probed the units (1.4 s for 66 units at 10M events, against 11 ms).
 // Postgres needs an array to make the bucket part of the index condition
 // rather than a filter.
+// unitSpan bounds o.unit_id (cond, with its args) to the range of units a
+// chunk asks for. With it, SQLite reads that range of unit_outcomes in each
+// bucket rather than seeking each unit in each bucket: for a chunk that asks
+// for nearly every unit in its range, as a reset does, 27-31 ms against
+// 40-46 ms per 5,000 units at 10M events.
+type unitSpan struct {
+	cond string
+	args []any
+}
+
 func (s *Store) outcomesByUnitJoin() string {
 	if s.dialect == Postgres {
 		return `JOIN unit_outcomes o ON o.bucket = ANY(ARRAY(SELECT bucket FROM unit_outcome_buckets))`

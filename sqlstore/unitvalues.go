@@ -22,7 +22,7 @@ const unitValuesVersion = 1
 // syncChunk is how many units one write transaction recomputes. On SQLite
 // the transaction holds the write lock, so ingestion waits at most for one
 // chunk (about 0.1 s for 5,000 units of ten outcomes each).
-const syncChunk = 5000
+var syncChunk = 5000 // a variable only so that tests can cross many chunks' bounds
 
 // unitValueTables hold a metric's stored values, their sums and their state,
 // by (experiment, metric).
@@ -324,7 +324,8 @@ func (s *Store) syncMetric(ctx context.Context, conn *sqlx.Conn, e *experiments.
 	}
 	start := time.Now()
 	var units int64
-	if state.Fingerprint != fp {
+	reset := state.Fingerprint != fp
+	if reset {
 		// A new definition: every unit is computed afresh.
 		if units, err = s.resetValues(ctx, conn, e, q); err != nil {
 			return err
@@ -371,7 +372,9 @@ func (s *Store) syncMetric(ctx context.Context, conn *sqlx.Conn, e *experiments.
 				return err
 			}
 		}
-		if err := s.recomputeDirty(ctx, conn, e, q); err != nil {
+		// After a reset every exposed unit is dirty: each chunk reads its
+		// range of units whole (on SQLite; Postgres resets in one pass).
+		if err := s.recomputeDirty(ctx, conn, e, q, reset); err != nil {
 			return err
 		}
 		s.log.Debug("unit values computed", "experiment", e.Key, "metric", q.Metric.Key, "units", units, "took", time.Since(start))
@@ -407,7 +410,7 @@ func (s *Store) resetValues(ctx context.Context, conn *sqlx.Conn, e *experiments
 		if s.dialect != Postgres {
 			return nil
 		}
-		values, args := s.unitValuesSQL(e, q, false, "", nil)
+		values, args := s.unitValuesSQL(e, q, false, nil, "", nil)
 		r, err := tx.ExecContext(ctx, s.rebind(`INSERT INTO unit_values (experiment, metric, unit_id, variant, exposed_at, v, pre, d)
 			SELECT ?, ?, unit_id, variant, exposed_at, v, pre, d FROM (`+values+`) computed`), append([]any{e.Key, q.Metric.Key}, args...)...)
 		if err != nil {
@@ -510,7 +513,7 @@ const movedExposuresSQL = `SELECT x.unit_id FROM exposures x
 
 // recomputeDirty replaces the stored values of the units in dirty_units,
 // syncChunk units (in unit order) per transaction.
-func (s *Store) recomputeDirty(ctx context.Context, conn *sqlx.Conn, e *experiments.Experiment, q experiments.StatsQuery) error {
+func (s *Store) recomputeDirty(ctx context.Context, conn *sqlx.Conn, e *experiments.Experiment, q experiments.StatsQuery, dense bool) error {
 	var lo *string
 	for {
 		var hi sql.NullString
@@ -539,7 +542,18 @@ func (s *Store) recomputeDirty(ctx context.Context, conn *sqlx.Conn, e *experime
 			}
 			return column + ` IN (SELECT unit_id FROM dirty_units WHERE ` + after + upTo + `)`
 		}
-		values, args := s.unitValuesSQL(e, q, true, in(`x.unit_id`), chunkArgs)
+		var span *unitSpan
+		if dense && s.dialect == SQLite {
+			span = &unitSpan{cond: `1 = 1`}
+			if lo != nil {
+				span = &unitSpan{cond: `o.unit_id > ?`, args: []any{*lo}}
+			}
+			if hi.Valid {
+				span.cond += ` AND o.unit_id <= ?`
+				span.args = append(span.args, hi.String)
+			}
+		}
+		values, args := s.unitValuesSQL(e, q, true, span, in(`x.unit_id`), chunkArgs)
 		err = runTx(ctx, conn, func(tx *sqlx.Tx) error {
 			if err := s.addSums(ctx, tx, e, q, "-", in(`unit_id`), chunkArgs); err != nil {
 				return err

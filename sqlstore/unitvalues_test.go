@@ -177,6 +177,8 @@ func show(vs []sqlstore.UnitValue) string {
 // incrementally kept values are exactly those a recomputation from every
 // event gives, and their sums what a GROUP BY over them gives.
 func TestUnitValuesEqualRecomputation(t *testing.T) {
+	// Chunks of 3 units, so that every sync crosses chunks' bounds.
+	defer sqlstore.SetSyncChunk(3)()
 	testdb.Each(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
 		s := openStore(t, dsn)
