@@ -372,8 +372,6 @@ func (s *Store) syncMetric(ctx context.Context, conn *sqlx.Conn, e *experiments.
 				return err
 			}
 		}
-		// After a reset every exposed unit is dirty: each chunk reads its
-		// range of units whole (on SQLite; Postgres resets in one pass).
 		if err := s.recomputeDirty(ctx, conn, e, q, reset); err != nil {
 			return err
 		}
@@ -512,8 +510,10 @@ const movedExposuresSQL = `SELECT x.unit_id FROM exposures x
 	WHERE x.experiment = ? AND x.changed_seq >= ? AND (u.unit_id IS NULL OR u.exposed_at <> x.ts OR u.variant <> x.variant)`
 
 // recomputeDirty replaces the stored values of the units in dirty_units,
-// syncChunk units (in unit order) per transaction.
-func (s *Store) recomputeDirty(ctx context.Context, conn *sqlx.Conn, e *experiments.Experiment, q experiments.StatsQuery, dense bool) error {
+// syncChunk units (in unit order) per transaction. After a reset every
+// exposed unit is dirty and none has stored values: each chunk then reads
+// its range of units whole (on SQLite), and has nothing to take away.
+func (s *Store) recomputeDirty(ctx context.Context, conn *sqlx.Conn, e *experiments.Experiment, q experiments.StatsQuery, reset bool) error {
 	var lo *string
 	for {
 		var hi sql.NullString
@@ -543,7 +543,7 @@ func (s *Store) recomputeDirty(ctx context.Context, conn *sqlx.Conn, e *experime
 			return column + ` IN (SELECT unit_id FROM dirty_units WHERE ` + after + upTo + `)`
 		}
 		var span *unitSpan
-		if dense && s.dialect == SQLite {
+		if reset && s.dialect == SQLite {
 			span = &unitSpan{cond: `1 = 1`}
 			if lo != nil {
 				span = &unitSpan{cond: `o.unit_id > ?`, args: []any{*lo}}
@@ -555,12 +555,14 @@ func (s *Store) recomputeDirty(ctx context.Context, conn *sqlx.Conn, e *experime
 		}
 		values, args := s.unitValuesSQL(e, q, true, span, in(`x.unit_id`), chunkArgs)
 		err = runTx(ctx, conn, func(tx *sqlx.Tx) error {
-			if err := s.addSums(ctx, tx, e, q, "-", in(`unit_id`), chunkArgs); err != nil {
-				return err
-			}
-			if _, err := tx.ExecContext(ctx, s.rebind(`DELETE FROM unit_values WHERE experiment = ? AND metric = ? AND `+in(`unit_id`)),
-				append([]any{e.Key, q.Metric.Key}, chunkArgs...)...); err != nil {
-				return err
+			if !reset {
+				if err := s.addSums(ctx, tx, e, q, "-", in(`unit_id`), chunkArgs); err != nil {
+					return err
+				}
+				if _, err := tx.ExecContext(ctx, s.rebind(`DELETE FROM unit_values WHERE experiment = ? AND metric = ? AND `+in(`unit_id`)),
+					append([]any{e.Key, q.Metric.Key}, chunkArgs...)...); err != nil {
+					return err
+				}
 			}
 			_, err := tx.ExecContext(ctx, s.rebind(`INSERT INTO unit_values (experiment, metric, unit_id, variant, exposed_at, v, pre, d)
 				SELECT ?, ?, unit_id, variant, exposed_at, v, pre, d FROM (`+values+`) computed`),
