@@ -11,7 +11,16 @@ import (
 	"github.com/revealed-ab/revealed/sqlstore"
 )
 
+// serviceOn is a Service over a migrated store on dsn.
 func serviceOn(t testing.TB, dsn string, opts ...experiments.Option) *experiments.Service {
+	t.Helper()
+	_, svc := storeAndServiceOn(t, dsn, opts...)
+	return svc
+}
+
+// storeAndServiceOn is serviceOn with the store behind the service, which
+// is closed when the test ends.
+func storeAndServiceOn(t testing.TB, dsn string, opts ...experiments.Option) (*sqlstore.Store, *experiments.Service) {
 	t.Helper()
 	ctx := context.Background()
 	store, err := sqlstore.Open(ctx, dsn, nil)
@@ -26,7 +35,7 @@ func serviceOn(t testing.TB, dsn string, opts ...experiments.Option) *experiment
 	if err != nil {
 		t.Fatal(err)
 	}
-	return svc
+	return store, svc
 }
 
 // TestSayDo puts each customer's own answer beside the same customer's

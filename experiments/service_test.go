@@ -12,7 +12,6 @@ import (
 	"github.com/revealed-ab/revealed/experiments"
 	"github.com/revealed-ab/revealed/experiments/assign"
 	"github.com/revealed-ab/revealed/internal/testdb"
-	"github.com/revealed-ab/revealed/sqlstore"
 )
 
 // newService is a Service over a real SQLite store; TestSayDo runs on
@@ -331,19 +330,9 @@ func refreshReport(ctx context.Context, svc *experiments.Service, key string) (*
 // not a 400 for an unknown experiment (which a client would drop).
 func TestIngestWhenTheCatalogCannotBeReloaded(t *testing.T) {
 	ctx := context.Background()
-	store, err := sqlstore.Open(ctx, testdb.SQLite(t), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := store.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	svc, err := experiments.NewService(ctx, store)
-	if err != nil {
-		t.Fatal(err)
-	}
-	store.Close()
-	_, err = svc.Ingest(ctx, []experiments.Event{{Type: experiments.EventExposure, UnitID: "u", Experiment: "made-elsewhere", Variant: "a"}})
+	store, svc := storeAndServiceOn(t, testdb.SQLite(t))
+	store.DB().Close()
+	_, err := svc.Ingest(ctx, []experiments.Event{{Type: experiments.EventExposure, UnitID: "u", Experiment: "made-elsewhere", Variant: "a"}})
 	if code := experiments.ErrorCode(err); code != experiments.CodeInternal {
 		t.Errorf("Ingest with the store closed: %v (code %s), want an internal error", err, code)
 	}

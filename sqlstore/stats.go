@@ -260,12 +260,6 @@ func sourceMetrics(q experiments.StatsQuery) []any {
 	return []any{q.Metric.SourceKey()}
 }
 
-// outcomesByUnitJoin joins unit_outcomes o to the units x, looking each
-// unit up in every bucket. SQLite is told the order: left to choose, and
-// without statistics, it read the metric's whole range in each bucket and
-// probed the units (1.4 s for 66 units at 10M events, against 11 ms).
-// Postgres needs an array to make the bucket part of the index condition
-// rather than a filter.
 // unitSpan bounds o.unit_id (cond, with its args) to the range of units a
 // chunk asks for. With it, SQLite reads that range of unit_outcomes in each
 // bucket rather than seeking each unit in each bucket: for a chunk that asks
@@ -276,6 +270,12 @@ type unitSpan struct {
 	args []any
 }
 
+// outcomesByUnitJoin joins unit_outcomes o to the units x, looking each
+// unit up in every bucket. SQLite is told the order: left to choose, and
+// without statistics, it read the metric's whole range in each bucket and
+// probed the units (1.4 s for 66 units at 10M events, against 11 ms).
+// Postgres needs an array to make the bucket part of the index condition
+// rather than a filter.
 func (s *Store) outcomesByUnitJoin() string {
 	if s.dialect == Postgres {
 		return `JOIN unit_outcomes o ON o.bucket = ANY(ARRAY(SELECT bucket FROM unit_outcome_buckets))`

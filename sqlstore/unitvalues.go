@@ -526,11 +526,20 @@ func (s *Store) recomputeDirty(ctx context.Context, conn *sqlx.Conn, e *experime
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
-		upTo := ``
+		// The chunk: units after lo, up to hi; its bounds take chunkArgs.
 		chunkArgs := afterArgs
 		if hi.Valid {
-			upTo = ` AND unit_id <= ?`
 			chunkArgs = append(append([]any{}, afterArgs...), hi.String)
+		}
+		bounds := func(column string) string {
+			cond := `1 = 1`
+			if lo != nil {
+				cond = column + ` > ?`
+			}
+			if hi.Valid {
+				cond += ` AND ` + column + ` <= ?`
+			}
+			return cond
 		}
 		in := func(column string) string {
 			if s.dialect == Postgres {
@@ -538,20 +547,13 @@ func (s *Store) recomputeDirty(ctx context.Context, conn *sqlx.Conn, e *experime
 				// the planner estimates: with exposures never analysed (as
 				// with autovacuum off) it read all 950k of them to join 4,743
 				// (0.33 s of a 0.5% refresh at 10M events).
-				return column + ` = ANY(ARRAY(SELECT unit_id FROM dirty_units WHERE ` + after + upTo + `))`
+				return column + ` = ANY(ARRAY(SELECT unit_id FROM dirty_units WHERE ` + bounds(`unit_id`) + `))`
 			}
-			return column + ` IN (SELECT unit_id FROM dirty_units WHERE ` + after + upTo + `)`
+			return column + ` IN (SELECT unit_id FROM dirty_units WHERE ` + bounds(`unit_id`) + `)`
 		}
 		var span *unitSpan
 		if reset && s.dialect == SQLite {
-			span = &unitSpan{cond: `1 = 1`}
-			if lo != nil {
-				span = &unitSpan{cond: `o.unit_id > ?`, args: []any{*lo}}
-			}
-			if hi.Valid {
-				span.cond += ` AND o.unit_id <= ?`
-				span.args = append(span.args, hi.String)
-			}
+			span = &unitSpan{cond: bounds(`o.unit_id`), args: chunkArgs}
 		}
 		values, args := s.unitValuesSQL(e, q, true, span, in(`x.unit_id`), chunkArgs)
 		err = runTx(ctx, conn, func(tx *sqlx.Tx) error {
