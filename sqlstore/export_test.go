@@ -41,3 +41,21 @@ func SetSyncChunk(n int) (restore func()) {
 	syncChunk = n
 	return func() { syncChunk = old }
 }
+
+// SetBucketBits makes unit_outcomes' buckets 2^bits sequence numbers wide
+// until the returned function restores the width.
+func SetBucketBits(bits int) (restore func()) {
+	old := bucketBits
+	bucketBits = bits
+	return func() { bucketBits = old }
+}
+
+// CopiedThrough reads how far the copy by unit has got, and the highest
+// event sequence number.
+func (s *Store) CopiedThrough(ctx context.Context) (copied, events int64, err error) {
+	if err := s.db.GetContext(ctx, &copied, `SELECT seq FROM unit_outcomes_through`); err != nil {
+		return 0, 0, err
+	}
+	err = s.db.GetContext(ctx, &events, `SELECT COALESCE(MAX(seq), 0) FROM events`)
+	return copied, events, err
+}

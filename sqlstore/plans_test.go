@@ -136,7 +136,7 @@ func TestReportQueriesUseIndexes(t *testing.T) {
 			in := `x.unit_id IN (SELECT unit_id FROM dirty_units WHERE unit_id > ? AND unit_id <= ?)`
 			chunk, args := s.unitValuesSQL(e, q, true, nil, in, []any{"a", "b"})
 			all["values of a chunk of units, by unit"] = query{chunk, args}
-			all["copy of outcomes"] = query{copyOutcomesSQL, []any{10, 20}}
+			all["copy of outcomes"] = query{copyOutcomesSQL(), []any{10, 20}}
 			changed, args, err := s.changedUnitsSQL(e, q, 10, 20)
 			if err != nil {
 				t.Fatal(err)

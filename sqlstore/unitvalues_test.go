@@ -177,8 +177,10 @@ func show(vs []sqlstore.UnitValue) string {
 // incrementally kept values are exactly those a recomputation from every
 // event gives, and their sums what a GROUP BY over them gives.
 func TestUnitValuesEqualRecomputation(t *testing.T) {
-	// Chunks of 3 units, so that every sync crosses chunks' bounds.
+	// Chunks of 3 units and buckets of 8 sequence numbers, so that every
+	// sync crosses chunks' bounds and copies whole and partial buckets.
 	defer sqlstore.SetSyncChunk(3)()
+	defer sqlstore.SetBucketBits(3)()
 	testdb.Each(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
 		s := openStore(t, dsn)
@@ -193,6 +195,10 @@ func TestUnitValuesEqualRecomputation(t *testing.T) {
 				switch r := g.rng.IntN(20); {
 				case r < 11:
 					if _, err := s.Ingest(ctx, g.batch()); err != nil {
+						t.Fatal(err)
+					}
+				case r < 12: // the refresher's copy of whole buckets
+					if err := s.CopyOutcomes(ctx); err != nil {
 						t.Fatal(err)
 					}
 				case r < 13: // exposures from /assign: no event row
@@ -227,6 +233,49 @@ func TestUnitValuesEqualRecomputation(t *testing.T) {
 		}
 		if left, err := s.StoredUnitValues(ctx, e, qs[2].Metric.Key); err != nil || len(left) != 0 {
 			t.Errorf("values of a removed metric: %d (%v)", len(left), err)
+		}
+	})
+}
+
+// TestBackgroundCopyTakesWholeBuckets checks that the refresher's copy by
+// unit stops at the end of the last complete bucket, and that a sync copies
+// the rest.
+func TestBackgroundCopyTakesWholeBuckets(t *testing.T) {
+	defer sqlstore.SetBucketBits(3)()
+	testdb.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		s := openStore(t, dsn)
+		e := testExperiment("exp")
+		if err := s.CreateExperiment(ctx, e, nil); err != nil {
+			t.Fatal(err)
+		}
+		g := &eventSource{rng: rand.New(rand.NewPCG(1, 2))}
+		for _, n := range []int{5, 1, 2, 9, 17} {
+			batch := make([]experiments.StoredEvent, n)
+			for i := range batch {
+				g.next++
+				batch[i] = outcome(fmt.Sprintf("o%d", g.next), fmt.Sprintf("u%d", i%3), "", "csat", 1, int64(i))
+			}
+			if _, err := s.Ingest(ctx, batch); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.CopyOutcomes(ctx); err != nil {
+				t.Fatal(err)
+			}
+			copied, events, err := s.CopiedThrough(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if whole := (events+1)/8*8 - 1; copied != max(whole, 0) {
+				t.Errorf("after %d events the copy reached %d, want the end of the last whole bucket, %d", events, copied, whole)
+			}
+		}
+		through, err := s.SyncUnitValues(ctx, e, unitValueQueries()[:1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if copied, events, err := s.CopiedThrough(ctx); err != nil || copied != events || through != events {
+			t.Errorf("after a sync the copy reached %d and the sync %d, want every event, %d (%v)", copied, through, events, err)
 		}
 	})
 }
