@@ -174,7 +174,8 @@ func (s *Store) CopyOutcomes(ctx context.Context) error {
 // copyOutcomesThrough copies the outcomes up to the highest sequence number
 // below which every event write has committed, and returns that number. The
 // scheduler's copy (background) stops at the end of the last bucket that
-// number completes.
+// number completes, and sorts each bucket at a low CPU priority: sorting
+// takes most of a copy's CPU (about 2 s a bucket), and holds no lock.
 func (s *Store) copyOutcomesThrough(ctx context.Context, conn *sqlx.Conn, background bool) (int64, error) {
 	through, err := s.eventsThrough(ctx, conn)
 	if err != nil {
@@ -185,7 +186,7 @@ func (s *Store) copyOutcomesThrough(ctx context.Context, conn *sqlx.Conn, backgr
 		upTo = bucketEnd(through+1) - 1<<bucketBits
 	}
 	start := time.Now()
-	if err := s.copyOutcomes(ctx, conn, upTo); err != nil {
+	if err := s.copyOutcomes(ctx, conn, upTo, background); err != nil {
 		return 0, experiments.Internal(fmt.Errorf("copying outcomes by unit: %w", err))
 	}
 	s.log.Debug("outcomes copied by unit", "through", upTo, "took", time.Since(start))
@@ -203,19 +204,27 @@ func copyEnd(copied, through int64) int64 { return min(bucketEnd(copied+1), thro
 // unit_outcomes, sorted, one bucket per transaction. It is shared by every
 // experiment: on Postgres a lock keeps two replicas from copying the same
 // numbers, and each re-reads how far the copy has got once it holds it.
-func (s *Store) copyOutcomes(ctx context.Context, conn *sqlx.Conn, through int64) error {
+func (s *Store) copyOutcomes(ctx context.Context, conn *sqlx.Conn, through int64, background bool) error {
 	var copied int64
 	if err := conn.GetContext(ctx, &copied, `SELECT seq FROM unit_outcomes_through`); err != nil || copied >= through {
 		return err
 	}
 	var rows int64
 	for {
-		staged, err := s.stageCopy(ctx, conn, through)
-		if err != nil {
+		var staged int64
+		stage := func() (err error) {
+			staged, err = s.stageCopy(ctx, conn, through)
+			return err
+		}
+		run := stage
+		if background {
+			run = func() error { return atLowPriority(stage) }
+		}
+		if err := run(); err != nil {
 			return err
 		}
 		done := false
-		err = runTx(ctx, conn, func(tx *sqlx.Tx) error {
+		err := runTx(ctx, conn, func(tx *sqlx.Tx) error {
 			if s.dialect == Postgres {
 				if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, outcomesCopyLock); err != nil {
 					return err
