@@ -49,6 +49,10 @@ type Store struct {
 	prepareOnce sync.Once
 	fullChunk   *sqlx.Stmt
 	prepareErr  error
+
+	// copying keeps this process to one copy by unit at a time (see
+	// copyOutcomes).
+	copying sync.Mutex
 }
 
 // OnCommit sets a function called after each group commit of events with

@@ -206,6 +206,12 @@ func copyEnd(copied, through int64) int64 { return min(bucketEnd(copied+1), thro
 // experiment: on Postgres a lock keeps two replicas from copying the same
 // numbers, and each re-reads how far the copy has got once it holds it.
 func (s *Store) copyOutcomes(ctx context.Context, conn *sqlx.Conn, through int64, background bool) error {
+	// Two copies at once, the scheduler's and a refresh's, would each sort
+	// the same bucket, and one of them would throw its rows away: a first
+	// refresh at 10M events peaked at 512-543 MB of RSS, mostly SQLite's
+	// sorters and page caches.
+	s.copying.Lock()
+	defer s.copying.Unlock()
 	var copied int64
 	if err := conn.GetContext(ctx, &copied, `SELECT seq FROM unit_outcomes_through`); err != nil || copied >= through {
 		return err
