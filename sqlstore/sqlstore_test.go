@@ -29,6 +29,17 @@ func openStore(t *testing.T, dsn string) *sqlstore.Store {
 	return s
 }
 
+// openStoreWithExperiment opens a migrated store holding testExperiment(key).
+func openStoreWithExperiment(t *testing.T, dsn, key string) (*sqlstore.Store, *experiments.Experiment) {
+	t.Helper()
+	s := openStore(t, dsn)
+	e := testExperiment(key)
+	if err := s.CreateExperiment(context.Background(), e, nil); err != nil {
+		t.Fatal(err)
+	}
+	return s, e
+}
+
 func testExperiment(key string) *experiments.Experiment {
 	now := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
 	return &experiments.Experiment{

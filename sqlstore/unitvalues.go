@@ -218,20 +218,12 @@ func (s *Store) copyOutcomes(ctx context.Context, conn *sqlx.Conn, through int64
 	}
 	var rows int64
 	for {
-		var staged int64
-		stage := func() (err error) {
-			staged, err = s.stageCopy(ctx, conn, through)
-			return err
-		}
-		run := stage
-		if background {
-			run = func() error { return atLowPriority(stage) }
-		}
-		if err := run(); err != nil {
+		staged, err := s.stageCopy(ctx, conn, through, background)
+		if err != nil {
 			return err
 		}
 		done := false
-		err := runTx(ctx, conn, func(tx *sqlx.Tx) error {
+		err = runTx(ctx, conn, func(tx *sqlx.Tx) error {
 			if s.dialect == Postgres {
 				if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, outcomesCopyLock); err != nil {
 					return err
@@ -296,10 +288,19 @@ func (s *Store) copyOutcomes(ctx context.Context, conn *sqlx.Conn, through int64
 // lock, so that ingestion waits only for the inserts into unit_outcomes. It
 // returns the sequence number the staged rows start after, or -1 when
 // nothing was staged; the copy uses the staged rows only if no other copy
-// has moved on since.
-func (s *Store) stageCopy(ctx context.Context, conn *sqlx.Conn, through int64) (int64, error) {
+// has moved on since. The scheduler's copy (lowPriority) sorts on a thread
+// at a low CPU priority.
+func (s *Store) stageCopy(ctx context.Context, conn *sqlx.Conn, through int64, lowPriority bool) (int64, error) {
 	if s.dialect != SQLite {
 		return -1, nil // on Postgres a copy does not hold up event writes
+	}
+	if lowPriority {
+		var staged int64
+		err := atLowPriority(func() (err error) {
+			staged, err = s.stageCopy(ctx, conn, through, false)
+			return err
+		})
+		return staged, err
 	}
 	var copied int64
 	if err := conn.GetContext(ctx, &copied, `SELECT seq FROM unit_outcomes_through`); err != nil || copied >= through {

@@ -183,11 +183,7 @@ func TestUnitValuesEqualRecomputation(t *testing.T) {
 	defer sqlstore.SetBucketBits(3)()
 	testdb.Each(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
-		s := openStore(t, dsn)
-		e := testExperiment("exp")
-		if err := s.CreateExperiment(ctx, e, nil); err != nil {
-			t.Fatal(err)
-		}
+		s, e := openStoreWithExperiment(t, dsn, "exp")
 		qs := unitValueQueries()
 		for seed := range uint64(6) {
 			g := &eventSource{rng: rand.New(rand.NewPCG(seed, 16)), next: int(seed) * 100000}
@@ -244,17 +240,13 @@ func TestBackgroundCopyTakesWholeBuckets(t *testing.T) {
 	defer sqlstore.SetBucketBits(3)()
 	testdb.Each(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
-		s := openStore(t, dsn)
-		e := testExperiment("exp")
-		if err := s.CreateExperiment(ctx, e, nil); err != nil {
-			t.Fatal(err)
-		}
-		g := &eventSource{rng: rand.New(rand.NewPCG(1, 2))}
+		s, e := openStoreWithExperiment(t, dsn, "exp")
+		written := 0
 		for _, n := range []int{5, 1, 2, 9, 17} {
 			batch := make([]experiments.StoredEvent, n)
 			for i := range batch {
-				g.next++
-				batch[i] = outcome(fmt.Sprintf("o%d", g.next), fmt.Sprintf("u%d", i%3), "", "csat", 1, int64(i))
+				written++
+				batch[i] = outcome(fmt.Sprintf("o%d", written), fmt.Sprintf("u%d", i%3), "", "csat", 1, int64(i))
 			}
 			if _, err := s.Ingest(ctx, batch); err != nil {
 				t.Fatal(err)
@@ -289,11 +281,7 @@ func TestUnitValuesSurviveKill(t *testing.T) {
 	}
 	testdb.Each(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
-		s := openStore(t, dsn)
-		e := testExperiment("exp")
-		if err := s.CreateExperiment(ctx, e, nil); err != nil {
-			t.Fatal(err)
-		}
+		s, e := openStoreWithExperiment(t, dsn, "exp")
 		rng := rand.New(rand.NewPCG(7, 7))
 		for round := range 4 {
 			cmd := exec.Command(os.Args[0], "-test.run", "^TestUnitValuesWriter$")
