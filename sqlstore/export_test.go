@@ -53,9 +53,20 @@ func SetBucketBits(bits int) (restore func()) {
 // CopiedThrough reads how far the copy by unit has got, and the highest
 // event sequence number.
 func (s *Store) CopiedThrough(ctx context.Context) (copied, events int64, err error) {
-	if err := s.db.GetContext(ctx, &copied, `SELECT seq FROM unit_outcomes_through`); err != nil {
+	if err := s.db.GetContext(ctx, &copied, copiedThroughSQL); err != nil {
 		return 0, 0, err
 	}
 	err = s.db.GetContext(ctx, &events, `SELECT COALESCE(MAX(seq), 0) FROM events`)
 	return copied, events, err
+}
+
+// LoseOutcomesCopy empties unit_outcomes and the copy's progress, as
+// Postgres empties unlogged tables after a crash.
+func (s *Store) LoseOutcomesCopy(ctx context.Context) error {
+	for _, table := range []string{"unit_outcomes", "unit_outcome_buckets", "unit_outcomes_through"} {
+		if _, err := s.db.ExecContext(ctx, `DELETE FROM `+table); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -275,3 +275,36 @@ func TestResetAnalysesTablesWithoutFigures(t *testing.T) {
 		t.Errorf("%d of events and exposures analysed after a reset, want both", n)
 	}
 }
+
+// TestOutcomesCopyIsUnlogged checks that on Postgres the copy by unit and its
+// progress write no WAL, and that the events they are copied from do.
+func TestOutcomesCopyIsUnlogged(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, testdb.Postgres(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var rows []struct {
+		Name        string `db:"relname"`
+		Persistence string `db:"relpersistence"`
+	}
+	if err := s.db.SelectContext(ctx, &rows, `SELECT relname, relpersistence::text AS relpersistence FROM pg_class
+		WHERE relnamespace = current_schema()::regnamespace
+			AND relname IN ('unit_outcomes', 'unit_outcome_buckets', 'unit_outcomes_through', 'events', 'unit_values')
+		ORDER BY relname`); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"events": "p", "unit_outcome_buckets": "u", "unit_outcomes": "u", "unit_outcomes_through": "u", "unit_values": "p"}
+	if len(rows) != len(want) {
+		t.Fatalf("found %+v, want the tables %v", rows, want)
+	}
+	for _, r := range rows {
+		if r.Persistence != want[r.Name] {
+			t.Errorf("%s: relpersistence %q, want %q (u: unlogged, p: logged)", r.Name, r.Persistence, want[r.Name])
+		}
+	}
+}

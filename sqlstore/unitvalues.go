@@ -213,7 +213,7 @@ func (s *Store) copyOutcomes(ctx context.Context, conn *sqlx.Conn, through int64
 	s.copying.Lock()
 	defer s.copying.Unlock()
 	var copied int64
-	if err := conn.GetContext(ctx, &copied, `SELECT seq FROM unit_outcomes_through`); err != nil || copied >= through {
+	if err := conn.GetContext(ctx, &copied, copiedThroughSQL); err != nil || copied >= through {
 		return err
 	}
 	var rows int64
@@ -230,7 +230,7 @@ func (s *Store) copyOutcomes(ctx context.Context, conn *sqlx.Conn, through int64
 				}
 			}
 			var copied int64
-			if err := tx.GetContext(ctx, &copied, `SELECT seq FROM unit_outcomes_through`); err != nil {
+			if err := tx.GetContext(ctx, &copied, copiedThroughSQL); err != nil {
 				return err
 			}
 			if copied >= through {
@@ -253,7 +253,8 @@ func (s *Store) copyOutcomes(ctx context.Context, conn *sqlx.Conn, through int64
 			}
 			n, _ := r.RowsAffected()
 			rows += n
-			_, err = tx.ExecContext(ctx, s.rebind(`UPDATE unit_outcomes_through SET seq = ?`), upTo)
+			_, err = tx.ExecContext(ctx, s.rebind(`INSERT INTO unit_outcomes_through (one, seq) VALUES (1, ?)
+				ON CONFLICT (one) DO UPDATE SET seq = excluded.seq`), upTo)
 			return err
 		})
 		if err != nil {
@@ -303,7 +304,7 @@ func (s *Store) stageCopy(ctx context.Context, conn *sqlx.Conn, through int64, l
 		return staged, err
 	}
 	var copied int64
-	if err := conn.GetContext(ctx, &copied, `SELECT seq FROM unit_outcomes_through`); err != nil || copied >= through {
+	if err := conn.GetContext(ctx, &copied, copiedThroughSQL); err != nil || copied >= through {
 		return -1, err
 	}
 	if _, err := conn.ExecContext(ctx, `CREATE TEMP TABLE IF NOT EXISTS copy_staged (bucket INTEGER, metric TEXT,
@@ -318,6 +319,11 @@ func (s *Store) stageCopy(ctx context.Context, conn *sqlx.Conn, through int64, l
 	}
 	return copied, nil
 }
+
+// copiedThroughSQL reads how far the copy by unit has got. Its row is gone
+// once Postgres has emptied the unlogged unit_outcomes and its progress
+// after a crash; the copy then starts again from the first event.
+const copiedThroughSQL = `SELECT COALESCE(MAX(seq), 0) FROM unit_outcomes_through`
 
 // analyzeAfterRows is how many rows a copy adds before the store has
 // Postgres vacuum and analyse unit_outcomes.

@@ -1,0 +1,3 @@
+-- On Postgres, unit_outcomes and its progress become unlogged tables. SQLite
+-- has no such tables, so its schema does not change; the number is kept so
+-- that a version means the same schema on both engines.
