@@ -42,6 +42,14 @@ func SetSyncChunk(n int) (restore func()) {
 	return func() { syncChunk = old }
 }
 
+// SetOnePassUnits sets how many changed units, if half the units or more,
+// a sync computes afresh, until the returned function restores it.
+func SetOnePassUnits(n int64) (restore func()) {
+	old := onePassUnits
+	onePassUnits = n
+	return func() { onePassUnits = old }
+}
+
 // SetBucketBits makes unit_outcomes' buckets 2^bits sequence numbers wide
 // until the returned function restores the width.
 func SetBucketBits(bits int) (restore func()) {

@@ -235,44 +235,58 @@ func (s *Store) sqlitePlan(t *testing.T, conn *sqlx.Conn, query string, args []a
 	return plan
 }
 
-// TestResetAnalysesTablesWithoutFigures checks that a reset on Postgres
-// first has the events and the exposures analysed when they never were, as
-// with autovacuum off: the one pass over them is planned from those figures.
-func TestResetAnalysesTablesWithoutFigures(t *testing.T) {
-	ctx := context.Background()
-	s, err := Open(ctx, testdb.Postgres(t), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if err := s.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	analysed := func() (n int) {
-		t.Helper()
-		if err := s.db.GetContext(ctx, &n, `SELECT COUNT(*) FROM pg_stat_user_tables WHERE schemaname = current_schema()
-			AND relname IN ('events', 'exposures') AND COALESCE(last_analyze, last_autoanalyze) IS NOT NULL`); err != nil {
-			t.Fatal(err)
-		}
-		return n
-	}
-	events := []experiments.StoredEvent{
-		{ID: "x1", Type: experiments.EventExposure, UnitID: "u1", Experiment: "exp", Variant: "a", TS: 1, Attributes: "{}"},
-		{ID: "o1", Type: experiments.EventOutcome, UnitID: "u1", Metric: "csat", Value: 4, TS: 2, Attributes: "{}"},
-	}
-	if _, err := s.Ingest(ctx, events); err != nil {
-		t.Fatal(err)
-	}
-	if n := analysed(); n != 0 {
-		t.Skipf("%d of the tables were analysed before the reset (autovacuum is on)", n)
-	}
-	e := &experiments.Experiment{Key: "exp", Variants: []assign.Variant{{Key: "a", Control: true}, {Key: "b"}}}
+// TestSyncAnalysesTablesWithoutFigures checks that a sync on Postgres first
+// has the events and the exposures analysed when they never were, as with
+// autovacuum off: both the one pass of a reset and the search for changed
+// units are planned from those figures.
+func TestSyncAnalysesTablesWithoutFigures(t *testing.T) {
 	q := experiments.StatsQuery{Metric: experiments.Metric{Key: "csat", Kind: experiments.MetricMean}}
-	if _, err := s.SyncUnitValues(ctx, e, []experiments.StatsQuery{q}); err != nil {
-		t.Fatal(err)
-	}
-	if n := analysed(); n != 2 {
-		t.Errorf("%d of events and exposures analysed after a reset, want both", n)
+	for _, c := range []struct {
+		name  string
+		state bool // the metric's values were computed before any event came
+	}{{"a reset", false}, {"changed units", true}} {
+		t.Run(c.name, func(t *testing.T) {
+			ctx := context.Background()
+			s, err := Open(ctx, testdb.Postgres(t), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			if err := s.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			analysed := func() (n int) {
+				t.Helper()
+				if err := s.db.GetContext(ctx, &n, `SELECT COUNT(*) FROM pg_stat_user_tables WHERE schemaname = current_schema()
+					AND relname IN ('events', 'exposures') AND COALESCE(last_analyze, last_autoanalyze) IS NOT NULL`); err != nil {
+					t.Fatal(err)
+				}
+				return n
+			}
+			if c.state {
+				if _, err := s.db.ExecContext(ctx, `INSERT INTO unit_value_state (experiment, metric, fingerprint, events_seq, updated_at)
+					VALUES ('exp', 'csat', $1, 0, 0)`, fingerprint(q)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			events := []experiments.StoredEvent{
+				{ID: "x1", Type: experiments.EventExposure, UnitID: "u1", Experiment: "exp", Variant: "a", TS: 1, Attributes: "{}"},
+				{ID: "o1", Type: experiments.EventOutcome, UnitID: "u1", Metric: "csat", Value: 4, TS: 2, Attributes: "{}"},
+			}
+			if _, err := s.Ingest(ctx, events); err != nil {
+				t.Fatal(err)
+			}
+			if n := analysed(); n != 0 {
+				t.Skipf("%d of the tables were analysed before the sync (autovacuum is on)", n)
+			}
+			e := &experiments.Experiment{Key: "exp", Variants: []assign.Variant{{Key: "a", Control: true}, {Key: "b"}}}
+			if _, err := s.SyncUnitValues(ctx, e, []experiments.StatsQuery{q}); err != nil {
+				t.Fatal(err)
+			}
+			if n := analysed(); n != 2 {
+				t.Errorf("%d of events and exposures analysed after the sync, want both", n)
+			}
+		})
 	}
 }
 

@@ -181,6 +181,8 @@ func TestUnitValuesEqualRecomputation(t *testing.T) {
 	// sync crosses chunks' bounds and copies whole and partial buckets.
 	defer sqlstore.SetSyncChunk(3)()
 	defer sqlstore.SetBucketBits(3)()
+	// And most units changed, from 4 of them, computed afresh.
+	defer sqlstore.SetOnePassUnits(4)()
 	testdb.Each(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
 		s, e := openStoreWithExperiment(t, dsn, "exp")
