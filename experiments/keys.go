@@ -75,10 +75,13 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (*APIKey, err
 	hash := HashSecret(secret)
 	k, err := s.store.KeyByHash(ctx, hash)
 	if ErrorCode(err) == CodeNotFound || (err == nil && subtle.ConstantTimeCompare([]byte(k.Hash), []byte(hash)) != 1) {
-		return nil, Errorf(CodeUnauthorized, "invalid or revoked API key")
+		return nil, InvalidKey()
 	}
 	return k, err
 }
+
+// InvalidKey is the error for a secret that matches no key, or a revoked one.
+func InvalidKey() error { return Errorf(CodeUnauthorized, "invalid or revoked API key") }
 
 // TouchKey records that a key was used.
 func (s *Service) TouchKey(ctx context.Context, id string) error {

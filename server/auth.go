@@ -34,11 +34,15 @@ type authenticator struct {
 
 	mu      sync.Mutex
 	cache   map[string]cachedKey // by secret hash
+	unknown map[string]time.Time // secret hashes of no key (or a revoked one), until when
 	touched map[string]time.Time // by key id
 }
 
+// maxCachedKeys bounds each of the caches; a full cache is emptied.
+const maxCachedKeys = 10000
+
 func newAuthenticator(svc *experiments.Service) *authenticator {
-	return &authenticator{svc: svc, cache: map[string]cachedKey{}, touched: map[string]time.Time{}}
+	return &authenticator{svc: svc, cache: map[string]cachedKey{}, unknown: map[string]time.Time{}, touched: map[string]time.Time{}}
 }
 
 // require admits requests whose key is of one of the kinds: 401 without a
@@ -77,7 +81,8 @@ func bearer(header string) (string, bool) {
 	if len(header) <= len(prefix) || !strings.EqualFold(header[:len(prefix)], prefix) {
 		return "", false
 	}
-	return strings.TrimSpace(header[len(prefix):]), true
+	secret := strings.TrimSpace(header[len(prefix):])
+	return secret, secret != ""
 }
 
 func (a *authenticator) lookup(ctx context.Context, secret string) (*experiments.APIKey, error) {
@@ -85,22 +90,34 @@ func (a *authenticator) lookup(ctx context.Context, secret string) (*experiments
 	now := time.Now()
 	a.mu.Lock()
 	ck, ok := a.cache[hash]
+	unknownUntil, unknown := a.unknown[hash]
 	a.mu.Unlock()
 	if ok && now.Before(ck.expires) {
 		a.touch(ck.key.ID, now)
 		return ck.key, nil
+	}
+	// A client sending a revoked or mistyped key again and again costs one
+	// lookup per keyCacheTTL, not one per request. Secrets are random, so a
+	// secret that matched no key does not come to match a new one.
+	if unknown && now.Before(unknownUntil) {
+		return nil, experiments.InvalidKey()
 	}
 	k, err := a.svc.Authenticate(ctx, secret)
 	if err != nil {
 		if experiments.ErrorCode(err) == experiments.CodeUnauthorized {
 			a.mu.Lock()
 			delete(a.cache, hash)
+			if len(a.unknown) >= maxCachedKeys {
+				clear(a.unknown)
+			}
+			a.unknown[hash] = now.Add(keyCacheTTL)
 			a.mu.Unlock()
 		}
 		return nil, err
 	}
 	a.mu.Lock()
-	if len(a.cache) > 10000 {
+	delete(a.unknown, hash)
+	if len(a.cache) >= maxCachedKeys {
 		clear(a.cache)
 	}
 	a.cache[hash] = cachedKey{key: k, expires: now.Add(keyCacheTTL)}
