@@ -7,6 +7,7 @@ import (
 
 	"github.com/revealed-ab/revealed/experiments"
 	"github.com/revealed-ab/revealed/internal/testdb"
+	"github.com/revealed-ab/revealed/sqlstore"
 )
 
 // TestCrossStats: the statistics per (other experiment, its arm, own arm)
@@ -15,7 +16,7 @@ import (
 func TestCrossStats(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
-		s := openStore(t, dsn)
+		s := sqlstore.OpenMigrated(t, dsn)
 		a, b := testExperiment("a"), testExperiment("b")
 		for _, e := range []*experiments.Experiment{a, b} {
 			if err := s.CreateExperiment(ctx, e, nil); err != nil {

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"testing"
 
 	"github.com/revealed-ab/revealed/experiments"
 )
@@ -77,4 +78,20 @@ func (s *Store) LoseOutcomesCopy(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// OpenMigrated opens the store at dsn, migrated, and closes it when the test
+// ends.
+func OpenMigrated(t *testing.T, dsn string) *Store {
+	t.Helper()
+	ctx := context.Background()
+	s, err := Open(ctx, dsn, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

@@ -22,14 +22,7 @@ import (
 func TestReportQueriesUseIndexes(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
-		s, err := Open(ctx, dsn, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
-		if err := s.Migrate(ctx); err != nil {
-			t.Fatal(err)
-		}
+		s := OpenMigrated(t, dsn)
 		// Enough rows for the planner to weigh a range of sequence numbers
 		// against whole indexes.
 		var events []experiments.StoredEvent
@@ -247,14 +240,7 @@ func TestSyncAnalysesTablesWithoutFigures(t *testing.T) {
 	}{{"a reset", false}, {"changed units", true}} {
 		t.Run(c.name, func(t *testing.T) {
 			ctx := context.Background()
-			s, err := Open(ctx, testdb.Postgres(t), nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
-			if err := s.Migrate(ctx); err != nil {
-				t.Fatal(err)
-			}
+			s := OpenMigrated(t, testdb.Postgres(t))
 			analysed := func() (n int) {
 				t.Helper()
 				if err := s.db.GetContext(ctx, &n, `SELECT COUNT(*) FROM pg_stat_user_tables WHERE schemaname = current_schema()
@@ -294,14 +280,7 @@ func TestSyncAnalysesTablesWithoutFigures(t *testing.T) {
 // progress write no WAL, and that the events they are copied from do.
 func TestOutcomesCopyIsUnlogged(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(ctx, testdb.Postgres(t), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if err := s.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	s := OpenMigrated(t, testdb.Postgres(t))
 	var rows []struct {
 		Name        string `db:"relname"`
 		Persistence string `db:"relpersistence"`

@@ -15,24 +15,10 @@ import (
 	"github.com/revealed-ab/revealed/sqlstore"
 )
 
-func openStore(t *testing.T, dsn string) *sqlstore.Store {
-	t.Helper()
-	ctx := context.Background()
-	s, err := sqlstore.Open(ctx, dsn, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	if err := s.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
 // openStoreWithExperiment opens a migrated store holding testExperiment(key).
 func openStoreWithExperiment(t *testing.T, dsn, key string) (*sqlstore.Store, *experiments.Experiment) {
 	t.Helper()
-	s := openStore(t, dsn)
+	s := sqlstore.OpenMigrated(t, dsn)
 	e := testExperiment(key)
 	if err := s.CreateExperiment(context.Background(), e, nil); err != nil {
 		t.Fatal(err)
@@ -81,7 +67,7 @@ func TestMigrations(t *testing.T) {
 func TestExperiments(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
-		s := openStore(t, dsn)
+		s := sqlstore.OpenMigrated(t, dsn)
 		e := testExperiment("human-vs-bot")
 		if err := s.CreateExperiment(ctx, e, nil); err != nil {
 			t.Fatal(err)
@@ -136,7 +122,7 @@ func exposure(id, unit, experiment, variant string, ts int64) experiments.Stored
 func TestIngestCountsDuplicates(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
-		s := openStore(t, dsn)
+		s := sqlstore.OpenMigrated(t, dsn)
 		first := []experiments.StoredEvent{
 			outcome("e1", "u1", "", "csat", 4, 100),
 			outcome("e2", "u1", "", "csat", 5, 101),
@@ -162,7 +148,7 @@ func TestIngestCountsDuplicates(t *testing.T) {
 func TestIngestConcurrently(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
-		s := openStore(t, dsn)
+		s := sqlstore.OpenMigrated(t, dsn)
 		const writers, batches, size = 8, 10, 50
 		var wg sync.WaitGroup
 		results := make(chan experiments.IngestResult, writers*batches)
@@ -253,7 +239,7 @@ func statsFixture(t *testing.T, s *sqlstore.Store) *experiments.Experiment {
 func TestMetricStats(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
-		s := openStore(t, dsn)
+		s := sqlstore.OpenMigrated(t, dsn)
 		e := statsFixture(t, s)
 		resolved, csat := e.Metrics[0], e.Metrics[1]
 		ratio := experiments.Metric{Key: "csat_per_resolution", Kind: experiments.MetricRatio}
@@ -319,7 +305,7 @@ func TestMetricStats(t *testing.T) {
 func TestClaimsAndSnapshots(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
-		s := openStore(t, dsn)
+		s := sqlstore.OpenMigrated(t, dsn)
 		share := 0.74
 		e := testExperiment("exp")
 		if err := s.CreateExperiment(ctx, e, nil); err != nil {
@@ -390,7 +376,7 @@ func TestClaimsAndSnapshots(t *testing.T) {
 func TestKeys(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
-		s := openStore(t, dsn)
+		s := sqlstore.OpenMigrated(t, dsn)
 		now := time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
 		k := &experiments.APIKey{ID: "key_1", Kind: experiments.KeySDK, Name: "web", Hash: experiments.HashSecret("secret"), CreatedAt: now}
 		if err := s.CreateKey(ctx, k, nil); err != nil {
@@ -424,7 +410,7 @@ func TestKeys(t *testing.T) {
 func TestSessions(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
-		s := openStore(t, dsn)
+		s := sqlstore.OpenMigrated(t, dsn)
 		now := time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
 		k := &experiments.APIKey{ID: "key_1", Kind: experiments.KeyAdmin, Name: "a", Hash: "h", CreatedAt: now}
 		if err := s.CreateKey(ctx, k, nil); err != nil {
@@ -458,7 +444,7 @@ func TestSessions(t *testing.T) {
 func TestAuditEntriesCommitWithTheirChange(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
-		s := openStore(t, dsn)
+		s := sqlstore.OpenMigrated(t, dsn)
 		entry := func(action string) *experiments.AuditEntry {
 			return &experiments.AuditEntry{At: time.Unix(1, 0), Actor: "key_1", Action: action, Target: "experiment:exp",
 				After: json.RawMessage(`{"status":"draft"}`)}

@@ -11,6 +11,7 @@ import (
 	"github.com/revealed-ab/revealed/experiments"
 	"github.com/revealed-ab/revealed/internal/testdb"
 	"github.com/revealed-ab/revealed/internal/windowref"
+	"github.com/revealed-ab/revealed/sqlstore"
 )
 
 const hour = int64(time.Hour / time.Microsecond)
@@ -22,7 +23,7 @@ const hour = int64(time.Hour / time.Microsecond)
 func TestWindowsAndAggregations(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
-		s := openStore(t, dsn)
+		s := sqlstore.OpenMigrated(t, dsn)
 		span := func(h int64) *experiments.Span { x := experiments.Span(time.Duration(h) * time.Hour); return &x }
 		e := testExperiment("win")
 		e.Metrics = nil
