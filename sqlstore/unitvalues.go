@@ -89,6 +89,9 @@ func (s *Store) SyncUnitValues(ctx context.Context, e *experiments.Experiment, q
 		return 0, experiments.Internal(err)
 	}
 	defer conn.Close()
+	if s.dialect == SQLite {
+		defer releaseFreedMemory()
+	}
 	through, err := s.copyOutcomesThrough(ctx, conn, false)
 	if err != nil {
 		return 0, err
@@ -274,6 +277,7 @@ func (s *Store) copyOutcomes(ctx context.Context, conn *sqlx.Conn, through int64
 		if _, err := conn.ExecContext(ctx, `DROP TABLE IF EXISTS temp.copy_staged`); err != nil {
 			return err
 		}
+		releaseFreedMemory()
 	}
 	if s.dialect == Postgres && rows >= analyzeAfterRows {
 		// Autovacuum analyses a table only once a share of it changed, and
