@@ -93,29 +93,21 @@ func (s *Service) analyse(ctx context.Context, e *Experiment, claims []*Claim, l
 	for _, c := range claims {
 		in.Claims = append(in.Claims, c.Claim)
 	}
-	assigned, err := s.store.ExposedUnits(ctx, e, "")
-	if err != nil {
-		return nil, err
-	}
-	for _, a := range assigned {
-		in.Assigned = append(in.Assigned, analysis.VariantUnits{Variant: a.Variant, Units: a.Units})
-	}
-
 	values, err := s.resolveCaps(ctx, e, settings, stored)
 	if err != nil {
 		return nil, err
 	}
-	bySegment, err := s.metricInputs(ctx, e, settings, values, "")
+	bySegment, assigned, err := s.metricInputs(ctx, e, settings, values, "")
 	if err != nil {
 		return nil, err
 	}
-	in.Metrics = bySegment[""]
+	in.Metrics, in.Assigned = bySegment[""], assigned
 	attributes, err := s.segmentAttributes(ctx, e, settings, claims, through)
 	if err != nil {
 		return nil, err
 	}
 	for _, attr := range attributes {
-		bySegment, err := s.metricInputs(ctx, e, settings, values, attr)
+		bySegment, _, err := s.metricInputs(ctx, e, settings, values, attr)
 		if err != nil {
 			return nil, err
 		}
@@ -250,15 +242,19 @@ func (s *Service) resolveCaps(ctx context.Context, e *Experiment, settings Analy
 
 // metricInputs aggregates every metric, per segment value of attribute when
 // it is set (the key "" holds the whole experiment).
-func (s *Service) metricInputs(ctx context.Context, e *Experiment, settings AnalysisSettings, values unitValues, attribute string) (map[string][]analysis.MetricInput, error) {
+func (s *Service) metricInputs(ctx context.Context, e *Experiment, settings AnalysisSettings, values unitValues, attribute string) (map[string][]analysis.MetricInput, []analysis.VariantUnits, error) {
 	out := map[string][]analysis.MetricInput{}
-	for _, m := range e.Metrics {
+	var exposed []analysis.VariantUnits
+	for i, m := range e.Metrics {
 		q := s.statsQuery(e, m, settings, values)
 		q.SegmentAttribute = attribute
 		cuped := q.Lookback > 0
 		arms, err := s.store.MetricStats(ctx, e, q)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
+		}
+		if i == 0 && attribute == "" {
+			exposed = exposedUnits(arms)
 		}
 		segments := map[string]*analysis.MetricInput{}
 		for _, a := range arms {
@@ -285,7 +281,21 @@ func (s *Service) metricInputs(ctx context.Context, e *Experiment, settings Anal
 			out[seg] = append(out[seg], *mi)
 		}
 	}
-	return out, nil
+	return out, exposed, nil
+}
+
+// exposedUnits counts a metric's units per variant, whatever their value:
+// every unit exposed when the values were computed. The sample-ratio check
+// takes them from the first metric rather than counting the exposures
+// again, which on Postgres read all 950k of them at each refresh (about 90
+// ms of a refresh that found nothing changed), and so checks the very units
+// the metrics were computed over.
+func exposedUnits(arms []ArmStats) []analysis.VariantUnits {
+	out := make([]analysis.VariantUnits, 0, len(arms))
+	for _, a := range arms {
+		out = append(out, analysis.VariantUnits{Variant: a.Variant, Units: a.Units + a.Immature + a.WithoutValue})
+	}
+	return out
 }
 
 // statsQuery is what the report aggregates for metric m of e: its parts

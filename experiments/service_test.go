@@ -314,6 +314,57 @@ func TestWindowedMetrics(t *testing.T) {
 	}
 }
 
+// TestSampleRatioCountsEveryExposedUnit: the sample-ratio check counts each
+// arm's exposed units, though the first metric leaves some of them out as
+// immature or without a value.
+func TestSampleRatioCountsEveryExposedUnit(t *testing.T) {
+	ctx := context.Background()
+	svc := newService(t)
+	quarter, _ := experiments.ParseSpan("90d")
+	in := input()
+	in.Metrics = []experiments.Metric{
+		{Key: "csat_90d", Kind: experiments.MetricMean, HigherIsBetter: true, Source: "csat", Window: &experiments.Window{To: &quarter}, Aggregation: experiments.AggMean},
+		{Key: "chose_human", Kind: experiments.MetricBinary, HigherIsBetter: true},
+	}
+	mustCreate(t, svc, in)
+	if _, err := svc.Start(ctx, "human-vs-bot"); err != nil {
+		t.Fatal(err)
+	}
+	at := func(d time.Duration) *time.Time { x := time.Now().Add(d).UTC(); return &x }
+	rating := 4.0
+	// bot: u1 (rated), u3 (exposed two days ago: immature), u5 (rated).
+	// human: u2 (rated), u4 (never rated: no value for a mean).
+	var batch []experiments.Event
+	for i, u := range []string{"u1", "u2", "u3", "u4", "u5"} {
+		ago := -100 * 24 * time.Hour
+		if u == "u3" {
+			ago = -48 * time.Hour
+		}
+		batch = append(batch, experiments.Event{Type: experiments.EventExposure, UnitID: u, Experiment: "human-vs-bot", Variant: []string{"bot", "human"}[i%2], TS: at(ago)})
+		if u != "u4" {
+			batch = append(batch, experiments.Event{Type: experiments.EventOutcome, UnitID: u, Metric: "csat", Value: &rating, TS: at(ago + time.Hour)})
+		}
+	}
+	if _, err := svc.Ingest(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	r, err := refreshReport(ctx, svc, "human-vs-bot")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := r.Metrics[0]
+	if m.ImmatureUnits != 1 || m.UnitsWithoutValue != 1 {
+		t.Fatalf("csat_90d: %d immature, %d without a value; want 1 and 1", m.ImmatureUnits, m.UnitsWithoutValue)
+	}
+	observed := map[string]int64{}
+	for _, v := range r.SRM.Variants {
+		observed[v.Variant] = v.Observed
+	}
+	if observed["bot"] != 3 || observed["human"] != 2 {
+		t.Errorf("sample-ratio check observed %v, want bot 3 and human 2", observed)
+	}
+}
+
 // refreshReport computes the experiment's report now, as the scheduler or
 // POST …/refresh would, and returns it.
 func refreshReport(ctx context.Context, svc *experiments.Service, key string) (*analysis.Report, error) {

@@ -136,9 +136,6 @@ type Store interface {
 	// values of q.Metric that the report counts (mature, with a value),
 	// pooled over all variants.
 	UnitValueQuantile(ctx context.Context, e *Experiment, q StatsQuery, p float64) (float64, error)
-	// ExposedUnits counts the distinct exposed units per variant (and
-	// segment value of the attribute, when given) for the SRM check.
-	ExposedUnits(ctx context.Context, e *Experiment, segmentAttribute string) ([]ArmStats, error)
 	// AttributeValues lists the distinct values of each attribute of e's
 	// exposures written or moved at or after event sequence number since
 	// (changed_seq), at most limit values per attribute.

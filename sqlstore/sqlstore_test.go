@@ -286,12 +286,6 @@ func TestMetricStats(t *testing.T) {
 		if q, err := s.UnitValueQuantile(ctx, e, experiments.StatsQuery{Metric: csat}, 1); err != nil || q != 6 {
 			t.Errorf("maximum = %v (%v), want 6", q, err)
 		}
-		units, err := s.ExposedUnits(ctx, e, "generation")
-		if err != nil || fmt.Sprint(units) != fmt.Sprint([]experiments.ArmStats{
-			{Segment: "boomer", Variant: "bot", Units: 1}, {Segment: "boomer", Variant: "human", Units: 1},
-			{Segment: "gen_z", Variant: "bot", Units: 1}, {Segment: "gen_z", Variant: "human", Units: 1}}) {
-			t.Errorf("ExposedUnits by generation: %+v (%v)", units, err)
-		}
 		values, err := s.AttributeValues(ctx, e, 0, 10)
 		if err != nil || fmt.Sprint(values) != "map[generation:[boomer gen_z] n:[1]]" {
 			t.Errorf("AttributeValues = %v (%v), want generation boomer and gen_z, n 1", values, err)

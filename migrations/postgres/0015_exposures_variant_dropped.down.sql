@@ -1,0 +1,1 @@
+CREATE INDEX exposures_variant ON exposures (experiment, variant);
