@@ -158,21 +158,28 @@ func (s *Service) RefreshDue(ctx context.Context, every time.Duration) (int, err
 	return n, nil
 }
 
-// RunRefresher refreshes the reports that are due every tick until ctx
-// ends: the scheduler of `revealed serve`. Each tick first orders the new
-// outcomes by unit, so that the cost of that step is spread over time and a
-// refresh on demand finds little left to do.
-func (s *Service) RunRefresher(ctx context.Context, every, tick time.Duration) {
-	t := time.NewTicker(tick)
+// RunRefresher runs the scheduler of `revealed serve` until ctx ends. Every
+// copyTick it orders the new outcomes by unit, so that the cost of that step
+// is spread over time and a refresh on demand finds little left to do; every
+// dueTick it refreshes the reports that are due. The copy takes only whole
+// buckets of sequence numbers: ticking once a minute, it fell behind a fill
+// of 120,000 events/s by up to six buckets, and the refresh after the fill
+// spent 5-7 s (SQLite) and 14-17 s (Postgres) copying them itself.
+func (s *Service) RunRefresher(ctx context.Context, every, dueTick, copyTick time.Duration) {
+	t := time.NewTicker(min(copyTick, dueTick))
 	defer t.Stop()
+	var lastDue time.Time
 	for {
 		if err := s.store.CopyOutcomes(ctx); err != nil && ctx.Err() == nil {
 			s.log.Warn("copying outcomes by unit", "err", err)
 		}
-		if n, err := s.RefreshDue(ctx, every); err != nil && ctx.Err() == nil {
-			s.log.Warn("refreshing reports", "err", err)
-		} else if n > 0 {
-			s.log.Info("refreshed reports", "experiments", n)
+		if now := time.Now(); now.Sub(lastDue) >= dueTick {
+			lastDue = now
+			if n, err := s.RefreshDue(ctx, every); err != nil && ctx.Err() == nil {
+				s.log.Warn("refreshing reports", "err", err)
+			} else if n > 0 {
+				s.log.Info("refreshed reports", "experiments", n)
+			}
 		}
 		select {
 		case <-ctx.Done():

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -165,4 +166,49 @@ func TestAutomaticSegmentsFollowNewExposures(t *testing.T) {
 		}
 		check("assignments with a new attribute", "[plan region]")
 	})
+}
+
+// countingStore counts the scheduler's two kinds of work: copies of the
+// outcomes by unit, and the listing that starts a check for due reports.
+type countingStore struct {
+	*sqlstore.Store
+	copies, listings atomic.Int64
+}
+
+func (c *countingStore) CopyOutcomes(ctx context.Context) error {
+	c.copies.Add(1)
+	return c.Store.CopyOutcomes(ctx)
+}
+
+func (c *countingStore) ListExperiments(ctx context.Context) ([]*experiments.Experiment, error) {
+	c.listings.Add(1)
+	return c.Store.ListExperiments(ctx)
+}
+
+// TestRunRefresherCopiesOftenerThanItRefreshes: the scheduler copies the
+// outcomes by unit at every copy tick, and checks for due reports only at
+// its own, slower tick (and once at start).
+func TestRunRefresherCopiesOftenerThanItRefreshes(t *testing.T) {
+	ctx := context.Background()
+	store, _ := storeAndServiceOn(t, testdb.SQLite(t))
+	spy := &countingStore{Store: store}
+	svc, err := experiments.NewService(ctx, spy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	listingsBefore := spy.listings.Load()
+	run, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { svc.RunRefresher(run, time.Hour, time.Hour, time.Millisecond); close(done) }()
+	for deadline := time.Now().Add(10 * time.Second); spy.copies.Load() < 5 && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
+	stop()
+	<-done
+	if copies := spy.copies.Load(); copies < 5 {
+		t.Fatalf("%d copies in 10 s at a copy tick of 1 ms, want at least 5", copies)
+	}
+	if checks := spy.listings.Load() - listingsBefore; checks != 1 {
+		t.Errorf("checked for due reports %d times with a due tick of 1 h, want once, at start", checks)
+	}
 }

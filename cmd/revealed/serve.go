@@ -21,6 +21,11 @@ import (
 	"github.com/revealed-ab/revealed/sqlstore"
 )
 
+// outcomesCopyTick is how often the scheduler copies the outcomes of the
+// buckets of sequence numbers completed since (a bucket holds 2^20 numbers).
+// When nothing is complete, a tick costs two reads of a maximum.
+const outcomesCopyTick = 5 * time.Second
+
 // drainTimeout bounds how long SIGTERM waits for requests in flight.
 const drainTimeout = 30 * time.Second
 
@@ -103,7 +108,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	defer stopWatch()
 	go svc.WatchCatalog(watchCtx, 500*time.Millisecond)
 	// Reports are computed ahead: reads return the latest one stored.
-	go svc.RunRefresher(watchCtx, refreshEvery, min(refreshEvery, time.Minute))
+	go svc.RunRefresher(watchCtx, refreshEvery, min(refreshEvery, time.Minute), outcomesCopyTick)
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- httpServer.Serve(ln) }()
