@@ -301,3 +301,29 @@ func TestOutcomesCopyIsUnlogged(t *testing.T) {
 		}
 	}
 }
+
+// TestIdleCopyLeavesEventWritesAlone checks that on Postgres the scheduler's
+// copy, when no bucket has been completed since the last one, does not take
+// the events barrier: it would wait for every event write in flight, and
+// hold up those that follow.
+func TestIdleCopyLeavesEventWritesAlone(t *testing.T) {
+	ctx := context.Background()
+	s := OpenMigrated(t, testdb.Postgres(t))
+	e := &experiments.Experiment{Key: "idle"}
+	if _, err := s.Ingest(ctx, []experiments.StoredEvent{{ID: "o1", Type: experiments.EventOutcome, UnitID: "u1", Experiment: e.Key, Metric: "m", TS: 1, ReceivedAt: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	writer, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer writer.Rollback()
+	if _, err := writer.ExecContext(ctx, `SELECT pg_advisory_xact_lock_shared($1)`, eventsBarrier); err != nil {
+		t.Fatal(err)
+	}
+	bounded, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	if err := s.CopyOutcomes(bounded); err != nil {
+		t.Fatalf("copying with no complete bucket while an event write is in flight: %v", err)
+	}
+}
