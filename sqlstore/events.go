@@ -304,7 +304,7 @@ func (s *Store) upsertExposures(tx *sqlx.Tx, events []experiments.StoredEvent) e
 		return nil
 	}
 	var stamp int64
-	if err := tx.Get(&stamp, `SELECT COALESCE(MAX(seq), 0) FROM events`); err != nil {
+	if err := tx.Get(&stamp, newestSeqSQL); err != nil {
 		return fmt.Errorf("stamping exposures: %w", err)
 	}
 	return s.upsertEarliest(tx, events, earliestTable{

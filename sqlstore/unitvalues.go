@@ -145,20 +145,24 @@ func (s *Store) SyncUnitValues(ctx context.Context, e *experiments.Experiment, q
 	return through, nil
 }
 
+// newestSeqSQL reads the highest event sequence number visible. On Postgres
+// a lower number may still be in flight: see eventsThrough.
+const newestSeqSQL = `SELECT COALESCE(MAX(seq), 0) FROM events`
+
 // eventsThrough is the highest event sequence number below which every
 // event write has committed.
 func (s *Store) eventsThrough(ctx context.Context, conn *sqlx.Conn) (int64, error) {
 	var seq int64
 	if s.dialect != Postgres {
 		// One writer: whatever is visible is all that was written.
-		err := conn.GetContext(ctx, &seq, `SELECT COALESCE(MAX(seq), 0) FROM events`)
+		err := conn.GetContext(ctx, &seq, newestSeqSQL)
 		return seq, err
 	}
 	err := runTx(ctx, conn, func(tx *sqlx.Tx) error {
 		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, eventsBarrier); err != nil {
 			return err
 		}
-		return tx.GetContext(ctx, &seq, `SELECT COALESCE(MAX(seq), 0) FROM events`)
+		return tx.GetContext(ctx, &seq, newestSeqSQL)
 	})
 	return seq, err
 }
@@ -184,7 +188,7 @@ func (s *Store) CopyOutcomes(ctx context.Context) error {
 	}
 	defer conn.Close()
 	var newest, copied int64
-	if err := conn.GetContext(ctx, &newest, `SELECT COALESCE(MAX(seq), 0) FROM events`); err != nil {
+	if err := conn.GetContext(ctx, &newest, newestSeqSQL); err != nil {
 		return experiments.Internal(err)
 	}
 	if err := conn.GetContext(ctx, &copied, copiedThroughSQL); err != nil {
