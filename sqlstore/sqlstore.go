@@ -53,6 +53,10 @@ type Store struct {
 	// copying keeps this process to one copy by unit at a time (see
 	// copyOutcomes).
 	copying sync.Mutex
+	// valueWrites, on SQLite, gives the connections that compute per-unit
+	// values at once their turns at the write lock (see writeStaged), so
+	// that they queue in Go rather than poll SQLite's busy handler.
+	valueWrites sync.Mutex
 }
 
 // OnCommit sets a function called after each group commit of events with
