@@ -57,6 +57,9 @@ type Store struct {
 	// values at once their turns at the write lock (see writeStaged), so
 	// that they queue in Go rather than poll SQLite's busy handler.
 	valueWrites sync.Mutex
+	// extraConns holds a token for each connection that syncs have taken
+	// besides their own to compute a reset (see recomputeAll).
+	extraConns chan struct{}
 }
 
 // OnCommit sets a function called after each group commit of events with
@@ -124,7 +127,7 @@ func Open(ctx context.Context, dsn string, log *slog.Logger) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("connecting to the %s database: %w", dialect, err)
 	}
-	s := &Store{db: db, dialect: dialect, dsn: dsn, log: log}
+	s := &Store{db: db, dialect: dialect, dsn: dsn, log: log, extraConns: make(chan struct{}, maxExtraConns)}
 	workers := 1
 	if dialect == Postgres {
 		workers = 4

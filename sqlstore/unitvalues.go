@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -731,8 +732,12 @@ func (r unitRange) bounds(column string) (string, []any) {
 // once. Each computes its ranges of units outside any transaction; only
 // their writes take turns. At 10M events (950k units, two metrics, two
 // cores), two took 10.4-11.4 s where one connection computing inside its
-// write transactions took 18.5-19.9 s.
-func resetWorkers() int { return min(max(runtime.GOMAXPROCS(0), 1), 4) }
+// write transactions took 18.5-19.9 s. Three or four were no faster.
+func resetWorkers() int { return min(max(runtime.GOMAXPROCS(0), 1), maxExtraConns+1) }
+
+// maxExtraConns is how many connections, of the 8 of SQLite's pool, syncs
+// may take at once besides their own.
+const maxExtraConns = 3
 
 // resetChunk is how many units a chunk of a reset computes. A reset's
 // chunks read ranges of units, so larger ones cost less per unit, but they
@@ -741,57 +746,77 @@ func resetWorkers() int { return min(max(runtime.GOMAXPROCS(0), 1), 4) }
 // RSS; 20,000, 8.8-9.9 s and 232 MB; 50,000, 9.8 s and 318 MB.
 func resetChunk() int { return 2 * syncChunk }
 
+// resetChunks hands out a reset's ranges of units, in unit order, to the
+// connections that compute them; each finds the next range's end itself.
+type resetChunks struct {
+	mu   sync.Mutex
+	lo   *string
+	done bool
+}
+
+// next returns the next range, or false when every unit has been handed out.
+func (c *resetChunks) next(ctx context.Context, conn *sqlx.Conn, e *experiments.Experiment) (unitRange, bool, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.done {
+		return unitRange{}, false, nil
+	}
+	chunk := unitRange{lo: c.lo}
+	after, args := chunk.bounds(`unit_id`)
+	err := conn.GetContext(ctx, &chunk.hi, `SELECT unit_id FROM exposures WHERE experiment = ? AND `+after+` ORDER BY unit_id LIMIT 1 OFFSET ?`,
+		append(append([]any{e.Key}, args...), resetChunk()-1)...)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return unitRange{}, false, err
+	}
+	c.done, c.lo = !chunk.hi.Valid, &chunk.hi.String
+	return chunk, true, nil
+}
+
 // recomputeAll computes every exposed unit of e afresh after a reset on
-// SQLite, resetChunk units at a time, in unit order, on resetWorkers
-// connections at once. A chunk reads its range of units in each bucket of
-// unit_outcomes (see unitSpan). conn finds the ranges' bounds.
+// SQLite, resetChunk units at a time, on conn and on up to resetWorkers-1
+// more connections. A chunk reads its range of units in each bucket of
+// unit_outcomes (see unitSpan). The extra connections are taken only while
+// the store has spare ones (extraConns): a sync never waits for a
+// connection while it holds one, so that many syncs at once cannot take
+// every connection of the pool and then wait for each other.
 func (s *Store) recomputeAll(ctx context.Context, conn *sqlx.Conn, e *experiments.Experiment, q experiments.StatsQuery) error {
-	g, ctx := errgroup.WithContext(ctx)
-	chunks := make(chan unitRange)
-	g.Go(func() error {
-		defer close(chunks)
-		var lo *string
+	chunks := &resetChunks{}
+	compute := func(ctx context.Context, conn *sqlx.Conn) error {
 		for {
-			chunk := unitRange{lo: lo}
-			after, args := chunk.bounds(`unit_id`)
-			err := conn.GetContext(ctx, &chunk.hi, `SELECT unit_id FROM exposures WHERE experiment = ? AND `+after+` ORDER BY unit_id LIMIT 1 OFFSET ?`,
-				append(append([]any{e.Key}, args...), resetChunk()-1)...)
-			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			chunk, ok, err := chunks.next(ctx, conn, e)
+			if err != nil || !ok {
 				return err
 			}
-			select {
-			case chunks <- chunk:
-			case <-ctx.Done():
-				return ctx.Err()
+			units, unitArgs := chunk.bounds(`x.unit_id`)
+			spanCond, spanArgs := chunk.bounds(`o.unit_id`)
+			values, args := s.unitValuesSQL(e, q, true, &unitSpan{cond: spanCond, args: spanArgs}, units, unitArgs)
+			if err := s.writeStaged(ctx, conn, e, q, values, args, nil); err != nil {
+				return err
 			}
-			if !chunk.hi.Valid {
-				return nil
-			}
-			lo = &chunk.hi.String
 		}
-	})
-	for range resetWorkers() {
+	}
+	g, ctx := errgroup.WithContext(ctx)
+	for range resetWorkers() - 1 {
+		select {
+		case s.extraConns <- struct{}{}:
+		default:
+			continue
+		}
 		g.Go(func() error {
-			conn, err := s.db.Connx(ctx)
+			defer func() { <-s.extraConns }()
+			extra, err := s.db.Connx(ctx)
 			if err != nil {
 				return err
 			}
-			defer conn.Close()
-			if err := createStaged(ctx, conn); err != nil {
+			defer extra.Close()
+			if err := createStaged(ctx, extra); err != nil {
 				return err
 			}
-			defer dropStaged(context.WithoutCancel(ctx), conn)
-			for chunk := range chunks {
-				units, unitArgs := chunk.bounds(`x.unit_id`)
-				spanCond, spanArgs := chunk.bounds(`o.unit_id`)
-				values, args := s.unitValuesSQL(e, q, true, &unitSpan{cond: spanCond, args: spanArgs}, units, unitArgs)
-				if err := s.writeStaged(ctx, conn, e, q, values, args, nil); err != nil {
-					return err
-				}
-			}
-			return nil
+			defer dropStaged(context.WithoutCancel(ctx), extra)
+			return compute(ctx, extra)
 		})
 	}
+	g.Go(func() error { return compute(ctx, conn) })
 	return g.Wait()
 }
 

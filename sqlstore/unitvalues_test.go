@@ -341,3 +341,52 @@ func TestUnitValuesWriter(t *testing.T) {
 		}
 	}
 }
+
+// TestManyResetsAtOnce runs more resets at once than the SQLite pool has
+// connections, each of which may compute on connections besides its own,
+// and checks that all of them finish with the values a recomputation gives.
+func TestManyResetsAtOnce(t *testing.T) {
+	defer sqlstore.SetSyncChunk(2)()
+	defer sqlstore.SetOnePassUnits(4)()
+	testdb.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		s, first := openStoreWithExperiment(t, dsn, "exp0")
+		exps := []*experiments.Experiment{first}
+		for i := 1; i < 12; i++ {
+			e := testExperiment(fmt.Sprintf("exp%d", i))
+			if err := s.CreateExperiment(ctx, e, nil); err != nil {
+				t.Fatal(err)
+			}
+			exps = append(exps, e)
+		}
+		var events []experiments.StoredEvent
+		for i, e := range exps {
+			for u := range 20 {
+				unit := fmt.Sprintf("u%02d", u)
+				events = append(events, exposure(fmt.Sprintf("x%d-%d", i, u), unit, e.Key, []string{"bot", "human"}[u%2], int64(u)),
+					outcome(fmt.Sprintf("o%d-%d", i, u), unit, e.Key, "resolved", 1, int64(u+i)))
+			}
+		}
+		if _, err := s.Ingest(ctx, events); err != nil {
+			t.Fatal(err)
+		}
+		qs := unitValueQueries()[:2]
+		ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+		defer cancel()
+		errs := make(chan error, len(exps))
+		for _, e := range exps {
+			go func() {
+				_, err := s.SyncUnitValues(ctx, e, qs)
+				errs <- err
+			}()
+		}
+		for range exps {
+			if err := <-errs; err != nil {
+				t.Fatalf("a sync among %d at once: %v", len(exps), err)
+			}
+		}
+		for _, e := range exps {
+			checkUnitValues(t, s, e, qs, e.Key)
+		}
+	})
+}
