@@ -25,7 +25,7 @@ const unitValuesVersion = 1
 
 // syncChunk is how many units one write transaction recomputes. On SQLite
 // the transaction holds the write lock, so ingestion waits at most for one
-// chunk (about 0.1 s for 5,000 units of ten outcomes each).
+// chunk's writes (the values are computed before it: see writeStaged).
 var syncChunk = 5000 // a variable only so that tests can cross many chunks' bounds
 
 // unitValueTables hold a metric's stored values, their sums and their state,
@@ -731,7 +731,7 @@ func (r unitRange) bounds(column string) (string, []any) {
 // resetWorkers is how many connections a reset on SQLite computes on at
 // once. Each computes its ranges of units outside any transaction; only
 // their writes take turns. At 10M events (950k units, two metrics, two
-// cores), two took 10.4-11.4 s where one connection computing inside its
+// cores), two took 9.2-11.7 s where one connection computing inside its
 // write transactions took 18.5-19.9 s. Three or four were no faster.
 func resetWorkers() int { return min(max(runtime.GOMAXPROCS(0), 1), maxExtraConns+1) }
 
@@ -742,8 +742,8 @@ const maxExtraConns = 3
 // resetChunk is how many units a chunk of a reset computes. A reset's
 // chunks read ranges of units, so larger ones cost less per unit, but they
 // hold more in SQLite's sorters and temporary tables. At 10M events, with
-// two workers: 5,000 units 10.4-11.4 s; 10,000, 9.3 s and 180 MB of peak
-// RSS; 20,000, 8.8-9.9 s and 232 MB; 50,000, 9.8 s and 318 MB.
+// two workers: 5,000 units 10.4-11.4 s; 10,000, 9.2-11.7 s and 155-182 MB
+// of peak RSS; 20,000, 8.8-9.9 s and 232 MB; 50,000, 9.8 s and 318 MB.
 func resetChunk() int { return 2 * syncChunk }
 
 // resetChunks hands out a reset's ranges of units, in unit order, to the
