@@ -57,6 +57,9 @@ type Store struct {
 	// values at once their turns at the write lock (see writeStaged), so
 	// that they queue in Go rather than poll SQLite's busy handler.
 	valueWrites sync.Mutex
+	// lastSeenSeq is the highest event sequence number the last
+	// CopyOutcomes saw, to tell when ingestion is quiet.
+	lastSeenSeq atomic.Int64
 	// extraConns holds a token for each connection that syncs have taken
 	// besides their own to compute a reset (see recomputeAll).
 	extraConns chan struct{}

@@ -95,7 +95,7 @@ func (s *Store) SyncUnitValues(ctx context.Context, e *experiments.Experiment, q
 	if s.dialect == SQLite {
 		defer releaseFreedMemory()
 	}
-	through, err := s.copyOutcomesThrough(ctx, conn, false)
+	through, err := s.copyOutcomesThrough(ctx, conn, false, false)
 	if err != nil {
 		return 0, err
 	}
@@ -190,6 +190,11 @@ func (s *Store) eventsThrough(ctx context.Context, conn *sqlx.Conn) (int64, erro
 // the copy's progress, and stop there: on Postgres, finding how far every
 // write has committed takes the events barrier, which holds up event writes
 // for as long as the longest one in flight.
+//
+// When no event has arrived since the last call, ingestion is quiet, and
+// the copy takes the incomplete bucket too, so that a refresh after a bulk
+// load has nothing left to copy (at 10M events the last bucket took 1.7 s
+// of an 11.3 s first refresh on SQLite, 4.2-5.1 s on Postgres).
 func (s *Store) CopyOutcomes(ctx context.Context) error {
 	conn, err := s.db.Connx(ctx)
 	if err != nil {
@@ -203,10 +208,11 @@ func (s *Store) CopyOutcomes(ctx context.Context) error {
 	if err := conn.GetContext(ctx, &copied, copiedThroughSQL); err != nil {
 		return experiments.Internal(err)
 	}
-	if completedThrough(newest) <= copied {
+	quiet := s.lastSeenSeq.Swap(newest) == newest
+	if copied >= newest || !quiet && completedThrough(newest) <= copied {
 		return nil
 	}
-	_, err = s.copyOutcomesThrough(ctx, conn, true)
+	_, err = s.copyOutcomesThrough(ctx, conn, true, !quiet)
 	return err
 }
 
@@ -215,16 +221,17 @@ func completedThrough(through int64) int64 { return bucketEnd(through+1) - 1<<bu
 
 // copyOutcomesThrough copies the outcomes up to the highest sequence number
 // below which every event write has committed, and returns that number. The
-// scheduler's copy (background) stops at the end of the last bucket that
-// number completes, and sorts each bucket at a low CPU priority: sorting
-// takes most of a copy's CPU (about 2 s a bucket), and holds no lock.
-func (s *Store) copyOutcomesThrough(ctx context.Context, conn *sqlx.Conn, background bool) (int64, error) {
+// scheduler's copy (background) sorts each bucket at a low CPU priority:
+// sorting takes most of a copy's CPU (about 2 s a bucket), and holds no
+// lock. With wholeBuckets, the copy stops at the end of the last bucket that
+// number completes.
+func (s *Store) copyOutcomesThrough(ctx context.Context, conn *sqlx.Conn, background, wholeBuckets bool) (int64, error) {
 	through, err := s.eventsThrough(ctx, conn)
 	if err != nil {
 		return 0, experiments.Internal(err)
 	}
 	upTo := through
-	if background {
+	if wholeBuckets {
 		upTo = completedThrough(through)
 	}
 	start := time.Now()

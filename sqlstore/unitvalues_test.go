@@ -390,3 +390,54 @@ func TestManyResetsAtOnce(t *testing.T) {
 		}
 	})
 }
+
+// TestQuietCopyTakesTheIncompleteBucket checks that the refresher's copy by
+// unit takes only whole buckets while events arrive, and the rest once no
+// event has arrived since its last call.
+func TestQuietCopyTakesTheIncompleteBucket(t *testing.T) {
+	defer sqlstore.SetBucketBits(3)()
+	testdb.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		s := sqlstore.OpenMigrated(t, dsn)
+		written := 0
+		ingest := func(n int) {
+			t.Helper()
+			batch := make([]experiments.StoredEvent, n)
+			for i := range batch {
+				written++
+				batch[i] = outcome(fmt.Sprintf("o%d", written), fmt.Sprintf("u%d", written%3), "", "csat", 1, int64(written))
+			}
+			if _, err := s.Ingest(ctx, batch); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var before int64
+		copyAndCheck := func(when string, whole bool) {
+			t.Helper()
+			if err := s.CopyOutcomes(ctx); err != nil {
+				t.Fatal(err)
+			}
+			copied, events, err := s.CopiedThrough(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := events
+			if whole {
+				want = max(before, (events+1)/8*8-1)
+			}
+			if copied != want {
+				t.Errorf("%s: the copy reached %d of %d events, want %d", when, copied, events, want)
+			}
+			before = copied
+		}
+		ingest(11)
+		copyAndCheck("events arrived since the last copy", true)
+		copyAndCheck("no event since the last copy", false)
+		ingest(3)
+		copyAndCheck("events arrived, no bucket completed", true)
+		ingest(3)
+		copyAndCheck("events arrived, a bucket completed", true)
+		copyAndCheck("quiet again", false)
+		copyAndCheck("still quiet", false)
+	})
+}
