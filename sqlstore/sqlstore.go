@@ -61,7 +61,7 @@ type Store struct {
 	// CopyOutcomes saw, to tell when ingestion is quiet.
 	lastSeenSeq atomic.Int64
 	// extraConns holds a token for each connection that syncs have taken
-	// besides their own to compute a reset (see recomputeAll).
+	// besides their own (see onSpareConns).
 	extraConns chan struct{}
 }
 

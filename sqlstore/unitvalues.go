@@ -430,18 +430,14 @@ func (s *Store) syncMetric(ctx context.Context, conn *sqlx.Conn, e *experiments.
 		}
 	}
 	if units > 0 {
-		if s.dialect == Postgres {
-			// Temporary tables are never analysed by autovacuum; without
-			// figures the planner takes the set for one row.
-			if _, err := conn.ExecContext(ctx, `ANALYZE dirty_units`); err != nil {
-				return err
-			}
-		}
 		recompute := s.recomputeDirty
-		if reset {
+		switch {
+		case reset:
 			recompute = s.recomputeAll
+		case s.dialect == Postgres:
+			recompute = s.recomputeDirtyByArrays
 		}
-		if err := recompute(ctx, conn, e, q); err != nil {
+		if err := recompute(ctx, conn, e, q, units); err != nil {
 			return err
 		}
 		s.log.Debug("unit values computed", "experiment", e.Key, "metric", q.Metric.Key, "units", units, "took", time.Since(start))
@@ -661,59 +657,124 @@ const movedExposuresSQL = `SELECT x.unit_id FROM exposures x
 	LEFT JOIN unit_values u ON u.experiment = x.experiment AND u.metric = ? AND u.unit_id = x.unit_id
 	WHERE x.experiment = ? AND x.changed_seq >= ? AND (u.unit_id IS NULL OR u.exposed_at <> x.ts OR u.variant <> x.variant)`
 
-// recomputeDirty replaces the stored values of the units in dirty_units,
-// syncChunk units (in unit order) per transaction.
-func (s *Store) recomputeDirty(ctx context.Context, conn *sqlx.Conn, e *experiments.Experiment, q experiments.StatsQuery) error {
+// recomputeDirty replaces, on SQLite, the stored values of the units in
+// dirty_units, syncChunk units (in unit order) per transaction.
+func (s *Store) recomputeDirty(ctx context.Context, conn *sqlx.Conn, e *experiments.Experiment, q experiments.StatsQuery, _ int64) error {
 	var lo *string
 	for {
 		chunk := unitRange{lo: lo}
 		after, afterArgs := chunk.bounds(`unit_id`)
-		err := conn.GetContext(ctx, &chunk.hi, s.rebind(`SELECT unit_id FROM dirty_units WHERE `+after+` ORDER BY unit_id LIMIT 1 OFFSET ?`),
+		err := conn.GetContext(ctx, &chunk.hi, `SELECT unit_id FROM dirty_units WHERE `+after+` ORDER BY unit_id LIMIT 1 OFFSET ?`,
 			append(afterArgs, syncChunk-1)...)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
 		cond, chunkArgs := chunk.bounds(`unit_id`)
-		in := func(column string) string {
-			if s.dialect == Postgres {
-				// An array, so that the units are looked up by key whatever
-				// the planner estimates: with exposures never analysed (as
-				// with autovacuum off) it read all 950k of them to join 4,743
-				// (0.33 s of a 0.5% refresh at 10M events).
-				return column + ` = ANY(ARRAY(SELECT unit_id FROM dirty_units WHERE ` + cond + `))`
-			}
-			return column + ` IN (SELECT unit_id FROM dirty_units WHERE ` + cond + `)`
-		}
+		in := func(column string) string { return column + ` IN (SELECT unit_id FROM dirty_units WHERE ` + cond + `)` }
 		values, args := s.unitValuesSQL(e, q, true, nil, in(`x.unit_id`), chunkArgs)
-		removeOld := func(tx *sqlx.Tx) error {
+		err = s.writeStaged(ctx, conn, e, q, values, args, &s.valueWrites, func(tx *sqlx.Tx) error {
 			if err := s.addSums(ctx, tx, e, q, "-", in(`unit_id`), chunkArgs); err != nil {
 				return err
 			}
-			_, err := tx.ExecContext(ctx, s.rebind(`DELETE FROM unit_values WHERE experiment = ? AND metric = ? AND `+in(`unit_id`)),
+			_, err := tx.ExecContext(ctx, `DELETE FROM unit_values WHERE experiment = ? AND metric = ? AND `+in(`unit_id`),
 				append([]any{e.Key, q.Metric.Key}, chunkArgs...)...)
 			return err
-		}
-		if s.dialect == SQLite {
-			err = s.writeStaged(ctx, conn, e, q, values, args, removeOld)
-		} else {
-			err = runTx(ctx, conn, func(tx *sqlx.Tx) error {
-				if err := removeOld(tx); err != nil {
-					return err
-				}
-				_, err := tx.ExecContext(ctx, s.rebind(`INSERT INTO unit_values (experiment, metric, unit_id, variant, exposed_at, v, pre, d)
-					SELECT ?, ?, unit_id, variant, exposed_at, v, pre, d FROM (`+values+`) computed`),
-					append([]any{e.Key, q.Metric.Key}, args...)...)
-				if err != nil {
-					return err
-				}
-				return s.addSums(ctx, tx, e, q, "", in(`unit_id`), chunkArgs)
-			})
-		}
+		})
 		if err != nil || !chunk.hi.Valid {
 			return err
 		}
 		lo = &chunk.hi.String
 	}
+}
+
+// recomputeDirtyByArrays is recomputeDirty on Postgres. Each chunk's units
+// are read from dirty_units into an array, so that a spare connection,
+// which cannot see this one's temporary table, can compute them while this
+// one reads the next chunks or computes one. A refresh's few thousand units
+// are shared out as one chunk per connection: their lookups in
+// unit_outcomes, most of such a refresh, wait on reads from the OS cache
+// when shared_buffers holds a small part of the table (at 10M events, 5,000
+// changed units took 1.09-1.76 s on one connection, 0.82-0.88 s on two).
+// The values are computed before each chunk's write transaction, and the
+// writes take turns: two chunks' transactions add to the same rows of
+// unit_value_sums, and at once they deadlock.
+func (s *Store) recomputeDirtyByArrays(ctx context.Context, conn *sqlx.Conn, e *experiments.Experiment, q experiments.StatsQuery, units int64) error {
+	if err := createStaged(ctx, conn); err != nil {
+		return err
+	}
+	defer dropStaged(context.WithoutCancel(ctx), conn)
+	workers := int64(syncWorkers())
+	size := min(int64(syncChunk), (units+workers-1)/workers)
+	var writes sync.Mutex
+	// Chunks wait in queue for a connection; when it is full, this one
+	// computes a queued chunk itself, so that memory holds at most a few.
+	queue := make(chan []string, workers)
+	g, ctx := errgroup.WithContext(ctx)
+	s.onSpareConns(ctx, g, func(ctx context.Context, extra *sqlx.Conn) error {
+		for ids := range queue {
+			if err := s.replaceValues(ctx, extra, e, q, ids, &writes); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	g.Go(func() error {
+		defer close(queue)
+		computeQueued := func() (bool, error) {
+			select {
+			case ids := <-queue:
+				return true, s.replaceValues(ctx, conn, e, q, ids, &writes)
+			default:
+				return false, nil
+			}
+		}
+		var after unitRange
+		for {
+			cond, args := after.bounds(`unit_id`)
+			var ids []string
+			err := conn.SelectContext(ctx, &ids, s.rebind(`SELECT unit_id FROM dirty_units WHERE `+cond+` ORDER BY unit_id LIMIT ?`), append(args, size)...)
+			if err != nil {
+				return err
+			}
+			if len(ids) == 0 {
+				break
+			}
+			select {
+			case queue <- ids:
+			default:
+				if _, err := computeQueued(); err != nil {
+					return err
+				}
+				queue <- ids // only this goroutine sends, and there is room now
+			}
+			after.lo = &ids[len(ids)-1]
+		}
+		for {
+			if computed, err := computeQueued(); err != nil || !computed {
+				return err
+			}
+		}
+	})
+	return g.Wait()
+}
+
+// replaceValues replaces, on Postgres, the stored values of the units ids
+// and their contributions to the sums. The units are looked up by key from
+// the array whatever the planner estimates: with exposures never analysed
+// (as with autovacuum off), a join to dirty_units read all 950k exposures
+// to join 4,743 (0.33 s of a 0.5% refresh at 10M events).
+func (s *Store) replaceValues(ctx context.Context, conn *sqlx.Conn, e *experiments.Experiment, q experiments.StatsQuery, ids []string, writes sync.Locker) error {
+	in := func(column string) string { return column + ` = ANY(?)` }
+	idArgs := []any{ids}
+	values, args := s.unitValuesSQL(e, q, true, nil, in(`x.unit_id`), idArgs)
+	return s.writeStaged(ctx, conn, e, q, values, args, writes, func(tx *sqlx.Tx) error {
+		if err := s.addSums(ctx, tx, e, q, "-", in(`unit_id`), idArgs); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, s.rebind(`DELETE FROM unit_values WHERE experiment = ? AND metric = ? AND `+in(`unit_id`)),
+			append([]any{e.Key, q.Metric.Key}, idArgs...)...)
+		return err
+	})
 }
 
 // unitRange is a chunk of units: after lo (from the first when nil), up to
@@ -735,15 +796,16 @@ func (r unitRange) bounds(column string) (string, []any) {
 	return cond, args
 }
 
-// resetWorkers is how many connections a reset on SQLite computes on at
-// once. Each computes its ranges of units outside any transaction; only
-// their writes take turns. At 10M events (950k units, two metrics, two
-// cores), two took 9.2-11.7 s where one connection computing inside its
-// write transactions took 18.5-19.9 s. Three or four were no faster.
-func resetWorkers() int { return min(max(runtime.GOMAXPROCS(0), 1), maxExtraConns+1) }
+// syncWorkers is how many connections a sync computes on at once: a reset
+// on SQLite, or the changed units on Postgres. On SQLite each computes its
+// ranges of units outside any transaction; only their writes take turns. At
+// 10M events (950k units, two metrics, two cores), two took 9.2-11.7 s
+// where one connection computing inside its write transactions took
+// 18.5-19.9 s. Three or four were no faster.
+func syncWorkers() int { return min(max(runtime.GOMAXPROCS(0), 1), maxExtraConns+1) }
 
-// maxExtraConns is how many connections, of the 8 of SQLite's pool, syncs
-// may take at once besides their own.
+// maxExtraConns is how many connections, of the 8 of SQLite's pool (16 of
+// Postgres's), syncs may take at once besides their own.
 const maxExtraConns = 3
 
 // resetChunk is how many units a chunk of a reset computes. A reset's
@@ -780,13 +842,10 @@ func (c *resetChunks) next(ctx context.Context, conn *sqlx.Conn, e *experiments.
 }
 
 // recomputeAll computes every exposed unit of e afresh after a reset on
-// SQLite, resetChunk units at a time, on conn and on up to resetWorkers-1
-// more connections. A chunk reads its range of units in each bucket of
-// unit_outcomes (see unitSpan). The extra connections are taken only while
-// the store has spare ones (extraConns): a sync never waits for a
-// connection while it holds one, so that many syncs at once cannot take
-// every connection of the pool and then wait for each other.
-func (s *Store) recomputeAll(ctx context.Context, conn *sqlx.Conn, e *experiments.Experiment, q experiments.StatsQuery) error {
+// SQLite, resetChunk units at a time, on conn and on spare connections
+// (onSpareConns). A chunk reads its range of units in each bucket of
+// unit_outcomes (see unitSpan).
+func (s *Store) recomputeAll(ctx context.Context, conn *sqlx.Conn, e *experiments.Experiment, q experiments.StatsQuery, _ int64) error {
 	chunks := &resetChunks{}
 	compute := func(ctx context.Context, conn *sqlx.Conn) error {
 		for {
@@ -797,17 +856,28 @@ func (s *Store) recomputeAll(ctx context.Context, conn *sqlx.Conn, e *experiment
 			units, unitArgs := chunk.bounds(`x.unit_id`)
 			spanCond, spanArgs := chunk.bounds(`o.unit_id`)
 			values, args := s.unitValuesSQL(e, q, true, &unitSpan{cond: spanCond, args: spanArgs}, units, unitArgs)
-			if err := s.writeStaged(ctx, conn, e, q, values, args, nil); err != nil {
+			if err := s.writeStaged(ctx, conn, e, q, values, args, &s.valueWrites, nil); err != nil {
 				return err
 			}
 		}
 	}
 	g, ctx := errgroup.WithContext(ctx)
-	for range resetWorkers() - 1 {
+	s.onSpareConns(ctx, g, compute)
+	g.Go(func() error { return compute(ctx, conn) })
+	return g.Wait()
+}
+
+// onSpareConns has g run work on up to syncWorkers()-1 more connections,
+// each taken only while the store has a spare one (extraConns), with the
+// staged tables of writeStaged. A sync never waits for a
+// connection while it holds one, so that many syncs at once cannot take
+// every connection of the pool and then wait for each other.
+func (s *Store) onSpareConns(ctx context.Context, g *errgroup.Group, work func(context.Context, *sqlx.Conn) error) {
+	for range syncWorkers() - 1 {
 		select {
 		case s.extraConns <- struct{}{}:
 		default:
-			continue
+			return
 		}
 		g.Go(func() error {
 			defer func() { <-s.extraConns }()
@@ -820,49 +890,58 @@ func (s *Store) recomputeAll(ctx context.Context, conn *sqlx.Conn, e *experiment
 				return err
 			}
 			defer dropStaged(context.WithoutCancel(ctx), extra)
-			return compute(ctx, extra)
+			return work(ctx, extra)
 		})
 	}
-	g.Go(func() error { return compute(ctx, conn) })
-	return g.Wait()
 }
 
-// createStaged creates, on a SQLite connection, the temporary tables a
-// chunk's values and their sums are computed into before they are written.
+// createStaged creates, on a connection, the temporary tables a chunk's
+// values and their sums are computed into before they are written. The
+// types are Postgres's, whose REAL has single precision; SQLite reads them
+// as its INTEGER and REAL.
 func createStaged(ctx context.Context, conn *sqlx.Conn) error {
-	_, err := conn.ExecContext(ctx, `CREATE TEMP TABLE IF NOT EXISTS staged_values (unit_id TEXT, variant TEXT, exposed_at INTEGER, v REAL, pre REAL, d REAL);
-		CREATE TEMP TABLE IF NOT EXISTS staged_sums (variant TEXT, exposed_hour INTEGER, units INTEGER, null_units INTEGER,
-			sum REAL, sum_sq REAL, pre_sum REAL, pre_sum_sq REAL, pre_cross REAL, den_sum REAL, den_sum_sq REAL, den_cross REAL)`)
-	return err
+	for _, ddl := range []string{
+		`CREATE TEMP TABLE IF NOT EXISTS staged_values (unit_id TEXT, variant TEXT, exposed_at BIGINT, v DOUBLE PRECISION, pre DOUBLE PRECISION, d DOUBLE PRECISION)`,
+		`CREATE TEMP TABLE IF NOT EXISTS staged_sums (variant TEXT, exposed_hour BIGINT, units BIGINT, null_units BIGINT, sum DOUBLE PRECISION,
+			sum_sq DOUBLE PRECISION, pre_sum DOUBLE PRECISION, pre_sum_sq DOUBLE PRECISION, pre_cross DOUBLE PRECISION, den_sum DOUBLE PRECISION,
+			den_sum_sq DOUBLE PRECISION, den_cross DOUBLE PRECISION)`,
+	} {
+		if _, err := conn.ExecContext(ctx, ddl); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func dropStaged(ctx context.Context, conn *sqlx.Conn) {
-	conn.ExecContext(ctx, `DROP TABLE IF EXISTS temp.staged_values; DROP TABLE IF EXISTS temp.staged_sums`)
+	conn.ExecContext(ctx, `DROP TABLE IF EXISTS staged_values`)
+	conn.ExecContext(ctx, `DROP TABLE IF EXISTS staged_sums`)
 }
 
 // writeStaged computes the per-unit values that values selects, and their
 // sums, into conn's staged tables, then writes them in one transaction,
-// after before (when not nil) has taken the units' old values away. On
+// after before (when not nil) has taken the units' old values away. The
+// writes of connections computing at once take turns through writes. On
 // SQLite a transaction that writes holds the database's one write lock, so
 // the computing, most of a chunk's time, is done before it: ingestion then
 // waits only for the writes.
-func (s *Store) writeStaged(ctx context.Context, conn *sqlx.Conn, e *experiments.Experiment, q experiments.StatsQuery, values string, args []any, before func(*sqlx.Tx) error) error {
+func (s *Store) writeStaged(ctx context.Context, conn *sqlx.Conn, e *experiments.Experiment, q experiments.StatsQuery, values string, args []any, writes sync.Locker, before func(*sqlx.Tx) error) error {
 	stage := []struct {
 		query string
 		args  []any
 	}{
-		{`DELETE FROM temp.staged_values`, nil},
-		{`INSERT INTO temp.staged_values SELECT unit_id, variant, exposed_at, v, pre, d FROM (` + values + `) computed`, args},
-		{`DELETE FROM temp.staged_sums`, nil},
-		{`INSERT INTO temp.staged_sums ` + sumsOf("", `temp.staged_values`), nil},
+		{`DELETE FROM staged_values`, nil},
+		{`INSERT INTO staged_values SELECT unit_id, variant, exposed_at, v, pre, d FROM (` + values + `) computed`, args},
+		{`DELETE FROM staged_sums`, nil},
+		{`INSERT INTO staged_sums ` + sumsOf("", `staged_values`), nil},
 	}
 	for _, st := range stage {
-		if _, err := conn.ExecContext(ctx, st.query, st.args...); err != nil {
+		if _, err := conn.ExecContext(ctx, s.rebind(st.query), st.args...); err != nil {
 			return err
 		}
 	}
-	s.valueWrites.Lock()
-	defer s.valueWrites.Unlock()
+	writes.Lock()
+	defer writes.Unlock()
 	return runTx(ctx, conn, func(tx *sqlx.Tx) error {
 		if before != nil {
 			if err := before(tx); err != nil {
@@ -870,11 +949,11 @@ func (s *Store) writeStaged(ctx context.Context, conn *sqlx.Conn, e *experiments
 			}
 		}
 		key := []any{e.Key, q.Metric.Key}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO unit_values (experiment, metric, unit_id, variant, exposed_at, v, pre, d)
-			SELECT ?, ?, unit_id, variant, exposed_at, v, pre, d FROM temp.staged_values`, key...); err != nil {
+		if _, err := tx.ExecContext(ctx, s.rebind(`INSERT INTO unit_values (experiment, metric, unit_id, variant, exposed_at, v, pre, d)
+			SELECT ?, ?, unit_id, variant, exposed_at, v, pre, d FROM staged_values`), key...); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, upsertSumsSQL(`SELECT `+sumsColumns+` FROM temp.staged_sums`), key...)
+		_, err := tx.ExecContext(ctx, s.rebind(upsertSumsSQL(`SELECT `+sumsColumns+` FROM staged_sums`)), key...)
 		return err
 	})
 }
