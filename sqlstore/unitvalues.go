@@ -109,12 +109,7 @@ func (s *Store) SyncUnitValues(ctx context.Context, e *experiments.Experiment, q
 		return 0, experiments.Internal(err)
 	}
 	defer conn.ExecContext(context.WithoutCancel(ctx), `DROP TABLE IF EXISTS dirty_units`)
-	if s.dialect == SQLite {
-		if err := createStaged(ctx, conn); err != nil {
-			return 0, experiments.Internal(err)
-		}
-		defer dropStaged(context.WithoutCancel(ctx), conn)
-	}
+	defer dropStaged(context.WithoutCancel(ctx), conn)
 	keys := make([]string, 0, len(qs))
 	for _, q := range qs {
 		keys = append(keys, q.Metric.Key)
@@ -431,11 +426,8 @@ func (s *Store) syncMetric(ctx context.Context, conn *sqlx.Conn, e *experiments.
 	}
 	if units > 0 {
 		recompute := s.recomputeDirty
-		switch {
-		case reset:
+		if reset {
 			recompute = s.recomputeAll
-		case s.dialect == Postgres:
-			recompute = s.recomputeDirtyByArrays
 		}
 		if err := recompute(ctx, conn, e, q, units); err != nil {
 			return err
@@ -657,62 +649,36 @@ const movedExposuresSQL = `SELECT x.unit_id FROM exposures x
 	LEFT JOIN unit_values u ON u.experiment = x.experiment AND u.metric = ? AND u.unit_id = x.unit_id
 	WHERE x.experiment = ? AND x.changed_seq >= ? AND (u.unit_id IS NULL OR u.exposed_at <> x.ts OR u.variant <> x.variant)`
 
-// recomputeDirty replaces, on SQLite, the stored values of the units in
-// dirty_units, syncChunk units (in unit order) per transaction.
-func (s *Store) recomputeDirty(ctx context.Context, conn *sqlx.Conn, e *experiments.Experiment, q experiments.StatsQuery, _ int64) error {
-	var lo *string
-	for {
-		chunk := unitRange{lo: lo}
-		after, afterArgs := chunk.bounds(`unit_id`)
-		err := conn.GetContext(ctx, &chunk.hi, `SELECT unit_id FROM dirty_units WHERE `+after+` ORDER BY unit_id LIMIT 1 OFFSET ?`,
-			append(afterArgs, syncChunk-1)...)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return err
-		}
-		cond, chunkArgs := chunk.bounds(`unit_id`)
-		in := func(column string) string { return column + ` IN (SELECT unit_id FROM dirty_units WHERE ` + cond + `)` }
-		values, args := s.unitValuesSQL(e, q, true, nil, in(`x.unit_id`), chunkArgs)
-		err = s.writeStaged(ctx, conn, e, q, values, args, &s.valueWrites, func(tx *sqlx.Tx) error {
-			if err := s.addSums(ctx, tx, e, q, "-", in(`unit_id`), chunkArgs); err != nil {
-				return err
-			}
-			_, err := tx.ExecContext(ctx, `DELETE FROM unit_values WHERE experiment = ? AND metric = ? AND `+in(`unit_id`),
-				append([]any{e.Key, q.Metric.Key}, chunkArgs...)...)
-			return err
-		})
-		if err != nil || !chunk.hi.Valid {
-			return err
-		}
-		lo = &chunk.hi.String
-	}
-}
-
-// recomputeDirtyByArrays is recomputeDirty on Postgres. Each chunk's units
-// are read from dirty_units into an array, so that a spare connection,
-// which cannot see this one's temporary table, can compute them while this
-// one reads the next chunks or computes one. A refresh's few thousand units
-// are shared out as one chunk per connection: their lookups in
-// unit_outcomes, most of such a refresh, wait on reads from the OS cache
-// when shared_buffers holds a small part of the table (at 10M events, 5,000
-// changed units took 1.09-1.76 s on one connection, 0.82-0.88 s on two).
-// The values are computed before each chunk's write transaction, and the
-// writes take turns: two chunks' transactions add to the same rows of
-// unit_value_sums, and at once they deadlock.
-func (s *Store) recomputeDirtyByArrays(ctx context.Context, conn *sqlx.Conn, e *experiments.Experiment, q experiments.StatsQuery, units int64) error {
+// recomputeDirty replaces the stored values of the units in dirty_units,
+// and their contributions to the sums, at most syncChunk units (in unit
+// order) per transaction. Each chunk's units are read from dirty_units into
+// a list, so that a spare connection, which cannot see this one's temporary
+// table, can compute them while this one reads the next chunks or computes
+// one. A refresh's few thousand units are shared out as one chunk per
+// connection. On Postgres, their lookups in unit_outcomes, most of such a
+// refresh, wait on reads from the OS cache when shared_buffers holds a small
+// part of the table: at 10M events, 5,000 changed units took 1.09-1.76 s on
+// one connection, 0.82-0.88 s on two. The values are computed before each
+// chunk's write transaction (see writeStaged), and the writes take turns:
+// on SQLite all of the store's, on Postgres this sync's, whose chunks add to
+// the same rows of unit_value_sums and at once deadlock.
+func (s *Store) recomputeDirty(ctx context.Context, conn *sqlx.Conn, e *experiments.Experiment, q experiments.StatsQuery, units int64) error {
 	if err := createStaged(ctx, conn); err != nil {
 		return err
 	}
-	defer dropStaged(context.WithoutCancel(ctx), conn)
 	workers := int64(syncWorkers())
 	size := min(int64(syncChunk), (units+workers-1)/workers)
-	var writes sync.Mutex
+	writes := sync.Locker(&s.valueWrites)
+	if s.dialect == Postgres {
+		writes = new(sync.Mutex)
+	}
 	// Chunks wait in queue for a connection; when it is full, this one
 	// computes a queued chunk itself, so that memory holds at most a few.
 	queue := make(chan []string, workers)
 	g, ctx := errgroup.WithContext(ctx)
 	s.onSpareConns(ctx, g, func(ctx context.Context, extra *sqlx.Conn) error {
 		for ids := range queue {
-			if err := s.replaceValues(ctx, extra, e, q, ids, &writes); err != nil {
+			if err := s.replaceValues(ctx, extra, e, q, ids, writes); err != nil {
 				return err
 			}
 		}
@@ -723,7 +689,7 @@ func (s *Store) recomputeDirtyByArrays(ctx context.Context, conn *sqlx.Conn, e *
 		computeQueued := func() (bool, error) {
 			select {
 			case ids := <-queue:
-				return true, s.replaceValues(ctx, conn, e, q, ids, &writes)
+				return true, s.replaceValues(ctx, conn, e, q, ids, writes)
 			default:
 				return false, nil
 			}
@@ -758,14 +724,13 @@ func (s *Store) recomputeDirtyByArrays(ctx context.Context, conn *sqlx.Conn, e *
 	return g.Wait()
 }
 
-// replaceValues replaces, on Postgres, the stored values of the units ids
-// and their contributions to the sums. The units are looked up by key from
-// the array whatever the planner estimates: with exposures never analysed
-// (as with autovacuum off), a join to dirty_units read all 950k exposures
-// to join 4,743 (0.33 s of a 0.5% refresh at 10M events).
+// replaceValues replaces the stored values of the units ids and their
+// contributions to the sums.
 func (s *Store) replaceValues(ctx context.Context, conn *sqlx.Conn, e *experiments.Experiment, q experiments.StatsQuery, ids []string, writes sync.Locker) error {
-	in := func(column string) string { return column + ` = ANY(?)` }
-	idArgs := []any{ids}
+	in, idArgs, err := s.unitsIn(ids)
+	if err != nil {
+		return err
+	}
 	values, args := s.unitValuesSQL(e, q, true, nil, in(`x.unit_id`), idArgs)
 	return s.writeStaged(ctx, conn, e, q, values, args, writes, func(tx *sqlx.Tx) error {
 		if err := s.addSums(ctx, tx, e, q, "-", in(`unit_id`), idArgs); err != nil {
@@ -775,6 +740,23 @@ func (s *Store) replaceValues(ctx context.Context, conn *sqlx.Conn, e *experimen
 			append([]any{e.Key, q.Metric.Key}, idArgs...)...)
 		return err
 	})
+}
+
+// unitsIn is the condition that a column is one of ids, and its argument.
+// On Postgres the ids are an array, so that the units are looked up by key
+// whatever the planner estimates: with exposures never analysed (as with
+// autovacuum off), a join to dirty_units read all 950k exposures to join
+// 4,743 (0.33 s of a 0.5% refresh at 10M events). SQLite, which has no
+// arrays, reads them from JSON.
+func (s *Store) unitsIn(ids []string) (func(column string) string, []any, error) {
+	if s.dialect == Postgres {
+		return func(column string) string { return column + ` = ANY(?)` }, []any{ids}, nil
+	}
+	list, err := json.Marshal(ids)
+	if err != nil {
+		return nil, nil, err
+	}
+	return func(column string) string { return column + ` IN (SELECT value FROM json_each(?))` }, []any{string(list)}, nil
 }
 
 // unitRange is a chunk of units: after lo (from the first when nil), up to
@@ -796,12 +778,12 @@ func (r unitRange) bounds(column string) (string, []any) {
 	return cond, args
 }
 
-// syncWorkers is how many connections a sync computes on at once: a reset
-// on SQLite, or the changed units on Postgres. On SQLite each computes its
-// ranges of units outside any transaction; only their writes take turns. At
-// 10M events (950k units, two metrics, two cores), two took 9.2-11.7 s
-// where one connection computing inside its write transactions took
-// 18.5-19.9 s. Three or four were no faster.
+// syncWorkers is how many connections a sync computes on at once: its
+// changed units, or every unit after a reset on SQLite. On SQLite each
+// computes its ranges of units outside any transaction; only their writes
+// take turns. At 10M events (950k units, two metrics, two cores), a reset
+// on two took 9.2-11.7 s where one connection computing inside its write
+// transactions took 18.5-19.9 s. Three or four were no faster.
 func syncWorkers() int { return min(max(runtime.GOMAXPROCS(0), 1), maxExtraConns+1) }
 
 // maxExtraConns is how many connections, of the 8 of SQLite's pool (16 of
@@ -846,6 +828,9 @@ func (c *resetChunks) next(ctx context.Context, conn *sqlx.Conn, e *experiments.
 // (onSpareConns). A chunk reads its range of units in each bucket of
 // unit_outcomes (see unitSpan).
 func (s *Store) recomputeAll(ctx context.Context, conn *sqlx.Conn, e *experiments.Experiment, q experiments.StatsQuery, _ int64) error {
+	if err := createStaged(ctx, conn); err != nil {
+		return err
+	}
 	chunks := &resetChunks{}
 	compute := func(ctx context.Context, conn *sqlx.Conn) error {
 		for {
