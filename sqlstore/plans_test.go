@@ -46,9 +46,6 @@ func TestReportQueriesUseIndexes(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer conn.Close()
-		if _, err := conn.ExecContext(ctx, `CREATE TEMP TABLE IF NOT EXISTS dirty_units (unit_id TEXT PRIMARY KEY)`); err != nil {
-			t.Fatal(err)
-		}
 		e := &experiments.Experiment{Key: "exp", Variants: []assign.Variant{{Key: "a", Control: true}, {Key: "b"}}}
 		window := experiments.Span(time.Hour)
 		queries := map[string]experiments.StatsQuery{
@@ -78,15 +75,19 @@ func TestReportQueriesUseIndexes(t *testing.T) {
 			if plan := strings.Join(s.sqlitePlan(t, conn, changed, args), "; "); !strings.Contains(plan, "SEARCH o USING INTEGER PRIMARY KEY") {
 				t.Errorf("units with new outcomes are not found by sequence number: %s", plan)
 			}
-			// And a chunk of units is computed unit by unit.
-			in := `x.unit_id IN (SELECT unit_id FROM dirty_units)`
-			chunk, args := s.unitValuesSQL(e, experiments.StatsQuery{Metric: experiments.Metric{Key: "csat", Kind: experiments.MetricMean}}, true, nil, in, nil)
+			// And a chunk of changed units, listed in JSON, is computed unit
+			// by unit.
+			in, inArgs, err := s.unitsIn([]string{"u0001", "u0150", "u0270"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			chunk, args := s.unitValuesSQL(e, experiments.StatsQuery{Metric: experiments.Metric{Key: "csat", Kind: experiments.MetricMean}}, true, nil, in(`x.unit_id`), inArgs)
 			if plan := strings.Join(s.sqlitePlan(t, conn, chunk, args), "; "); !strings.Contains(plan, "SEARCH o USING PRIMARY KEY (bucket=? AND metric=? AND unit_id=?") {
 				t.Errorf("a chunk of units is not computed unit by unit: %s", plan)
 			}
 			// Unless the chunk is a reset's, which reads its range of units.
 			span := &unitSpan{cond: `o.unit_id > ? AND o.unit_id <= ?`, args: []any{"u0100", "u0200"}}
-			chunk, args = s.unitValuesSQL(e, experiments.StatsQuery{Metric: experiments.Metric{Key: "csat", Kind: experiments.MetricMean}}, true, span, in, nil)
+			chunk, args = s.unitValuesSQL(e, experiments.StatsQuery{Metric: experiments.Metric{Key: "csat", Kind: experiments.MetricMean}}, true, span, `x.unit_id > ? AND x.unit_id <= ?`, []any{"u0100", "u0200"})
 			if plan := strings.Join(s.sqlitePlan(t, conn, chunk, args), "; "); !strings.Contains(plan, "SEARCH o USING PRIMARY KEY (bucket=? AND metric=? AND unit_id>? AND unit_id<?)") {
 				t.Errorf("a reset's chunk does not read its range of units: %s", plan)
 			}
@@ -126,8 +127,11 @@ func TestReportQueriesUseIndexes(t *testing.T) {
 			var all = map[string]query{}
 			full, args := s.unitValuesSQL(e, q, false, nil, "", nil)
 			all["values of every unit, from the events"] = query{full, args}
-			in := `x.unit_id IN (SELECT unit_id FROM dirty_units WHERE unit_id > ? AND unit_id <= ?)`
-			chunk, args := s.unitValuesSQL(e, q, true, nil, in, []any{"a", "b"})
+			in, inArgs, err := s.unitsIn([]string{"u0001", "u0150"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			chunk, args := s.unitValuesSQL(e, q, true, nil, in(`x.unit_id`), inArgs)
 			all["values of a chunk of units, by unit"] = query{chunk, args}
 			all["copy of outcomes"] = query{copyOutcomesSQL(), []any{10, 20}}
 			changed, args, err := s.changedUnitsSQL(e, q, 10, 20)
