@@ -239,6 +239,41 @@ func TestUnitValuesEqualRecomputation(t *testing.T) {
 	})
 }
 
+// TestChangedUnitsWithAwkwardIDs checks that a sync finds and recomputes
+// changed units whatever their ids hold: a chunk's units travel as JSON on
+// SQLite and as an array on Postgres.
+func TestChangedUnitsWithAwkwardIDs(t *testing.T) {
+	defer sqlstore.SetSyncChunk(2)()
+	ids := []string{`u"quoted"`, `back\slash`, `<a href="x">&amp;</a>`, `'); DROP TABLE unit_values; --`, `über`, `日本語`, `{"json":[1]}`, `  spaced  `, `null`, `u1`}
+	testdb.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		s, e := openStoreWithExperiment(t, dsn, "exp")
+		qs := unitValueQueries()
+		var events []experiments.StoredEvent
+		for i, id := range ids {
+			events = append(events, exposure(fmt.Sprintf("x%d", i), id, e.Key, []string{"bot", "human"}[i%2], int64(i)))
+		}
+		if _, err := s.Ingest(ctx, events); err != nil {
+			t.Fatal(err)
+		}
+		for round := range 3 {
+			events = events[:0]
+			for i, id := range ids {
+				if (i+round)%3 != 0 {
+					events = append(events, outcome(fmt.Sprintf("o%d-%d", round, i), id, e.Key, "resolved", float64(round+1), int64(10*round+i+1)))
+				}
+			}
+			if _, err := s.Ingest(ctx, events); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.SyncUnitValues(ctx, e, qs); err != nil {
+				t.Fatal(err)
+			}
+			checkUnitValues(t, s, e, qs, fmt.Sprintf("round %d", round))
+		}
+	})
+}
+
 // TestBackgroundCopyTakesWholeBuckets checks that the refresher's copy by
 // unit stops at the end of the last complete bucket, and that a sync copies
 // the rest.
