@@ -109,7 +109,7 @@ func (s *Store) SyncUnitValues(ctx context.Context, e *experiments.Experiment, q
 		return 0, experiments.Internal(err)
 	}
 	defer conn.ExecContext(context.WithoutCancel(ctx), `DROP TABLE IF EXISTS dirty_units`)
-	defer dropStaged(context.WithoutCancel(ctx), conn)
+	defer s.dropStaged(context.WithoutCancel(ctx), conn)
 	keys := make([]string, 0, len(qs))
 	for _, q := range qs {
 		keys = append(keys, q.Metric.Key)
@@ -874,7 +874,7 @@ func (s *Store) onSpareConns(ctx context.Context, g *errgroup.Group, work func(c
 			if err := createStaged(ctx, extra); err != nil {
 				return err
 			}
-			defer dropStaged(context.WithoutCancel(ctx), extra)
+			defer s.dropStaged(context.WithoutCancel(ctx), extra)
 			return work(ctx, extra)
 		})
 	}
@@ -898,9 +898,16 @@ func createStaged(ctx context.Context, conn *sqlx.Conn) error {
 	return nil
 }
 
-func dropStaged(ctx context.Context, conn *sqlx.Conn) {
-	conn.ExecContext(ctx, `DROP TABLE IF EXISTS staged_values`)
-	conn.ExecContext(ctx, `DROP TABLE IF EXISTS staged_sums`)
+// dropStaged drops conn's staged tables, if it has them. The schema is
+// named: without temporary tables, the names would be looked up in the
+// database's own.
+func (s *Store) dropStaged(ctx context.Context, conn *sqlx.Conn) {
+	schema := `temp.`
+	if s.dialect == Postgres {
+		schema = `pg_temp.`
+	}
+	conn.ExecContext(ctx, `DROP TABLE IF EXISTS `+schema+`staged_values`)
+	conn.ExecContext(ctx, `DROP TABLE IF EXISTS `+schema+`staged_sums`)
 }
 
 // writeStaged computes the per-unit values that values selects, and their
