@@ -657,8 +657,9 @@ const movedExposuresSQL = `SELECT x.unit_id FROM exposures x
 // one. A refresh's few thousand units are shared out as one chunk per
 // connection. On Postgres, their lookups in unit_outcomes, most of such a
 // refresh, wait on reads from the OS cache when shared_buffers holds a small
-// part of the table: at 10M events, 5,000 changed units took 1.09-1.76 s on
-// one connection, 0.82-0.88 s on two. The values are computed before each
+// part of the table: at 10M events, a refresh with 5,000 changed units took
+// 1.09-1.79 s on one connection, 0.71-0.93 s on two (on SQLite 0.75-0.81 s
+// and 0.50-0.68 s). The values are computed before each
 // chunk's write transaction (see writeStaged), and the writes take turns:
 // on SQLite all of the store's, on Postgres this sync's, whose chunks add to
 // the same rows of unit_value_sums and at once deadlock.
@@ -854,9 +855,9 @@ func (s *Store) recomputeAll(ctx context.Context, conn *sqlx.Conn, e *experiment
 
 // onSpareConns has g run work on up to syncWorkers()-1 more connections,
 // each taken only while the store has a spare one (extraConns), with the
-// staged tables of writeStaged. A sync never waits for a
-// connection while it holds one, so that many syncs at once cannot take
-// every connection of the pool and then wait for each other.
+// staged tables of writeStaged. A sync never waits for a connection while
+// it holds one, so that many syncs at once cannot take every connection of
+// the pool and then wait for each other.
 func (s *Store) onSpareConns(ctx context.Context, g *errgroup.Group, work func(context.Context, *sqlx.Conn) error) {
 	for range syncWorkers() - 1 {
 		select {
