@@ -69,10 +69,11 @@ func (s *Store) CopiedThrough(ctx context.Context) (copied, events int64, err er
 	return copied, events, err
 }
 
-// LoseOutcomesCopy empties unit_outcomes and the copy's progress, as
-// Postgres empties unlogged tables after a crash.
-func (s *Store) LoseOutcomesCopy(ctx context.Context) error {
-	for _, table := range []string{"unit_outcomes", "unit_outcome_buckets", "unit_outcomes_through"} {
+// LoseUnloggedTables empties the tables Postgres empties after a crash:
+// unit_outcomes and the copy's progress, and the per-unit values, their
+// sums and their state.
+func (s *Store) LoseUnloggedTables(ctx context.Context) error {
+	for _, table := range append([]string{"unit_outcomes", "unit_outcome_buckets", "unit_outcomes_through"}, unitValueTables...) {
 		if _, err := s.db.ExecContext(ctx, `DELETE FROM `+table); err != nil {
 			return err
 		}

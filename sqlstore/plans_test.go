@@ -280,9 +280,10 @@ func TestSyncAnalysesTablesWithoutFigures(t *testing.T) {
 	}
 }
 
-// TestOutcomesCopyIsUnlogged checks that on Postgres the copy by unit and its
-// progress write no WAL, and that the events they are copied from do.
-func TestOutcomesCopyIsUnlogged(t *testing.T) {
+// TestDerivedTablesAreUnlogged checks that on Postgres the copy by unit and
+// its progress, and the per-unit values, their sums and their state, write
+// no WAL, and that the events they are computed from do.
+func TestDerivedTablesAreUnlogged(t *testing.T) {
 	ctx := context.Background()
 	s := OpenMigrated(t, testdb.Postgres(t))
 	var rows []struct {
@@ -291,11 +292,13 @@ func TestOutcomesCopyIsUnlogged(t *testing.T) {
 	}
 	if err := s.db.SelectContext(ctx, &rows, `SELECT relname, relpersistence::text AS relpersistence FROM pg_class
 		WHERE relnamespace = current_schema()::regnamespace
-			AND relname IN ('unit_outcomes', 'unit_outcome_buckets', 'unit_outcomes_through', 'events', 'unit_values')
+			AND relname IN ('unit_outcomes', 'unit_outcome_buckets', 'unit_outcomes_through', 'events', 'exposures',
+				'unit_values', 'unit_value_sums', 'unit_value_state', 'report_snapshots')
 		ORDER BY relname`); err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]string{"events": "p", "unit_outcome_buckets": "u", "unit_outcomes": "u", "unit_outcomes_through": "u", "unit_values": "p"}
+	want := map[string]string{"events": "p", "exposures": "p", "report_snapshots": "p", "unit_outcome_buckets": "u", "unit_outcomes": "u",
+		"unit_outcomes_through": "u", "unit_values": "u", "unit_value_sums": "u", "unit_value_state": "u"}
 	if len(rows) != len(want) {
 		t.Fatalf("found %+v, want the tables %v", rows, want)
 	}

@@ -191,8 +191,8 @@ func TestUnitValuesEqualRecomputation(t *testing.T) {
 			g := &eventSource{rng: rand.New(rand.NewPCG(seed, 16)), next: int(seed) * 100000}
 			for step := range 60 {
 				switch r := g.rng.IntN(21); {
-				case r == 20: // Postgres empties the unlogged copy by unit after a crash
-					if err := s.LoseOutcomesCopy(ctx); err != nil {
+				case r == 20: // Postgres empties its unlogged tables after a crash
+					if err := s.LoseUnloggedTables(ctx); err != nil {
 						t.Fatal(err)
 					}
 				case r < 11:

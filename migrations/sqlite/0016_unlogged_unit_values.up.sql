@@ -1,0 +1,3 @@
+-- On Postgres, unit_values, unit_value_sums and unit_value_state become
+-- unlogged tables. SQLite has no such tables, so its schema does not change;
+-- the number is kept so that a version means the same schema on both engines.
