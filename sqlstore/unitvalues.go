@@ -659,10 +659,10 @@ const movedExposuresSQL = `SELECT x.unit_id FROM exposures x
 // refresh, wait on reads from the OS cache when shared_buffers holds a small
 // part of the table: at 10M events, a refresh with 5,000 changed units took
 // 1.09-1.79 s on one connection, 0.71-0.93 s on two (on SQLite 0.75-0.81 s
-// and 0.50-0.68 s). The values are computed before each
-// chunk's write transaction (see writeStaged), and the writes take turns:
-// on SQLite all of the store's, on Postgres this sync's, whose chunks add to
-// the same rows of unit_value_sums and at once deadlock.
+// and 0.50-0.68 s). The values are computed before each chunk's write
+// transaction (see writeStaged), and the writes take turns: on SQLite all
+// of the store's, on Postgres this sync's, whose chunks add to the same
+// rows of unit_value_sums and at once deadlock.
 func (s *Store) recomputeDirty(ctx context.Context, conn *sqlx.Conn, e *experiments.Experiment, q experiments.StatsQuery, units int64) error {
 	if err := createStaged(ctx, conn); err != nil {
 		return err
