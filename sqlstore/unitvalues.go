@@ -652,32 +652,36 @@ const movedExposuresSQL = `SELECT x.unit_id FROM exposures x
 // recomputeDirty replaces the stored values of the units in dirty_units,
 // and their contributions to the sums, at most syncChunk units (in unit
 // order) per transaction. Each chunk's units are read from dirty_units into
-// a list, so that a spare connection, which cannot see this one's temporary
-// table, can compute them while this one reads the next chunks or computes
-// one. A refresh's few thousand units are shared out as one chunk per
-// connection. On Postgres, their lookups in unit_outcomes, most of such a
-// refresh, wait on reads from the OS cache when shared_buffers holds a small
-// part of the table: at 10M events, a refresh with 5,000 changed units took
-// 1.09-1.79 s on one connection, 0.71-0.93 s on two (on SQLite 0.75-0.81 s
-// and 0.50-0.68 s). The values are computed before each chunk's write
-// transaction (see writeStaged), and the writes take turns: on SQLite all
-// of the store's, on Postgres this sync's, whose chunks add to the same
-// rows of unit_value_sums and at once deadlock.
+// a list, so that on Postgres a spare connection, which cannot see this
+// one's temporary table, can compute them while this one reads the next
+// chunks or computes one; a refresh's few thousand units are shared out as
+// one chunk per connection. There, their lookups in unit_outcomes, most of
+// such a refresh, wait on reads from the OS cache when shared_buffers holds
+// a small part of the table: at 10M events, a refresh with 5,000 changed
+// units took 1.09-1.79 s on one connection, 0.71-0.93 s on two. SQLite
+// computes them on this connection alone: each of its connections has a
+// page cache of its own, and a spare one starts cold. Its first chunk of
+// 2,400 units took 0.45-0.47 s, the same chunk again 0.13 s, so with
+// 5,000 changed units a refresh took 0.81-0.92 s on two connections and
+// 0.67-0.73 s on one (66,000 units: 4.1-4.3 s and 3.6-3.9 s). The values
+// are computed before each chunk's write transaction (see writeStaged), and
+// the writes take turns: on SQLite all of the store's, on Postgres this
+// sync's, whose chunks add to the same rows of unit_value_sums and at once
+// deadlock.
 func (s *Store) recomputeDirty(ctx context.Context, conn *sqlx.Conn, e *experiments.Experiment, q experiments.StatsQuery, units int64) error {
 	if err := createStaged(ctx, conn); err != nil {
 		return err
 	}
-	workers := int64(syncWorkers())
-	size := min(int64(syncChunk), (units+workers-1)/workers)
-	writes := sync.Locker(&s.valueWrites)
+	workers, writes := int64(1), sync.Locker(&s.valueWrites)
 	if s.dialect == Postgres {
-		writes = new(sync.Mutex)
+		workers, writes = int64(syncWorkers()), new(sync.Mutex)
 	}
+	size := min(int64(syncChunk), (units+workers-1)/workers)
 	// Chunks wait in queue for a connection; when it is full, this one
 	// computes a queued chunk itself, so that memory holds at most a few.
 	queue := make(chan []string, workers)
 	g, ctx := errgroup.WithContext(ctx)
-	s.onSpareConns(ctx, g, func(ctx context.Context, extra *sqlx.Conn) error {
+	s.onSpareConns(ctx, g, int(workers)-1, func(ctx context.Context, extra *sqlx.Conn) error {
 		for ids := range queue {
 			if err := s.replaceValues(ctx, extra, e, q, ids, writes); err != nil {
 				return err
@@ -779,12 +783,13 @@ func (r unitRange) bounds(column string) (string, []any) {
 	return cond, args
 }
 
-// syncWorkers is how many connections a sync computes on at once: its
-// changed units, or every unit after a reset on SQLite. On SQLite each
-// computes its ranges of units outside any transaction; only their writes
-// take turns. At 10M events (950k units, two metrics, two cores), a reset
-// on two took 9.2-11.7 s where one connection computing inside its write
-// transactions took 18.5-19.9 s. Three or four were no faster.
+// syncWorkers is how many connections a sync computes on at once: every
+// unit of a reset on SQLite, or its changed units on Postgres. On SQLite
+// each computes its ranges of units outside any transaction; only their
+// writes take turns. At 10M events (950k units, two metrics, two cores), a
+// reset on two took 9.2-11.7 s where one connection computing inside its
+// write transactions took 18.5-19.9 s, and one computing outside them
+// 10.9 s (against 9.1-9.5 s on two). Three or four were no faster.
 func syncWorkers() int { return min(max(runtime.GOMAXPROCS(0), 1), maxExtraConns+1) }
 
 // maxExtraConns is how many connections, of the 8 of SQLite's pool (16 of
@@ -848,18 +853,18 @@ func (s *Store) recomputeAll(ctx context.Context, conn *sqlx.Conn, e *experiment
 		}
 	}
 	g, ctx := errgroup.WithContext(ctx)
-	s.onSpareConns(ctx, g, compute)
+	s.onSpareConns(ctx, g, syncWorkers()-1, compute)
 	g.Go(func() error { return compute(ctx, conn) })
 	return g.Wait()
 }
 
-// onSpareConns has g run work on up to syncWorkers()-1 more connections,
-// each taken only while the store has a spare one (extraConns), with the
-// staged tables of writeStaged. A sync never waits for a connection while
+// onSpareConns has g run work on up to n more connections, each taken
+// only while the store has a spare one (extraConns), with the staged
+// tables of writeStaged. A sync never waits for a connection while
 // it holds one, so that many syncs at once cannot take every connection of
 // the pool and then wait for each other.
-func (s *Store) onSpareConns(ctx context.Context, g *errgroup.Group, work func(context.Context, *sqlx.Conn) error) {
-	for range syncWorkers() - 1 {
+func (s *Store) onSpareConns(ctx context.Context, g *errgroup.Group, n int, work func(context.Context, *sqlx.Conn) error) {
+	for range n {
 		select {
 		case s.extraConns <- struct{}{}:
 		default:
