@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/revealed-ab/revealed/experiments"
 )
@@ -95,4 +96,13 @@ func OpenMigrated(t *testing.T, dsn string) *Store {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// SetCheckpointing makes stores opened from now on checkpoint every every,
+// and restart the WAL past pages, until the returned function restores
+// both.
+func SetCheckpointing(every time.Duration, pages int) (restore func()) {
+	oldEvery, oldPages := checkpointEvery, restartPages
+	checkpointEvery, restartPages = every, pages
+	return func() { checkpointEvery, restartPages = oldEvery, oldPages }
 }

@@ -63,6 +63,9 @@ type Store struct {
 	// extraConns holds a token for each connection that syncs have taken
 	// besides their own (see onSpareConns).
 	extraConns chan struct{}
+	// checkpoints copies SQLite's WAL into the database file (nil on
+	// Postgres).
+	checkpoints *checkpointer
 }
 
 // OnCommit sets a function called after each group commit of events with
@@ -87,7 +90,10 @@ func DialectOf(dsn string) Dialect {
 // up front so busy_timeout applies instead of a deadlock-time SQLITE_BUSY.
 // Each connection keeps its last statements prepared (_stmt_cache_size):
 // parsing was a tenth of the CPU of an assignment that records an exposure.
-func sqliteDSN(path string) string {
+func sqliteDSN(path string) string { return sqliteDSNWaiting(path, 10*time.Second) }
+
+// sqliteDSNWaiting is sqliteDSN with another limit on waiting for a lock.
+func sqliteDSNWaiting(path string, busy time.Duration) string {
 	dsn := path
 	if !strings.HasPrefix(dsn, "file:") {
 		dsn = "file:" + dsn
@@ -96,7 +102,7 @@ func sqliteDSN(path string) string {
 	if strings.Contains(dsn, "?") {
 		sep = "&"
 	}
-	return dsn + sep + "_journal_mode=WAL&_synchronous=FULL&_busy_timeout=10000&_txlock=immediate&_foreign_keys=on&_cache_size=-65536&_stmt_cache_size=64"
+	return dsn + sep + fmt.Sprintf("_journal_mode=WAL&_synchronous=FULL&_busy_timeout=%d&_txlock=immediate&_foreign_keys=on&_cache_size=-65536&_stmt_cache_size=64", busy.Milliseconds())
 }
 
 func open(dsn string) (*sqlx.DB, Dialect, error) {
@@ -105,7 +111,7 @@ func open(dsn string) (*sqlx.DB, Dialect, error) {
 		db, err := sqlx.Open("pgx", dsn)
 		return db, d, err
 	}
-	db, err := sqlx.Open("sqlite3", sqliteDSN(dsn))
+	db, err := sqlx.Open(sqliteDriver, sqliteDSN(dsn))
 	return db, d, err
 }
 
@@ -134,6 +140,9 @@ func Open(ctx context.Context, dsn string, log *slog.Logger) (*Store, error) {
 	workers := 1
 	if dialect == Postgres {
 		workers = 4
+	} else if s.checkpoints, err = startCheckpointer(dsn, log); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("opening the SQLite checkpointer: %w", err)
 	}
 	s.writer = newCommitter(s, workers)
 	return s, nil
@@ -142,6 +151,9 @@ func Open(ctx context.Context, dsn string, log *slog.Logger) (*Store, error) {
 // Close stops the writer after the writes in flight and closes the database.
 func (s *Store) Close() error {
 	s.writer.close()
+	if s.checkpoints != nil {
+		s.checkpoints.close()
+	}
 	if s.fullChunk != nil {
 		s.fullChunk.Close()
 	}
