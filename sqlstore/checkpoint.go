@@ -54,11 +54,13 @@ const restartBackoff = 2 * time.Second
 // for readers of old frames (a refresh that reads for seconds) and tries
 // again restartBackoff later.
 type checkpointer struct {
-	db     *sqlx.DB
-	log    *slog.Logger
-	warned time.Time
-	stop   chan struct{}
-	done   chan struct{}
+	db           *sqlx.DB
+	log          *slog.Logger
+	every        time.Duration
+	restartPages int
+	warned       time.Time
+	stop         chan struct{}
+	done         chan struct{}
 }
 
 // startCheckpointer checkpoints the SQLite database at path on a
@@ -69,14 +71,14 @@ func startCheckpointer(path string, log *slog.Logger) (*checkpointer, error) {
 		return nil, err
 	}
 	db.SetMaxOpenConns(1)
-	c := &checkpointer{db: db, log: log, stop: make(chan struct{}), done: make(chan struct{})}
+	c := &checkpointer{db: db, log: log, every: checkpointEvery, restartPages: restartPages, stop: make(chan struct{}), done: make(chan struct{})}
 	go c.run()
 	return c, nil
 }
 
 func (c *checkpointer) run() {
 	defer close(c.done)
-	tick := time.NewTicker(checkpointEvery)
+	tick := time.NewTicker(c.every)
 	defer tick.Stop()
 	var noRestartUntil time.Time
 	for {
@@ -86,10 +88,10 @@ func (c *checkpointer) run() {
 		case <-tick.C:
 		}
 		walPages, err := c.checkpoint("PASSIVE")
-		if err != nil || walPages < restartPages || time.Now().Before(noRestartUntil) {
+		if err != nil || walPages < c.restartPages || time.Now().Before(noRestartUntil) {
 			continue
 		}
-		if walPages, err = c.checkpoint("RESTART"); err == nil && walPages >= restartPages {
+		if walPages, err = c.checkpoint("RESTART"); err == nil && walPages >= c.restartPages {
 			noRestartUntil = time.Now().Add(restartBackoff)
 		}
 	}
