@@ -47,13 +47,12 @@ const restartBackoff = 2 * time.Second
 // committer checkpointed every few groups, and the events waited for it:
 // with 10M events stored, 66,000-73,000 events/s and a p99 of 1.1-1.6 s,
 // against 83,000 and 0.4-0.5 s with this. A passive checkpoint never
-// blocks. The WAL starts again from
-// its beginning only once every frame has been copied when a writer begins,
-// which under steady writes never happens by itself, so past restartPages
-// the checkpointer asks for a restart: writers wait while it copies the
-// frames added since its passive pass. It gives up after 20 ms of waiting
-// for readers of old frames (a refresh that reads for seconds) and tries
-// again restartBackoff later.
+// blocks. The WAL starts again from its beginning only once every frame has
+// been copied when a writer begins, which under steady writes never happens
+// by itself, so past restartPages the checkpointer asks for a restart:
+// writers wait while it copies the frames added since its passive pass. It
+// gives up after 20 ms of waiting for readers of old frames (a refresh that
+// reads for seconds) and tries again restartBackoff later.
 type checkpointer struct {
 	db           *sqlx.DB
 	log          *slog.Logger

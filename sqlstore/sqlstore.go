@@ -140,9 +140,12 @@ func Open(ctx context.Context, dsn string, log *slog.Logger) (*Store, error) {
 	workers := 1
 	if dialect == Postgres {
 		workers = 4
-	} else if s.checkpoints, err = startCheckpointer(dsn, log); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("opening the SQLite checkpointer: %w", err)
+	}
+	if dialect == SQLite {
+		if s.checkpoints, err = startCheckpointer(dsn, log); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("opening the SQLite checkpointer: %w", err)
+		}
 	}
 	s.writer = newCommitter(s, workers)
 	return s, nil
